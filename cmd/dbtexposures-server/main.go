@@ -1,0 +1,133 @@
+// Command dbtexposures-server is a self-hostable implementation of the subset of
+// dbt Cloud's API that terraform-provider-dbtexposures uses.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
+)
+
+const usage = `Usage:
+  dbtexposures-server serve [--listen ADDR] [--db PATH] [--bootstrap-token TOKEN]
+  dbtexposures-server admin create-account --db PATH --name NAME
+
+serve flags default to the environment: DBTEXPOSURES_LISTEN (127.0.0.1:8484),
+DBTEXPOSURES_DB (./dbtexposures.db) and DBTEXPOSURES_BOOTSTRAP_TOKEN.
+`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "dbtexposures-server:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("a command is required")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "admin":
+		if len(args) < 2 || args[1] != "create-account" {
+			fmt.Fprint(stderr, usage)
+			return errors.New("admin takes the subcommand create-account")
+		}
+		return createAccount(ctx, args[2:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", envOr("DBTEXPOSURES_LISTEN", "127.0.0.1:8484"), "address to listen on")
+	dbPath := fs.String("db", envOr("DBTEXPOSURES_DB", "./dbtexposures.db"), "SQLite database file")
+	bootstrap := fs.String("bootstrap-token", os.Getenv("DBTEXPOSURES_BOOTSTRAP_TOKEN"), "API token for account 1, created on an empty database")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	store, err := server.OpenStore(*dbPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if *bootstrap != "" {
+		created, err := store.Bootstrap(ctx, *bootstrap)
+		if err != nil {
+			return fmt.Errorf("bootstrapping: %w", err)
+		}
+		if created {
+			log.Info("bootstrapped empty database: account 1, project 1, usable with the bootstrap token")
+		}
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: server.New(store, log), ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", *dbPath)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+func createAccount(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("admin create-account", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", envOr("DBTEXPOSURES_DB", "./dbtexposures.db"), "SQLite database file")
+	name := fs.String("name", "", "account name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *name == "" {
+		return errors.New("--name is required")
+	}
+	store, err := server.OpenStore(*dbPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	acct, proj, token, err := store.CreateAccount(ctx, *name)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(map[string]any{"account_id": acct, "project_id": proj, "token": token})
+}

@@ -1,0 +1,62 @@
+package dbtcloud
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// APIError is a non-2xx answer from dbt Cloud, with the envelope's messages.
+type APIError struct {
+	Method           string
+	Path             string
+	StatusCode       int
+	UserMessage      string
+	DeveloperMessage string
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: HTTP %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.UserMessage != "" {
+		fmt.Fprintf(&b, ": %s", e.UserMessage)
+	}
+	if e.DeveloperMessage != "" && e.DeveloperMessage != e.UserMessage {
+		fmt.Fprintf(&b, " (%s)", e.DeveloperMessage)
+	}
+	return b.String()
+}
+
+func newAPIError(method, path string, code int, raw []byte) *APIError {
+	e := &APIError{Method: method, Path: path, StatusCode: code}
+	var env struct {
+		Status *Status `json:"status"`
+		Detail string  `json:"detail"` // some dbt Cloud errors use this DRF shape
+	}
+	if json.Unmarshal(raw, &env) == nil {
+		if env.Status != nil {
+			e.UserMessage = env.Status.UserMessage
+			e.DeveloperMessage = env.Status.DeveloperMessage
+		}
+		if e.UserMessage == "" {
+			e.UserMessage = env.Detail
+		}
+	}
+	if e.UserMessage == "" && len(raw) > 0 && len(raw) < 300 && !strings.HasPrefix(strings.TrimSpace(string(raw)), "<") {
+		e.UserMessage = strings.TrimSpace(string(raw))
+	}
+	return e
+}
+
+// IsNotFound reports whether err is dbt Cloud saying the object does not exist.
+func IsNotFound(err error) bool { return hasStatus(err, http.StatusNotFound) }
+
+// IsForbidden reports whether the token may not see the object.
+func IsForbidden(err error) bool { return hasStatus(err, http.StatusForbidden) }
+
+func hasStatus(err error, code int) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.StatusCode == code
+}

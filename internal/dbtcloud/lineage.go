@@ -1,0 +1,155 @@
+package dbtcloud
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// LineageIntegration is dbt Cloud's LineageIntegration schema. Config is not in
+// the published schema; dbt Cloud's UI API returns it without the token, so it
+// is read when present and nil otherwise.
+type LineageIntegration struct {
+	ID        int64          `json:"id"`
+	AccountID int64          `json:"account_id"`
+	ProjectID int64          `json:"project_id"`
+	Name      string         `json:"name"`
+	CreatedAt string         `json:"created_at"`
+	UpdatedAt string         `json:"updated_at"`
+	Config    *TableauConfig `json:"config,omitempty"`
+}
+
+// TableauConfig is a Tableau lineage integration's config. Token is write-only:
+// it is sent, never read back. Pointers let a PATCH carry only what changed.
+type TableauConfig struct {
+	Host      *string `json:"host,omitempty"`
+	SiteID    *string `json:"site_id,omitempty"`
+	TokenName *string `json:"token_name,omitempty"`
+	Token     *string `json:"token,omitempty"`
+}
+
+// CreateLineageIntegrationRequest is PostLineageIntegrationRequest.
+type CreateLineageIntegrationRequest struct {
+	Name      string        `json:"name"`
+	AccountID int64         `json:"account_id"`
+	ProjectID int64         `json:"project_id,omitempty"`
+	Config    TableauConfig `json:"config"`
+}
+
+// PatchLineageIntegrationRequest is PatchLineageIntegrationRequest: only set fields are sent.
+type PatchLineageIntegrationRequest struct {
+	Config *TableauConfig `json:"config,omitempty"`
+}
+
+// WatchSelectionItem is one folder or dashboard in the BI tool's tree.
+type WatchSelectionItem struct {
+	Identifier string `json:"identifier"`
+	Name       string `json:"name"`
+	Type       string `json:"type"` // "folder" or "dashboard"
+	Watching   bool   `json:"watching"`
+}
+
+// SelectionChange is PostLineageIntegrationWatchSelectionRequest.
+type SelectionChange struct {
+	ToAdd    []WatchSelectionItem `json:"to_add"`
+	ToRemove []string             `json:"to_remove"`
+}
+
+// SelectionResult is GetLineageIntegrationWatchSelectionResponse.
+type SelectionResult struct {
+	Added   int `json:"added"`
+	Removed int `json:"removed"`
+}
+
+func (c *Client) lineagePath(projectID int64) string {
+	return fmt.Sprintf("/v3/accounts/%d/projects/%d/integrations/lineage/", c.accountID, projectID)
+}
+
+// ListLineageIntegrations lists a project's lineage integrations.
+func (c *Client) ListLineageIntegrations(ctx context.Context, projectID int64) ([]LineageIntegration, error) {
+	var all []LineageIntegration
+	err := c.listAll(ctx, c.lineagePath(projectID), nil, func(raw json.RawMessage) (int, error) {
+		var page []LineageIntegration
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return 0, err
+		}
+		all = append(all, page...)
+		return len(page), nil
+	})
+	return all, err
+}
+
+// CreateLineageIntegration creates an integration; req.AccountID defaults to the client's account.
+func (c *Client) CreateLineageIntegration(ctx context.Context, projectID int64, req CreateLineageIntegrationRequest) (*LineageIntegration, error) {
+	if req.AccountID == 0 {
+		req.AccountID = c.accountID
+	}
+	if req.ProjectID == 0 {
+		req.ProjectID = projectID
+	}
+	var out LineageIntegration
+	if _, err := c.do(ctx, http.MethodPost, c.lineagePath(projectID), nil, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetLineageIntegration reads one integration.
+func (c *Client) GetLineageIntegration(ctx context.Context, projectID, id int64) (*LineageIntegration, error) {
+	var out LineageIntegration
+	if _, err := c.do(ctx, http.MethodGet, fmt.Sprintf("%s%d/", c.lineagePath(projectID), id), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdateLineageIntegration PATCHes only the fields set in req.
+func (c *Client) UpdateLineageIntegration(ctx context.Context, projectID, id int64, req PatchLineageIntegrationRequest) (*LineageIntegration, error) {
+	var out LineageIntegration
+	if _, err := c.do(ctx, http.MethodPatch, fmt.Sprintf("%s%d/", c.lineagePath(projectID), id), nil, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteLineageIntegration deletes an integration (dbt Cloud answers 204).
+func (c *Client) DeleteLineageIntegration(ctx context.Context, projectID, id int64) error {
+	_, err := c.do(ctx, http.MethodDelete, fmt.Sprintf("%s%d/", c.lineagePath(projectID), id), nil, nil, nil)
+	return err
+}
+
+// ListCollections lists the top of the BI tool's tree (collectionID "") or one folder's children.
+func (c *Client) ListCollections(ctx context.Context, projectID, id int64, collectionID string) ([]WatchSelectionItem, error) {
+	var q url.Values
+	if collectionID != "" {
+		q = url.Values{"collection_id": {collectionID}}
+	}
+	var data []struct {
+		Collections []WatchSelectionItem `json:"collections"`
+	}
+	if _, err := c.do(ctx, http.MethodGet, fmt.Sprintf("%s%d/collections/", c.lineagePath(projectID), id), q, nil, &data); err != nil {
+		return nil, err
+	}
+	var out []WatchSelectionItem
+	for _, d := range data {
+		out = append(out, d.Collections...)
+	}
+	return out, nil
+}
+
+// UpdateSelections starts and stops watching items.
+func (c *Client) UpdateSelections(ctx context.Context, projectID, id int64, change SelectionChange) (*SelectionResult, error) {
+	if change.ToAdd == nil {
+		change.ToAdd = []WatchSelectionItem{}
+	}
+	if change.ToRemove == nil {
+		change.ToRemove = []string{}
+	}
+	var out SelectionResult
+	if _, err := c.do(ctx, http.MethodPost, fmt.Sprintf("%s%d/selections", c.lineagePath(projectID), id), nil, change, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -1,0 +1,45 @@
+// Package diagnostics turns client errors into Terraform diagnostics that say
+// what failed, on which object, what to do next, and the original error.
+package diagnostics
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+)
+
+// DBTCloud builds an error diagnostic for a failed dbt Cloud call.
+// action is like "create Tableau connection", identifier like "project 12, integration 34".
+func DBTCloud(action, identifier string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic(
+		fmt.Sprintf("Could not %s", action),
+		fmt.Sprintf("dbt Cloud did not %s (%s).\n\n%s\n\nError: %s", action, identifier, nextStep(err), err),
+	)
+}
+
+func nextStep(err error) string {
+	var apiErr *dbtcloud.APIError
+	if !errors.As(err, &apiErr) {
+		return "Check that host_url (DBT_CLOUD_HOST_URL) points at dbt Cloud's API, including /api, and that it is reachable from here."
+	}
+	switch code := apiErr.StatusCode; {
+	case code == http.StatusUnauthorized:
+		return "The API token was refused: check the provider's token (DBT_CLOUD_TOKEN) and that it has not expired."
+	case code == http.StatusForbidden:
+		return "The token may not access this object: check account_id (DBT_CLOUD_ACCOUNT_ID) and the token's permissions."
+	case code == http.StatusNotFound:
+		return "The object was not found: check account_id and project_id, and that it was not deleted outside Terraform."
+	case code == http.StatusBadRequest:
+		return "dbt Cloud rejected the request: fix the argument named in the message below."
+	case code == http.StatusTooManyRequests:
+		return "dbt Cloud rate-limited the requests and retries ran out: wait a few minutes, then run again."
+	case code >= 500:
+		return "dbt Cloud had an internal error and retries ran out: run again later; nothing was changed by this failed call."
+	default:
+		return "See the message below."
+	}
+}

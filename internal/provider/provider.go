@@ -1,0 +1,229 @@
+// Package provider implements the dbtexposures Terraform provider.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
+)
+
+// Environment variables, named as in dbt's official provider so setups carry over.
+const (
+	EnvHostURL   = "DBT_CLOUD_HOST_URL"
+	EnvAccountID = "DBT_CLOUD_ACCOUNT_ID"
+	EnvToken     = "DBT_CLOUD_TOKEN"
+)
+
+var _ provider.Provider = (*dbtexposuresProvider)(nil)
+
+type dbtexposuresProvider struct {
+	version string
+}
+
+// New returns the provider factory used by main and by tests.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &dbtexposuresProvider{version: version} }
+}
+
+type providerModel struct {
+	HostURL               types.String `tfsdk:"host_url"`
+	AccountID             types.Int64  `tfsdk:"account_id"`
+	Token                 types.String `tfsdk:"token"`
+	MaxRetries            types.Int64  `tfsdk:"max_retries"`
+	RetryWaitMaxSeconds   types.Int64  `tfsdk:"retry_wait_max_seconds"`
+	RequestTimeoutSeconds types.Int64  `tfsdk:"request_timeout_seconds"`
+}
+
+func (p *dbtexposuresProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "dbtexposures"
+	resp.Version = p.version
+}
+
+func (p *dbtexposuresProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Declare dbt auto-exposures as code: the dbt Cloud project's Tableau connection, " +
+			"which Tableau folders and workbooks it imports, and discovery of Tableau content. " +
+			"Works against dbt Cloud and against the self-hostable `dbtexposures-server`.",
+		Attributes: map[string]schema.Attribute{
+			"host_url": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Base URL of the dbt Cloud API, including `/api`. Defaults to the `" + EnvHostURL +
+					"` environment variable, then `" + dbtcloud.DefaultHostURL + "`. For dbtexposures-server use e.g. `http://127.0.0.1:8484/api`.",
+			},
+			"account_id": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "dbt Cloud account ID. Defaults to the `" + EnvAccountID + "` environment variable.",
+				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"token": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "dbt Cloud API token (service or personal access token). Defaults to the `" + EnvToken + "` environment variable.",
+			},
+			"max_retries": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "How many times a request that failed with a network error, 429 or 5xx is retried, with exponential backoff that honours `Retry-After`. Default `4`.",
+				Validators:          []validator.Int64{int64validator.Between(0, 20)},
+			},
+			"retry_wait_max_seconds": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Longest wait between retries, in seconds, unless the server asks for longer with `Retry-After`. Default `15`.",
+				Validators:          []validator.Int64{int64validator.Between(1, 300)},
+			},
+			"request_timeout_seconds": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Timeout of one HTTP request, in seconds. Default `60`.",
+				Validators:          []validator.Int64{int64validator.Between(1, 600)},
+			},
+		},
+	}
+}
+
+// providerData is what resources and data sources get from Configure.
+type providerData struct {
+	dbt    *dbtcloud.Client
+	dbtErr string // why dbt is nil: the resources show it when they need a client
+}
+
+func (p *dbtexposuresProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for name, v := range map[string]interface{ IsUnknown() bool }{
+		"host_url": cfg.HostURL, "account_id": cfg.AccountID, "token": cfg.Token,
+		"max_retries": cfg.MaxRetries, "retry_wait_max_seconds": cfg.RetryWaitMaxSeconds, "request_timeout_seconds": cfg.RequestTimeoutSeconds,
+	} {
+		if v.IsUnknown() {
+			resp.Diagnostics.AddAttributeError(path.Root(name), "Unknown provider value for "+name,
+				fmt.Sprintf("The provider's %s depends on a value that is only known after apply. Set it to a known value, or leave it out and set the matching DBT_CLOUD_* environment variable.", name))
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	retry := transport.DefaultRetryConfig()
+	if !cfg.MaxRetries.IsNull() {
+		retry.MaxRetries = int(cfg.MaxRetries.ValueInt64())
+	}
+	if !cfg.RetryWaitMaxSeconds.IsNull() {
+		retry.WaitMax = time.Duration(cfg.RetryWaitMaxSeconds.ValueInt64()) * time.Second
+	}
+	if !cfg.RequestTimeoutSeconds.IsNull() {
+		retry.Timeout = time.Duration(cfg.RequestTimeoutSeconds.ValueInt64()) * time.Second
+	}
+
+	data := &providerData{}
+	data.dbt, data.dbtErr = p.dbtClient(ctx, cfg, retry, req.TerraformVersion, &resp.Diagnostics)
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+// dbtClient resolves the dbt Cloud settings. A setting that is given but wrong is
+// an attribute error now; settings that are all absent are only an error for the
+// resources that need dbt Cloud (Tableau discovery works without it).
+func (p *dbtexposuresProvider) dbtClient(ctx context.Context, cfg providerModel, retry transport.RetryConfig, tfVersion string, diags *diag.Diagnostics) (*dbtcloud.Client, string) {
+	hostURL := stringOrEnv(cfg.HostURL, EnvHostURL)
+	token := stringOrEnv(cfg.Token, EnvToken)
+	var accountID int64
+	accountGiven := false
+	if !cfg.AccountID.IsNull() {
+		accountID, accountGiven = cfg.AccountID.ValueInt64(), true
+	} else if v := os.Getenv(EnvAccountID); v != "" {
+		accountGiven = true
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			diags.AddAttributeError(path.Root("account_id"), "Invalid "+EnvAccountID,
+				fmt.Sprintf("The %s environment variable must be a positive whole number (the number in your dbt Cloud URL after /accounts/), got %q.", EnvAccountID, v))
+			return nil, ""
+		}
+		accountID = n
+	}
+	if hostURL != "" {
+		if u, err := url.Parse(hostURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			diags.AddAttributeError(path.Root("host_url"), "Invalid host_url",
+				fmt.Sprintf("host_url (or %s) must be an absolute http(s) URL including /api, such as %s; got %q.", EnvHostURL, dbtcloud.DefaultHostURL, hostURL))
+			return nil, ""
+		}
+	}
+	if token == "" && !accountGiven {
+		return nil, fmt.Sprintf("The dbt Cloud connection is not configured: set the provider's account_id and token, or the %s and %s environment variables.", EnvAccountID, EnvToken)
+	}
+	if token == "" {
+		diags.AddAttributeError(path.Root("token"), "Missing dbt Cloud API token",
+			fmt.Sprintf("Set the provider's token argument or the %s environment variable to a dbt Cloud API token.", EnvToken))
+	}
+	if !accountGiven {
+		diags.AddAttributeError(path.Root("account_id"), "Missing dbt Cloud account ID",
+			fmt.Sprintf("Set the provider's account_id argument or the %s environment variable (the number in your dbt Cloud URL after /accounts/).", EnvAccountID))
+	}
+	if diags.HasError() {
+		return nil, ""
+	}
+	client, err := dbtcloud.New(dbtcloud.Config{
+		HostURL:   hostURL,
+		AccountID: accountID,
+		Token:     token,
+		UserAgent: fmt.Sprintf("terraform-provider-dbtexposures/%s (+https://registry.terraform.io/providers/dbtexposures/dbtexposures) Terraform/%s", p.version, tfVersion),
+		Retry:     retry,
+	})
+	if err != nil {
+		diags.AddAttributeError(path.Root("host_url"), "Invalid dbt Cloud settings", err.Error())
+		return nil, ""
+	}
+	tflog.Debug(ctx, "configured dbt Cloud client", map[string]any{"host_url": hostURL, "account_id": accountID})
+	return client, ""
+}
+
+func stringOrEnv(v types.String, env string) string {
+	if !v.IsNull() && v.ValueString() != "" {
+		return v.ValueString()
+	}
+	return os.Getenv(env)
+}
+
+func (p *dbtexposuresProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewTableauConnectionResource,
+	}
+}
+
+func (p *dbtexposuresProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{}
+}
+
+// dbtClientFrom unpacks provider data for a resource, adding an error when the
+// provider has no dbt Cloud connection. It returns nil while unconfigured.
+func dbtClientFrom(data any, diags *diag.Diagnostics) *dbtcloud.Client {
+	if data == nil {
+		return nil // the provider is not configured yet (validation); try again later
+	}
+	pd, ok := data.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", data))
+		return nil
+	}
+	if pd.dbt == nil {
+		diags.AddError("dbt Cloud connection not configured", pd.dbtErr)
+	}
+	return pd.dbt
+}

@@ -1,0 +1,51 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+)
+
+// testAccProtoV6ProviderFactories runs the provider in-process for acceptance tests.
+var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
+	"dbtexposures": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+// TestMain points terraform-plugin-testing at the terraform on PATH, so that
+// acceptance tests never download a Terraform binary.
+func TestMain(m *testing.M) {
+	if os.Getenv("TF_ACC") != "" && os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
+		path, err := exec.LookPath("terraform")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "TF_ACC is set but no terraform is on PATH; install Terraform 1.11 or later")
+			os.Exit(1)
+		}
+		os.Setenv("TF_ACC_TERRAFORM_PATH", path)
+	}
+	// Acceptance tests must not pick up a developer's real dbt Cloud settings.
+	for _, v := range []string{EnvHostURL, EnvAccountID, EnvToken} {
+		os.Unsetenv(v)
+	}
+	os.Exit(m.Run())
+}
+
+// providerBlock configures the provider for a servertest server. An empty
+// token leaves it to DBT_CLOUD_TOKEN.
+func providerBlock(hostURL string, accountID int64, token string) string {
+	tokenLine := ""
+	if token != "" {
+		tokenLine = fmt.Sprintf("token       = %q", token)
+	}
+	return fmt.Sprintf(`
+provider "dbtexposures" {
+  host_url    = %q
+  account_id  = %d
+  %s
+  max_retries = 1
+}
+`, hostURL, accountID, tokenLine)
+}

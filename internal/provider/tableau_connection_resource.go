@@ -1,0 +1,326 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
+)
+
+var (
+	_ resource.Resource                     = (*tableauConnectionResource)(nil)
+	_ resource.ResourceWithConfigure        = (*tableauConnectionResource)(nil)
+	_ resource.ResourceWithImportState      = (*tableauConnectionResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*tableauConnectionResource)(nil)
+)
+
+// NewTableauConnectionResource is dbtexposures_tableau_connection: dbt Cloud's
+// Tableau lineage integration of one project.
+func NewTableauConnectionResource() resource.Resource { return &tableauConnectionResource{} }
+
+type tableauConnectionResource struct {
+	client *dbtcloud.Client
+}
+
+type tableauConnectionModel struct {
+	ID             types.String `tfsdk:"id"`
+	ProjectID      types.Int64  `tfsdk:"project_id"`
+	IntegrationID  types.Int64  `tfsdk:"integration_id"`
+	Host           types.String `tfsdk:"host"`
+	SiteID         types.String `tfsdk:"site_id"`
+	TokenName      types.String `tfsdk:"token_name"`
+	Token          types.String `tfsdk:"token"`
+	TokenWO        types.String `tfsdk:"token_wo"`
+	TokenWOVersion types.Int64  `tfsdk:"token_wo_version"`
+	CreatedAt      types.String `tfsdk:"created_at"`
+	UpdatedAt      types.String `tfsdk:"updated_at"`
+}
+
+// integrationName is the lineage integration's tool in dbt Cloud's API.
+const integrationName = "tableau"
+
+func (r *tableauConnectionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_tableau_connection"
+}
+
+func (r *tableauConnectionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The Tableau connection of a dbt Cloud project: dbt Cloud's Tableau *lineage integration*, " +
+			"which auto-exposures use to read workbooks from one Tableau site. Give the Tableau personal access token " +
+			"either as `token` (kept in state, marked sensitive) or, on Terraform 1.11 and later, as the write-only " +
+			"`token_wo` with `token_wo_version` (never stored in state; bump the version to rotate the token).",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "`<project_id>:<integration_id>`, also the import ID.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"project_id": schema.Int64Attribute{
+				Required:            true,
+				MarkdownDescription: "ID of the dbt Cloud project. Changing it replaces the connection.",
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"integration_id": schema.Int64Attribute{
+				Computed:            true,
+				MarkdownDescription: "ID of the lineage integration in dbt Cloud.",
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"host": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Tableau host, e.g. `10az.online.tableau.com` or `https://tableau.example.com`.",
+				Validators: []validator.String{
+					stringvalidator.LengthAtLeast(1),
+					stringvalidator.RegexMatches(regexp.MustCompile(`^\S+$`), "must be a host name or URL without spaces, e.g. 10az.online.tableau.com"),
+				},
+			},
+			"site_id": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Tableau site's URL name (the `contentUrl`, the part after `/site/` in Tableau's URLs). Use `\"\"` for the default site of Tableau Server.",
+			},
+			"token_name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name of the Tableau personal access token.",
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"token": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Secret of the Tableau personal access token, kept in state. Exactly one of `token` and `token_wo` is required.",
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"token_wo": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				WriteOnly:           true,
+				MarkdownDescription: "Secret of the Tableau personal access token, write-only: sent to dbt Cloud, never stored in plan or state. Requires Terraform 1.11 or later and `token_wo_version`.",
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"token_wo_version": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Version of `token_wo`. Terraform cannot see a write-only value change, so change this number to send a new token.",
+			},
+			"created_at": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "When dbt Cloud created the integration.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"updated_at": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "When dbt Cloud last changed the integration.",
+			},
+		},
+	}
+}
+
+func (r *tableauConnectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.ExactlyOneOf(path.MatchRoot("token"), path.MatchRoot("token_wo")),
+		resourcevalidator.RequiredTogether(path.MatchRoot("token_wo"), path.MatchRoot("token_wo_version")),
+	}
+}
+
+func (r *tableauConnectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = dbtClientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func connectionID(projectID, integrationID int64) string {
+	return fmt.Sprintf("%d:%d", projectID, integrationID)
+}
+
+func identify(m *tableauConnectionModel) string {
+	if m.IntegrationID.IsNull() || m.IntegrationID.IsUnknown() {
+		return fmt.Sprintf("project %d", m.ProjectID.ValueInt64())
+	}
+	return fmt.Sprintf("project %d, integration %d", m.ProjectID.ValueInt64(), m.IntegrationID.ValueInt64())
+}
+
+// apply copies what dbt Cloud returned into m. The config is not in dbt Cloud's
+// published schema; when a server returns it we read it (so changes made in the
+// UI show as drift), otherwise the configured values stand.
+func (m *tableauConnectionModel) apply(in *dbtcloud.LineageIntegration) {
+	m.IntegrationID = types.Int64Value(in.ID)
+	m.ID = types.StringValue(connectionID(m.ProjectID.ValueInt64(), in.ID))
+	m.CreatedAt = types.StringValue(in.CreatedAt)
+	m.UpdatedAt = types.StringValue(in.UpdatedAt)
+	if c := in.Config; c != nil {
+		if c.Host != nil {
+			m.Host = types.StringValue(*c.Host)
+		}
+		if c.SiteID != nil {
+			m.SiteID = types.StringValue(*c.SiteID)
+		}
+		if c.TokenName != nil {
+			m.TokenName = types.StringValue(*c.TokenName)
+		}
+	}
+	m.TokenWO = types.StringNull() // write-only: never in state
+}
+
+func (r *tableauConnectionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan tableauConnectionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	var wo types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("token_wo"), &wo)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	token := plan.Token.ValueString()
+	if token == "" {
+		token = wo.ValueString()
+	}
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
+	created, err := r.client.CreateLineageIntegration(ctx, plan.ProjectID.ValueInt64(), dbtcloud.CreateLineageIntegrationRequest{
+		Name: integrationName,
+		Config: dbtcloud.TableauConfig{
+			Host: plan.Host.ValueStringPointer(), SiteID: plan.SiteID.ValueStringPointer(),
+			TokenName: plan.TokenName.ValueStringPointer(), Token: &token,
+		},
+	})
+	if err != nil {
+		resp.Diagnostics.Append(diagnostics.DBTCloud("create the Tableau connection", identify(&plan), err))
+		return
+	}
+	// Keep the planned arguments: the apply result must match the plan. Read reports later drift.
+	host, site, name := plan.Host, plan.SiteID, plan.TokenName
+	plan.apply(created)
+	plan.Host, plan.SiteID, plan.TokenName = host, site, name
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *tableauConnectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state tableauConnectionModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	got, err := r.client.GetLineageIntegration(ctx, state.ProjectID.ValueInt64(), state.IntegrationID.ValueInt64())
+	if dbtcloud.IsNotFound(err) {
+		resp.Diagnostics.AddWarning("Tableau connection not found",
+			fmt.Sprintf("The Tableau connection (%s) no longer exists in dbt Cloud; it was removed from state and the next apply creates it again.", identify(&state)))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.Append(diagnostics.DBTCloud("read the Tableau connection", identify(&state), err))
+		return
+	}
+	if got.Name != "" && got.Name != integrationName {
+		resp.Diagnostics.AddError("Not a Tableau connection",
+			fmt.Sprintf("Lineage integration %s is a %q integration, not %q. Import the ID of the project's Tableau integration instead.", identify(&state), got.Name, integrationName))
+		return
+	}
+	state.apply(got)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *tableauConnectionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state tableauConnectionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	var wo types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("token_wo"), &wo)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ProjectID, plan.IntegrationID = state.ProjectID, state.IntegrationID
+
+	// Send only what changed: dbt Cloud's PATCH leaves other fields as they are.
+	cfg := dbtcloud.TableauConfig{}
+	changed := false
+	if !plan.Host.Equal(state.Host) {
+		cfg.Host, changed = plan.Host.ValueStringPointer(), true
+	}
+	if !plan.SiteID.Equal(state.SiteID) {
+		cfg.SiteID, changed = plan.SiteID.ValueStringPointer(), true
+	}
+	if !plan.TokenName.Equal(state.TokenName) {
+		cfg.TokenName, changed = plan.TokenName.ValueStringPointer(), true
+	}
+	switch {
+	case !plan.Token.IsNull() && !plan.Token.Equal(state.Token):
+		cfg.Token, changed = plan.Token.ValueStringPointer(), true
+	case !wo.IsNull() && (!plan.TokenWOVersion.Equal(state.TokenWOVersion) || !state.Token.IsNull()):
+		// A new token_wo_version, or a move from token to token_wo: send the write-only token.
+		cfg.Token, changed = wo.ValueStringPointer(), true
+	}
+	if cfg.Token != nil {
+		ctx = tflog.MaskAllFieldValuesStrings(ctx, *cfg.Token)
+	}
+
+	var (
+		got *dbtcloud.LineageIntegration
+		err error
+	)
+	if changed {
+		got, err = r.client.UpdateLineageIntegration(ctx, state.ProjectID.ValueInt64(), state.IntegrationID.ValueInt64(), dbtcloud.PatchLineageIntegrationRequest{Config: &cfg})
+	} else {
+		got, err = r.client.GetLineageIntegration(ctx, state.ProjectID.ValueInt64(), state.IntegrationID.ValueInt64())
+	}
+	if err != nil {
+		resp.Diagnostics.Append(diagnostics.DBTCloud("update the Tableau connection", identify(&state), err))
+		return
+	}
+	host, site, name := plan.Host, plan.SiteID, plan.TokenName
+	plan.apply(got)
+	plan.Host, plan.SiteID, plan.TokenName = host, site, name
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *tableauConnectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state tableauConnectionModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := r.client.DeleteLineageIntegration(ctx, state.ProjectID.ValueInt64(), state.IntegrationID.ValueInt64())
+	if err != nil && !dbtcloud.IsNotFound(err) {
+		resp.Diagnostics.Append(diagnostics.DBTCloud("delete the Tableau connection", identify(&state), err))
+	}
+}
+
+func (r *tableauConnectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	projectID, integrationID, err := parseTwoPartID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("Expected \"<project_id>:<integration_id>\", for example \"123:456\"; got %q. %s", req.ID, err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), connectionID(projectID, integrationID))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), projectID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("integration_id"), integrationID)...)
+}
+
+// parseTwoPartID parses "<a>:<b>" where both are positive integers.
+func parseTwoPartID(id string) (int64, int64, error) {
+	parts := strings.Split(id, ":")
+	if len(parts) != 2 {
+		return 0, 0, fmt.Errorf("the ID must have exactly two parts separated by a colon")
+	}
+	var out [2]int64
+	for i, p := range parts {
+		n, err := strconv.ParseInt(strings.TrimSpace(p), 10, 64)
+		if err != nil || n < 1 {
+			return 0, 0, fmt.Errorf("part %d (%q) must be a positive whole number", i+1, p)
+		}
+		out[i] = n
+	}
+	return out[0], out[1], nil
+}

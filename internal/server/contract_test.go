@@ -1,0 +1,149 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
+)
+
+// specPath is dbt Cloud's published OpenAPI spec, beside the checkout.
+var specPath = filepath.Join("..", "..", "..", "shared", "reference", "dbt-cloud-openapi-v3.yaml")
+
+// contractRecorder validates every exchange against the spec: the request as
+// our client sent it, and the response as our server answered.
+type contractRecorder struct {
+	router   routers.Router
+	next     http.Handler
+	mu       sync.Mutex
+	problems []string
+	checked  map[string]int // operationId -> exchanges validated
+}
+
+func newContractRecorder(t *testing.T, next http.Handler) *contractRecorder {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile(specPath)
+	if err != nil {
+		t.Fatalf("loading %s: %v", specPath, err)
+	}
+	doc.Servers = openapi3.Servers{{URL: "/"}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &contractRecorder{router: router, next: next, checked: map[string]int{}}
+}
+
+func (c *contractRecorder) fail(format string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.problems = append(c.problems, format)
+}
+
+func (c *contractRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	check := r.Clone(context.Background())
+	check.Body = io.NopCloser(bytes.NewReader(body))
+	check.URL.Host, check.Host = "", ""
+	route, params, err := c.router.FindRoute(check)
+	if err != nil {
+		c.fail(r.Method + " " + r.URL.Path + ": not in the spec: " + err.Error())
+		c.next.ServeHTTP(w, r)
+		return
+	}
+	opts := &openapi3filter.Options{AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+		if !strings.HasPrefix(in.RequestValidationInput.Request.Header.Get("Authorization"), "Token ") {
+			return io.EOF
+		}
+		return nil
+	}}
+	in := &openapi3filter.RequestValidationInput{Request: check, PathParams: params, Route: route, Options: opts}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		c.fail("request " + route.Operation.OperationID + ": " + err.Error())
+	}
+	rec := httptest.NewRecorder()
+	c.next.ServeHTTP(rec, r)
+	res := rec.Result()
+	resBody := rec.Body.Bytes()
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: res.StatusCode, Header: res.Header,
+		Body: io.NopCloser(bytes.NewReader(resBody)), Options: &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	// Responses are checked for the lineage operations, the contract the provider
+	// depends on. The spec marks a project's nested connection/repository/jobs as
+	// required objects, which no project without them can satisfy, so List
+	// Projects is checked for its request only.
+	if res.StatusCode < 300 && strings.Contains(route.Operation.OperationID, "Lineage") {
+		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+			c.fail("response " + route.Operation.OperationID + ": " + err.Error())
+		}
+	}
+	c.mu.Lock()
+	c.checked[route.Operation.OperationID]++
+	c.mu.Unlock()
+	for k, v := range res.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(res.StatusCode)
+	_, _ = w.Write(resBody)
+}
+
+func TestContractLineageAgainstOpenAPISpec(t *testing.T) {
+	st, err := server.OpenStore(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Bootstrap(context.Background(), "boot"); err != nil {
+		t.Fatal(err)
+	}
+	rec := newContractRecorder(t, server.New(st, nil))
+	hs := httptest.NewServer(rec)
+	defer hs.Close()
+	c, _ := dbtcloud.New(dbtcloud.Config{HostURL: hs.URL + "/api", AccountID: 1, Token: "boot"})
+	ctx := context.Background()
+
+	created, err := c.CreateLineageIntegration(ctx, 1, tableauReq("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListLineageIntegrations(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetLineageIntegration(ctx, 1, created.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateLineageIntegration(ctx, 1, created.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.TableauConfig{SiteID: ptr("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListProjects(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteLineageIntegration(ctx, 1, created.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, p := range rec.problems {
+		t.Error(p)
+	}
+	for _, op := range []string{"Create Lineage Integration", "List Lineage Integrations", "Get Lineage Integration", "Update Lineage Integration", "Delete Lineage Integration", "List Projects"} {
+		if rec.checked[op] == 0 {
+			t.Errorf("operation %q was never validated", op)
+		}
+	}
+}

@@ -1,0 +1,251 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// integrationJSON is dbt Cloud's LineageIntegration plus the config, which is
+// returned without its token.
+type integrationJSON struct {
+	ID        int64             `json:"id"`
+	AccountID int64             `json:"account_id"`
+	ProjectID int64             `json:"project_id"`
+	Name      string            `json:"name"`
+	Config    tableauConfigJSON `json:"config"`
+	CreatedAt string            `json:"created_at"`
+	UpdatedAt string            `json:"updated_at"`
+}
+
+type tableauConfigJSON struct {
+	Host      string `json:"host"`
+	SiteID    string `json:"site_id"`
+	TokenName string `json:"token_name"`
+}
+
+func toJSON(i *Integration) integrationJSON {
+	return integrationJSON{
+		ID: i.ID, AccountID: i.AccountID, ProjectID: i.ProjectID, Name: i.Name,
+		Config:    tableauConfigJSON{Host: i.Host, SiteID: i.SiteID, TokenName: i.TokenName},
+		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
+	}
+}
+
+func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
+	limit, offset, msg := pageParams(r)
+	if msg != "" {
+		writeError(w, http.StatusBadRequest, msg)
+		return
+	}
+	pid, _ := pathID(w, r, "project_id")
+	list, total, err := s.store.ListIntegrations(r.Context(), tokenAccount(r), pid, limit, offset)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out := make([]integrationJSON, 0, len(list))
+	for i := range list {
+		out = append(out, toJSON(&list[i]))
+	}
+	writeList(w, out, len(out), total)
+}
+
+var integrationFields = []string{"name", "account_id", "project_id", "config"}
+
+var configFields = []string{"host", "site_id", "token_name", "token"}
+
+func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
+	acct := tokenAccount(r)
+	pid, _ := pathID(w, r, "project_id")
+	in, err := s.decodeIntegration(r, acct, pid, true)
+	if s.answerBad(w, r, err) {
+		return
+	}
+	created, err := s.store.CreateIntegration(r.Context(), in.Integration)
+	if errors.Is(err, ErrConflict) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid field \"name\": project %d already has a %q lineage integration; update or delete it instead.", pid, in.Name))
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeData(w, toJSON(created))
+}
+
+func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request) {
+	i, ok := s.loadIntegration(w, r)
+	if ok {
+		writeData(w, toJSON(i))
+	}
+}
+
+func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
+	cur, ok := s.loadIntegration(w, r)
+	if !ok {
+		return
+	}
+	in, err := s.decodeIntegration(r, cur.AccountID, cur.ProjectID, false)
+	if s.answerBad(w, r, err) {
+		return
+	}
+	if in.Name != "" && in.Name != cur.Name {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid field \"name\": an integration cannot change its tool (it is %q); create a new one instead.", cur.Name))
+		return
+	}
+	patch := IntegrationPatch{}
+	if in.Host != "" {
+		patch.Host = &in.Host
+	}
+	if in.siteIDSet {
+		patch.SiteID = &in.SiteID
+	}
+	if in.TokenName != "" {
+		patch.TokenName = &in.TokenName
+	}
+	if in.TableauToken != "" {
+		patch.TableauToken = &in.TableauToken
+	}
+	updated, err := s.store.UpdateIntegration(r.Context(), cur.AccountID, cur.ProjectID, cur.ID, patch)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeData(w, toJSON(updated))
+}
+
+func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) {
+	cur, ok := s.loadIntegration(w, r)
+	if !ok {
+		return
+	}
+	if err := s.store.DeleteIntegration(r.Context(), cur.AccountID, cur.ProjectID, cur.ID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("Lineage integration %d was not found in project %d.", cur.ID, cur.ProjectID))
+			return
+		}
+		s.internal(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// loadIntegration reads the integration named by the path, or answers 404.
+func (s *Server) loadIntegration(w http.ResponseWriter, r *http.Request) (*Integration, bool) {
+	pid, _ := pathID(w, r, "project_id")
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return nil, false
+	}
+	i, err := s.store.GetIntegration(r.Context(), tokenAccount(r), pid, id)
+	if errors.Is(err, ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Lineage integration %d was not found in project %d.", id, pid))
+		return nil, false
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return nil, false
+	}
+	return i, true
+}
+
+// answerBad answers a decoding error: 400 for the caller's mistakes, 500 otherwise.
+func (s *Server) answerBad(w http.ResponseWriter, r *http.Request, err error) bool {
+	if err == nil {
+		return false
+	}
+	var br *badRequest
+	if errors.As(err, &br) {
+		writeError(w, http.StatusBadRequest, br.msg)
+		return true
+	}
+	s.internal(w, r, err)
+	return true
+}
+
+// decodedIntegration is a create or patch body after validation.
+type decodedIntegration struct {
+	Integration
+	siteIDSet bool
+}
+
+// decodeIntegration validates a create (full) or patch (partial) body.
+func (s *Server) decodeIntegration(r *http.Request, acct, pid int64, create bool) (*decodedIntegration, error) {
+	m, err := readObject(r, "", integrationFields...)
+	if err != nil {
+		return nil, err
+	}
+	out := &decodedIntegration{Integration: Integration{AccountID: acct, ProjectID: pid}}
+	name, hasName, err := stringField(m, "name", "name")
+	if err != nil {
+		return nil, err
+	}
+	if create && !hasName {
+		return nil, badField("name", "is required; use \"tableau\"")
+	}
+	if hasName && name != "tableau" {
+		if name == "powerbi" {
+			return nil, badField("name", "\"powerbi\" is not supported by this server; only \"tableau\" is")
+		}
+		return nil, badField("name", "must be \"tableau\", got %q", name)
+	}
+	out.Name = name
+	a, hasAcct, err := intField(m, "account_id", "account_id")
+	if err != nil {
+		return nil, err
+	}
+	if create && !hasAcct {
+		return nil, badField("account_id", "is required and must be %d, the account in the URL", acct)
+	}
+	if hasAcct && a != acct {
+		return nil, badField("account_id", "is %d but the URL is for account %d", a, acct)
+	}
+	if p, hasProj, err := intField(m, "project_id", "project_id"); err != nil {
+		return nil, err
+	} else if hasProj && p != pid {
+		return nil, badField("project_id", "is %d but the URL is for project %d", p, pid)
+	}
+	rawCfg, hasCfg := m["config"]
+	if !hasCfg {
+		if create {
+			return nil, badField("config", "is required: {\"host\", \"site_id\", \"token_name\", \"token\"}")
+		}
+		return out, nil
+	}
+	cfg, err := objectFields(rawCfg, "config.", configFields...)
+	if err != nil {
+		return nil, err
+	}
+	get := func(name string, required bool) (string, bool, error) {
+		v, present, err := stringField(cfg, "config."+name, name)
+		if err != nil {
+			return "", false, err
+		}
+		if (create && required && !present) || (present && required && strings.TrimSpace(v) == "") {
+			return "", false, badField("config."+name, "is required and must not be empty")
+		}
+		return v, present, nil
+	}
+	if out.Host, _, err = get("host", true); err != nil {
+		return nil, err
+	}
+	if out.Host != "" && strings.ContainsAny(out.Host, " \t\n") {
+		return nil, badField("config.host", "must be a host name such as 10az.online.tableau.com or a URL, without spaces")
+	}
+	// site_id may be "" (the default site of Tableau Server), but must be given on create.
+	if out.SiteID, out.siteIDSet, err = get("site_id", false); err != nil {
+		return nil, err
+	}
+	if create && !out.siteIDSet {
+		return nil, badField("config.site_id", "is required (use \"\" for Tableau Server's default site)")
+	}
+	if out.TokenName, _, err = get("token_name", true); err != nil {
+		return nil, err
+	}
+	if out.TableauToken, _, err = get("token", true); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,170 @@
+// Package server implements dbtexposures-server: the subset of dbt Cloud's API
+// that the provider uses (accounts, projects, lineage integrations), as dbt
+// Cloud's OpenAPI spec describes it, persisted in SQLite.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxBodyBytes bounds request bodies; the largest legitimate one is a few KiB.
+const MaxBodyBytes = 1 << 20
+
+// Server serves the API over a Store.
+type Server struct {
+	store *Store
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// New builds the server. A nil logger discards logs.
+func New(store *Store, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{store: store, log: log, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	const lineage = "/api/v3/accounts/{account_id}/projects/{project_id}/integrations/lineage/"
+	s.mux.HandleFunc("GET /api/v2/accounts/{$}", s.authed(s.listAccounts))
+	s.mux.HandleFunc("GET /api/v3/accounts/{$}", s.authed(s.listAccounts))
+	s.mux.HandleFunc("GET /api/v3/accounts/{account_id}/projects/{$}", s.authed(s.inAccount(s.listProjects)))
+	s.mux.HandleFunc("GET "+lineage+"{$}", s.authed(s.inProject(s.listIntegrations)))
+	s.mux.HandleFunc("POST "+lineage+"{$}", s.authed(s.inProject(s.createIntegration)))
+	s.mux.HandleFunc("GET "+lineage+"{id}/{$}", s.authed(s.inProject(s.getIntegration)))
+	s.mux.HandleFunc("PATCH "+lineage+"{id}/{$}", s.authed(s.inProject(s.patchIntegration)))
+	s.mux.HandleFunc("DELETE "+lineage+"{id}/{$}", s.authed(s.inProject(s.deleteIntegration)))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s on this server", r.Method, r.URL.Path))
+	})
+}
+
+// ServeHTTP adds body limits, panic recovery and an access log around the routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			writeError(rec, http.StatusInternalServerError, "internal server error")
+		}
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration_ms", time.Since(start).Milliseconds())
+	}()
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
+	}
+	s.mux.ServeHTTP(rec, r)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+type ctxKey int
+
+const accountKey ctxKey = 0
+
+// bearer extracts the token from "Token X" or "Bearer X" (dbt Cloud accepts both).
+func bearer(h string) string {
+	for _, p := range []string{"Token ", "Bearer "} {
+		if len(h) > len(p) && strings.EqualFold(h[:len(p)], p) {
+			return strings.TrimSpace(h[len(p):])
+		}
+	}
+	return ""
+}
+
+// authed resolves the API token to its account, or answers 401.
+func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := bearer(r.Header.Get("Authorization"))
+		if tok == "" {
+			w.Header().Set("WWW-Authenticate", `Token realm="dbtexposures"`)
+			writeError(w, http.StatusUnauthorized, "Authentication credentials were not provided: send the header 'Authorization: Token <api token>'.")
+			return
+		}
+		acct, err := s.store.AccountForToken(r.Context(), tok)
+		if errors.Is(err, ErrNotFound) {
+			w.Header().Set("WWW-Authenticate", `Token realm="dbtexposures"`)
+			writeError(w, http.StatusUnauthorized, "Invalid token.")
+			return
+		}
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), accountKey, acct)))
+	}
+}
+
+func tokenAccount(r *http.Request) int64 { return r.Context().Value(accountKey).(int64) }
+
+// pathID parses an integer path parameter; ok is false after answering 404.
+func pathID(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("%s %q is not a valid ID: it must be a positive integer", name, r.PathValue(name)))
+		return 0, false
+	}
+	return id, true
+}
+
+// inAccount checks that the path's account is the token's: another account's data is 403.
+func (s *Server) inAccount(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := pathID(w, r, "account_id")
+		if !ok {
+			return
+		}
+		if id != tokenAccount(r) {
+			writeError(w, http.StatusForbidden, fmt.Sprintf("This token cannot access account %d.", id))
+			return
+		}
+		next(w, r)
+	}
+}
+
+// inProject also checks that the path's project belongs to the account.
+func (s *Server) inProject(next http.HandlerFunc) http.HandlerFunc {
+	return s.inAccount(func(w http.ResponseWriter, r *http.Request) {
+		pid, ok := pathID(w, r, "project_id")
+		if !ok {
+			return
+		}
+		exists, err := s.store.ProjectExists(r.Context(), tokenAccount(r), pid)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		if !exists {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("Project %d was not found in account %d.", pid, tokenAccount(r)))
+			return
+		}
+		next(w, r)
+	})
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		return // the client went away; nothing to answer
+	}
+	s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "error", err.Error())
+	writeError(w, http.StatusInternalServerError, "internal server error; the server log has the details")
+}

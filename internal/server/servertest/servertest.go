@@ -1,0 +1,52 @@
+// Package servertest runs a real dbtexposures-server over a temporary SQLite
+// database for tests, the way net/http/httptest runs a handler.
+package servertest
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
+)
+
+// Server is a running dbtexposures-server with one bootstrapped account.
+type Server struct {
+	*httptest.Server
+	Store     *server.Store
+	HostURL   string // base URL including /api, as the provider's host_url
+	Token     string
+	AccountID int64
+	ProjectID int64
+}
+
+// New starts a server on a fresh database; it is stopped when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	store, err := server.OpenStore(filepath.Join(t.TempDir(), "dbtexposures.db"))
+	if err != nil {
+		t.Fatalf("opening store: %v", err)
+	}
+	const token = "test-bootstrap-token"
+	if _, err := store.Bootstrap(context.Background(), token); err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	hs := httptest.NewServer(server.New(store, nil))
+	t.Cleanup(func() {
+		hs.Close()
+		store.Close()
+	})
+	return &Server{Server: hs, Store: store, HostURL: hs.URL + "/api", Token: token, AccountID: 1, ProjectID: 1}
+}
+
+// Client returns a dbt Cloud client for the bootstrapped account.
+func (s *Server) Client(t testing.TB) *dbtcloud.Client {
+	t.Helper()
+	c, err := dbtcloud.New(dbtcloud.Config{HostURL: s.HostURL, AccountID: s.AccountID, Token: s.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

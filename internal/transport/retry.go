@@ -1,0 +1,119 @@
+package transport
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+// RetryConfig says how hard a client tries before giving up.
+type RetryConfig struct {
+	MaxRetries int           // retries after the first attempt
+	WaitMin    time.Duration // first backoff
+	WaitMax    time.Duration // backoff cap (a server's Retry-After may exceed it, up to MaxRetryAfter)
+	Timeout    time.Duration // per attempt
+}
+
+// MaxRetryAfter caps how long a Retry-After may make us wait; past it we give up
+// with the server's answer rather than hang a plan for longer.
+const MaxRetryAfter = 5 * time.Minute
+
+// DefaultRetryConfig suits interactive plans: about half a minute of retrying at most.
+func DefaultRetryConfig() RetryConfig {
+	return RetryConfig{MaxRetries: 4, WaitMin: 500 * time.Millisecond, WaitMax: 15 * time.Second, Timeout: 60 * time.Second}
+}
+
+// NewClient returns a retrying HTTP client: transport errors, 429 and 5xx are
+// retried with exponential backoff and full jitter, honouring Retry-After; the
+// wait between attempts ends as soon as the request's context is done. After the
+// last attempt the final response is returned as it is, so callers can report it.
+func NewClient(apiName string, cfg RetryConfig) *retryablehttp.Client {
+	hc := cleanhttp.DefaultPooledClient()
+	hc.Transport = &LoggingTransport{Name: apiName, Next: hc.Transport}
+	hc.Timeout = cfg.Timeout
+	// Redirects are followed by callers that need them (Tableau's sign-in re-POSTs).
+	return &retryablehttp.Client{
+		HTTPClient:   hc,
+		Logger:       nil, // retries are logged through tflog below, never printed
+		RetryWaitMin: cfg.WaitMin,
+		RetryWaitMax: cfg.WaitMax,
+		RetryMax:     cfg.MaxRetries,
+		CheckRetry:   retryablehttp.DefaultRetryPolicy,
+		Backoff:      Backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, attempt int) {
+			if attempt > 0 {
+				tflog.Info(req.Context(), apiName+" API request retried", map[string]any{
+					"method": req.Method, "url": req.URL.Redacted(), "attempt": attempt,
+				})
+			}
+		},
+	}
+}
+
+// Backoff waits what the server asked for when it said (Retry-After on 429 and
+// 503), otherwise min·2^attempt capped at max, with full jitter so that many
+// clients retrying together do not stampede.
+func Backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return min64(d, MaxRetryAfter)
+		}
+	}
+	ceiling := max
+	if attempt < 30 {
+		if c := min << uint(attempt); c > 0 && c < max {
+			ceiling = c
+		}
+	}
+	if ceiling <= min {
+		return min
+	}
+	return min + rand.N(ceiling-min+1)
+}
+
+// ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// Sleep waits d or until ctx is done, whichever is first.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func min64(a, b time.Duration) time.Duration {
+	if a < b {
+		return a
+	}
+	return b
+}
