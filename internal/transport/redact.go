@@ -13,10 +13,10 @@ const Redacted = "***REDACTED***"
 
 // secretHeaders are never logged with their values.
 var secretHeaders = map[string]bool{
-	"Authorization": true,
-	"X-Tableau-Auth": true,
-	"Cookie":         true,
-	"Set-Cookie":     true,
+	"Authorization":       true,
+	"X-Tableau-Auth":      true,
+	"Cookie":              true,
+	"Set-Cookie":          true,
 	"Proxy-Authorization": true,
 }
 
