@@ -1,0 +1,32 @@
+// Command dbtexposures-demo is what `make demo` runs: the server, the real
+// terraform CLI and the locally built provider, end to end on this machine.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/demo"
+)
+
+func main() {
+	bin := flag.String("bin", "bin", "directory with the built provider and server")
+	config := flag.String("config", "examples/demo", "Terraform configuration to apply")
+	work := flag.String("work", "examples/demo/.demo", "scratch directory (emptied first)")
+	flag.Parse()
+	tf, err := exec.LookPath("terraform")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dbtexposures-demo: terraform is not on PATH; install Terraform 1.11 or later")
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := demo.Run(ctx, demo.Options{BinDir: *bin, ConfigDir: *config, WorkDir: *work, Terraform: tf, Out: os.Stdout}); err != nil {
+		fmt.Fprintln(os.Stderr, "dbtexposures-demo:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+)
+
+// The test binary doubles as the server binary, so these tests run the real
+// command in a child process that can be killed with SIGKILL.
+func TestMain(m *testing.M) {
+	if os.Getenv("DBTEXPOSURES_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func command(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "DBTEXPOSURES_RUN_MAIN=1")
+	return cmd
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startServe runs `serve` and waits for it to answer with token.
+func startServe(t *testing.T, addr, db, token string) *exec.Cmd {
+	t.Helper()
+	cmd := command(t, "serve", "--listen", addr, "--db", db, "--bootstrap-token", token)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for i := 0; i < 200; i++ {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v2/accounts/", nil)
+		req.Header.Set("Authorization", "Token "+token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("server did not start: %s", logs.String())
+	return nil
+}
+
+type created struct {
+	AccountID int64  `json:"account_id"`
+	ProjectID int64  `json:"project_id"`
+	Token     string `json:"token"`
+}
+
+func TestAdminCreateAccountWhileServing(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "x.db")
+	addr := freeAddr(t)
+	startServe(t, addr, db, "boot")
+	out, err := command(t, "admin", "create-account", "--db", db, "--name", "Analytics").Output()
+	if err != nil {
+		t.Fatalf("create-account: %v", err)
+	}
+	var c created
+	if err := json.Unmarshal(out, &c); err != nil || c.AccountID != 2 || c.ProjectID == 0 || c.Token == "" {
+		t.Fatalf("output %q: %v", out, err)
+	}
+	// The running server accepts the new token for the new account only.
+	client, _ := dbtcloud.New(dbtcloud.Config{HostURL: "http://" + addr + "/api", AccountID: c.AccountID, Token: c.Token})
+	ps, err := client.ListProjects(context.Background())
+	if err != nil || len(ps) != 1 || ps[0].ID != c.ProjectID {
+		t.Fatalf("projects: %+v %v", ps, err)
+	}
+	other, _ := dbtcloud.New(dbtcloud.Config{HostURL: "http://" + addr + "/api", AccountID: 1, Token: c.Token})
+	if _, err := other.ListProjects(context.Background()); !dbtcloud.IsForbidden(err) {
+		t.Fatalf("new token on account 1: %v", err)
+	}
+	// The token is stored hashed: its text is nowhere in the database files.
+	for _, f := range []string{db, db + "-wal"} {
+		b, _ := os.ReadFile(f)
+		if bytes.Contains(b, []byte(c.Token)) {
+			t.Fatalf("plain API token found in %s", f)
+		}
+	}
+}
+
+func TestNothingAcknowledgedIsLostOnKill9(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "x.db")
+	addr := freeAddr(t)
+	srv := startServe(t, addr, db, "boot")
+	var accounts []created
+	for i := 0; i < 5; i++ {
+		out, err := command(t, "admin", "create-account", "--db", db, "--name", fmt.Sprint("a", i)).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c created
+		_ = json.Unmarshal(out, &c)
+		accounts = append(accounts, c)
+	}
+	ctx := context.Background()
+	acked := map[int64]int64{} // account -> integration acknowledged with 200
+	for _, a := range accounts {
+		c, _ := dbtcloud.New(dbtcloud.Config{HostURL: "http://" + addr + "/api", AccountID: a.AccountID, Token: a.Token})
+		host, site, name, tok := "h", "s", "n", "t"
+		in, err := c.CreateLineageIntegration(ctx, a.ProjectID, dbtcloud.CreateLineageIntegrationRequest{Name: "tableau",
+			Config: dbtcloud.TableauConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acked[a.AccountID] = in.ID
+	}
+	if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = srv.Wait()
+
+	startServe(t, addr, db, "boot")
+	for _, a := range accounts {
+		c, _ := dbtcloud.New(dbtcloud.Config{HostURL: "http://" + addr + "/api", AccountID: a.AccountID, Token: a.Token})
+		got, err := c.GetLineageIntegration(ctx, a.ProjectID, acked[a.AccountID])
+		if err != nil || got.Name != "tableau" {
+			t.Fatalf("account %d lost its acknowledged integration: %v", a.AccountID, err)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"bogus"}, &stdout, &stderr); err == nil || !strings.Contains(stderr.String(), "Usage") {
+		t.Fatalf("unknown command: %v %q", err, stderr.String())
+	}
+	if err := run(context.Background(), []string{"admin", "create-account", "--db", filepath.Join(t.TempDir(), "d")}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "--name") {
+		t.Fatalf("missing name: %v", err)
+	}
+}

@@ -1,0 +1,18 @@
+variable "tableau_pat_secret" {
+  type      = string
+  sensitive = true
+  ephemeral = true # Terraform 1.10+: the value is never written to plan or state
+}
+
+# The Tableau site that dbt Cloud reads workbooks from, for auto-exposures.
+resource "dbtexposures_tableau_connection" "analytics" {
+  project_id = 123
+  host       = "10az.online.tableau.com"
+  site_id    = "acme"
+  token_name = "dbt-lineage"
+
+  # Write-only: sent to dbt Cloud, never stored in state.
+  # Change token_wo_version to send a rotated token.
+  token_wo         = var.tableau_pat_secret
+  token_wo_version = 1
+}
