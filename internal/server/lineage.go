@@ -52,7 +52,9 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
 	writeList(w, out, len(out), total)
 }
 
-var integrationFields = []string{"name", "account_id", "project_id", "config"}
+// integrationFields are the spec's request fields plus "id", which clients that
+// send back the object they read (dbt Labs' own provider does) include on PATCH.
+var integrationFields = []string{"name", "account_id", "project_id", "config", "id"}
 
 var configFields = []string{"host", "site_id", "token_name", "token"}
 
@@ -89,6 +91,10 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 	}
 	in, err := s.decodeIntegration(r, cur.AccountID, cur.ProjectID, false)
 	if s.answerBad(w, r, err) {
+		return
+	}
+	if in.ID != 0 && in.ID != cur.ID {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid field \"id\": it is %d but the URL is for integration %d.", in.ID, cur.ID))
 		return
 	}
 	if in.Name != "" && in.Name != cur.Name {
@@ -202,6 +208,13 @@ func (s *Server) decodeIntegration(r *http.Request, acct, pid int64, create bool
 	if hasAcct && a != acct {
 		return nil, badField("account_id", "is %d but the URL is for account %d", a, acct)
 	}
+	if id, hasID, err := intField(m, "id", "id"); err != nil {
+		return nil, err
+	} else if hasID && create {
+		return nil, badField("id", "is assigned by the server; leave it out when creating")
+	} else {
+		out.ID = id
+	}
 	if p, hasProj, err := intField(m, "project_id", "project_id"); err != nil {
 		return nil, err
 	} else if hasProj && p != pid {
@@ -234,12 +247,10 @@ func (s *Server) decodeIntegration(r *http.Request, acct, pid int64, create bool
 	if out.Host != "" && strings.ContainsAny(out.Host, " \t\n") {
 		return nil, badField("config.host", "must be a host name such as 10az.online.tableau.com or a URL, without spaces")
 	}
-	// site_id may be "" (the default site of Tableau Server), but must be given on create.
+	// site_id may be "" (the default site of Tableau Server); clients that drop
+	// empty strings from JSON leave it out, which means the same.
 	if out.SiteID, out.siteIDSet, err = get("site_id", false); err != nil {
 		return nil, err
-	}
-	if create && !out.siteIDSet {
-		return nil, badField("config.site_id", "is required (use \"\" for Tableau Server's default site)")
 	}
 	if out.TokenName, _, err = get("token_name", true); err != nil {
 		return nil, err

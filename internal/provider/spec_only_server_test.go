@@ -1,0 +1,104 @@
+package provider
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+)
+
+// specOnlyServer answers the lineage endpoints with exactly the fields dbt
+// Cloud's published LineageIntegration schema promises (no config), plus an
+// unknown field, as a server we did not write might. It is deliberately not
+// internal/server: the provider must not depend on our server's extras.
+func specOnlyServer(t *testing.T) *httptest.Server {
+	var mu sync.Mutex
+	items := map[int64]map[string]any{}
+	next := int64(100)
+	envelope := func(w http.ResponseWriter, code int, data any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(map[string]any{"data": data, "status": map[string]any{"code": code, "is_success": code < 300}, "extra": map[string]any{}})
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		const prefix = "/api/v3/accounts/9/projects/5/integrations/lineage/"
+		if r.Header.Get("Authorization") != "Token spec-token" || !strings.HasPrefix(r.URL.Path, prefix) {
+			envelope(w, http.StatusNotFound, nil)
+			return
+		}
+		rest := strings.Trim(strings.TrimPrefix(r.URL.Path, prefix), "/")
+		now := time.Now().UTC().Format(time.RFC3339Nano)
+		switch {
+		case rest == "" && r.Method == http.MethodPost:
+			next++
+			items[next] = map[string]any{"id": next, "account_id": 9, "project_id": 5, "name": "tableau",
+				"created_at": now, "updated_at": now, "state": 1}
+			envelope(w, http.StatusOK, items[next])
+		case rest != "":
+			id, _ := strconv.ParseInt(rest, 10, 64)
+			it, ok := items[id]
+			if !ok {
+				envelope(w, http.StatusNotFound, nil)
+				return
+			}
+			switch r.Method {
+			case http.MethodGet:
+				envelope(w, http.StatusOK, it)
+			case http.MethodPatch:
+				it["updated_at"] = now
+				envelope(w, http.StatusOK, it)
+			case http.MethodDelete:
+				delete(items, id)
+				w.WriteHeader(http.StatusNoContent)
+			}
+		default:
+			envelope(w, http.StatusMethodNotAllowed, nil)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestAccTableauConnection_specOnlyServer(t *testing.T) {
+	srv := specOnlyServer(t)
+	cfg := func(site string) string {
+		return providerBlock(srv.URL+"/api", 9, "spec-token") + fmt.Sprintf(`
+resource "dbtexposures_tableau_connection" "test" {
+  project_id = 5
+  host       = "10az.online.tableau.com"
+  site_id    = %q
+  token_name = "dbt"
+  token      = "secret"
+}`, site)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg("acme"),
+				Check:  resource.TestCheckResourceAttr(connAddr, "id", "5:101"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				Config: cfg("acme-2"),
+				Check:  resource.TestCheckResourceAttr(connAddr, "site_id", "acme-2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(connAddr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
