@@ -1,0 +1,214 @@
+package tableau
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// Table is a warehouse table a workbook reads.
+type Table struct {
+	Database       string
+	Schema         string
+	Name           string
+	FullName       string
+	ConnectionType string
+}
+
+// CustomSQL is a custom SQL query a workbook runs.
+type CustomSQL struct {
+	Query          string
+	Database       string
+	ConnectionType string
+}
+
+// Workbook is a workbook with its lineage.
+type Workbook struct {
+	ID             string // LUID
+	Name           string
+	Description    string
+	ProjectID      string
+	ProjectName    string
+	ProjectPath    string
+	OwnerName      string
+	OwnerEmail     string
+	URL            string
+	UpdatedAt      string
+	Tags           []string
+	UpstreamTables []Table
+	CustomSQL      []CustomSQL
+}
+
+// Site is everything discovery reads from one site.
+type Site struct {
+	Projects  []Project  // sorted by path
+	Workbooks []Workbook // sorted by project path, then name
+}
+
+type gqlWorkbook struct {
+	LUID           string `json:"luid"`
+	Name           string `json:"name"`
+	Description    string `json:"description"`
+	VizportalURLID string `json:"vizportalUrlId"`
+	ProjectLUID    string `json:"projectLuid"`
+	ProjectName    string `json:"projectName"`
+	UpdatedAt      string `json:"updatedAt"`
+	Owner          *struct {
+		Username string `json:"username"`
+		Name     string `json:"name"`
+		Email    string `json:"email"`
+	} `json:"owner"`
+	Tags []struct {
+		Name string `json:"name"`
+	} `json:"tags"`
+	UpstreamTables []*struct { // items may be null
+		Name           string `json:"name"`
+		Schema         string `json:"schema"`
+		FullName       string `json:"fullName"`
+		ConnectionType string `json:"connectionType"`
+		Database       *struct {
+			Name           string `json:"name"`
+			ConnectionType string `json:"connectionType"`
+		} `json:"database"`
+	} `json:"upstreamTables"`
+}
+
+type gqlCustomSQL struct {
+	Query          string `json:"query"`
+	ConnectionType string `json:"connectionType"`
+	Database       *struct {
+		Name           string `json:"name"`
+		ConnectionType string `json:"connectionType"`
+	} `json:"database"`
+	DownstreamWorkbooks []*struct {
+		LUID string `json:"luid"`
+	} `json:"downstreamWorkbooks"`
+}
+
+// Discover reads the site's projects (REST) and workbooks with their tables and
+// custom SQL (Metadata API, paged): a fixed number of requests per page, none per workbook.
+func (c *Client) Discover(ctx context.Context) (*Site, error) {
+	projects, err := c.ListProjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Project, len(projects))
+	for _, p := range projects {
+		byID[p.ID] = p
+	}
+	customSQL := map[string][]CustomSQL{}
+	err = c.pageAll(ctx, CustomSQLQuery, "customSQLTablesConnection", func(nodes json.RawMessage) error {
+		var page []gqlCustomSQL
+		if err := json.Unmarshal(nodes, &page); err != nil {
+			return err
+		}
+		for _, n := range page {
+			cs := CustomSQL{Query: n.Query, ConnectionType: n.ConnectionType}
+			if n.Database != nil {
+				cs.Database = n.Database.Name
+				if cs.ConnectionType == "" {
+					cs.ConnectionType = n.Database.ConnectionType
+				}
+			}
+			for _, w := range n.DownstreamWorkbooks {
+				if w != nil {
+					customSQL[w.LUID] = append(customSQL[w.LUID], cs)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	c.mu.Lock()
+	server := *c.server
+	c.mu.Unlock()
+	var workbooks []Workbook
+	err = c.pageAll(ctx, WorkbooksQuery, "workbooksConnection", func(nodes json.RawMessage) error {
+		var page []gqlWorkbook
+		if err := json.Unmarshal(nodes, &page); err != nil {
+			return err
+		}
+		for _, n := range page {
+			workbooks = append(workbooks, c.toWorkbook(&server, n, byID, customSQL[n.LUID]))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(workbooks, func(i, j int) bool {
+		if workbooks[i].ProjectPath != workbooks[j].ProjectPath {
+			return workbooks[i].ProjectPath < workbooks[j].ProjectPath
+		}
+		if workbooks[i].Name != workbooks[j].Name {
+			return workbooks[i].Name < workbooks[j].Name
+		}
+		return workbooks[i].ID < workbooks[j].ID
+	})
+	return &Site{Projects: projects, Workbooks: workbooks}, nil
+}
+
+func (c *Client) toWorkbook(server *url.URL, n gqlWorkbook, projects map[string]Project, custom []CustomSQL) Workbook {
+	w := Workbook{
+		ID: n.LUID, Name: n.Name, Description: n.Description, ProjectID: n.ProjectLUID, ProjectName: n.ProjectName,
+		ProjectPath: n.ProjectName, UpdatedAt: n.UpdatedAt, URL: WorkbookURL(server, c.cfg.Site, n.VizportalURLID),
+		Tags: []string{}, UpstreamTables: []Table{}, CustomSQL: []CustomSQL{},
+	}
+	if p, ok := projects[n.ProjectLUID]; ok {
+		w.ProjectPath = p.Path
+	}
+	if n.Owner != nil {
+		w.OwnerName, w.OwnerEmail = n.Owner.Name, n.Owner.Email
+		if w.OwnerName == "" {
+			w.OwnerName = n.Owner.Username
+		}
+	}
+	for _, t := range n.Tags {
+		w.Tags = append(w.Tags, t.Name)
+	}
+	sort.Strings(w.Tags)
+	seen := map[string]bool{}
+	for _, t := range n.UpstreamTables {
+		if t == nil {
+			continue
+		}
+		tb := Table{Schema: t.Schema, Name: t.Name, FullName: t.FullName, ConnectionType: t.ConnectionType}
+		if t.Database != nil {
+			tb.Database = t.Database.Name
+			if tb.ConnectionType == "" {
+				tb.ConnectionType = t.Database.ConnectionType
+			}
+		}
+		key := strings.Join([]string{tb.Database, tb.Schema, tb.Name}, "\x00")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		w.UpstreamTables = append(w.UpstreamTables, tb)
+	}
+	sort.Slice(w.UpstreamTables, func(i, j int) bool {
+		a, b := w.UpstreamTables[i], w.UpstreamTables[j]
+		return a.Database+"."+a.Schema+"."+a.Name < b.Database+"."+b.Schema+"."+b.Name
+	})
+	if custom != nil {
+		w.CustomSQL = custom
+	}
+	return w
+}
+
+// WorkbookURL is the workbook's page in Tableau's web UI.
+func WorkbookURL(server *url.URL, site, vizportalID string) string {
+	if vizportalID == "" {
+		return ""
+	}
+	base := strings.TrimRight(server.String(), "/")
+	if site == "" {
+		return base + "/#/workbooks/" + vizportalID
+	}
+	return base + "/#/site/" + site + "/workbooks/" + vizportalID
+}

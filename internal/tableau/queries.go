@@ -1,0 +1,50 @@
+package tableau
+
+// The Metadata API queries this client sends. Each is validated against
+// Tableau's schema (../shared/reference/tableau-metadata.graphql) in a test.
+// Pages are ordered by LUID or ID so cursors stay stable while content changes.
+
+// WorkbooksQuery pages through workbooks with their upstream tables.
+const WorkbooksQuery = `query Workbooks($first: Int!, $after: String) {
+  workbooksConnection(first: $first, after: $after, orderBy: {field: LUID, direction: ASC}) {
+    nodes {
+      luid
+      name
+      description
+      vizportalUrlId
+      projectLuid
+      projectName
+      updatedAt
+      owner { username name email }
+      tags { name }
+      upstreamTables {
+        luid
+        name
+        schema
+        fullName
+        connectionType
+        database { name connectionType }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+    totalCount
+  }
+}`
+
+// CustomSQLQuery pages through custom SQL tables and the workbooks reading them.
+const CustomSQLQuery = `query CustomSQL($first: Int!, $after: String) {
+  customSQLTablesConnection(first: $first, after: $after, orderBy: {field: ID, direction: ASC}) {
+    nodes {
+      id
+      query
+      connectionType
+      database { name connectionType }
+      downstreamWorkbooks { luid }
+    }
+    pageInfo { hasNextPage endCursor }
+    totalCount
+  }
+}`
+
+// Queries lists every query the client can send, for validation.
+var Queries = map[string]string{"Workbooks": WorkbooksQuery, "CustomSQL": CustomSQLQuery}

@@ -1,0 +1,201 @@
+package tableautest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Fault is a failure the emulator answers with, for tests of retries and limits.
+type Fault struct {
+	PathContains string        // which requests it hits ("" = any), e.g. "/api/metadata/graphql"
+	Times        int           // how many requests it hits
+	Delay        time.Duration // wait before answering (or before the fault)
+	Status       int           // HTTP status to answer with; 0 = only the delay
+	RetryAfter   string        // Retry-After header
+	GraphQLCode  string        // answer 200 with a GraphQL error of this code (e.g. RATE_EXCEEDED)
+	Partial      bool          // with GraphQLCode: include partial data, as Tableau does
+}
+
+// Stats counts what the emulator served.
+type Stats struct {
+	Requests       int
+	SignIns        int
+	SignOuts       int
+	GraphQL        int
+	REST           int
+	ExpiredAnswers int // 401002 answers
+}
+
+// Emulator is an in-memory Tableau site. It is an http.Handler.
+type Emulator struct {
+	mu       sync.Mutex
+	site     *site
+	sessions map[string]string // session token -> PAT name
+	byPAT    map[string]string // PAT name -> its one live session token
+	faults   []*Fault
+	stats    Stats
+
+	// NodeLimit is the Metadata API's node limit per query (Tableau: 20,000).
+	NodeLimit int
+	// MaxPageSize caps `first`; more is clamped with a MAX_PAGE_SIZE_EXCEEDED warning.
+	MaxPageSize int
+	// SignInDelay makes sign-in slow, so that concurrent sign-ins would overlap.
+	SignInDelay time.Duration
+	// RedirectSignInTo, when set, answers sign-ins arriving at another host with
+	// a 301 to this base URL, as Tableau Cloud does to send clients to their pod.
+	RedirectSignInTo string
+}
+
+// New returns an emulator serving the fixture's site.
+func New(f *Fixture) (*Emulator, error) {
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
+	return &Emulator{site: buildSite(f), sessions: map[string]string{}, byPAT: map[string]string{}, NodeLimit: 20000, MaxPageSize: 1000}, nil
+}
+
+// NewServer starts an emulator on loopback for a test; it stops when the test ends.
+func NewServer(t testing.TB, f *Fixture) (*Emulator, *httptest.Server) {
+	t.Helper()
+	e, err := New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return e, srv
+}
+
+// Inject queues a fault.
+func (e *Emulator) Inject(f Fault) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.faults = append(e.faults, &f)
+}
+
+// Stats returns the counters so far.
+func (e *Emulator) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats
+}
+
+// ResetStats zeroes the counters.
+func (e *Emulator) ResetStats() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stats = Stats{}
+}
+
+// ExpireSessions ends every session, as a server restart or timeout would.
+func (e *Emulator) ExpireSessions() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sessions = map[string]string{}
+	e.byPAT = map[string]string{}
+}
+
+// DeleteWorkbook removes a workbook, as someone deleting it in Tableau would.
+func (e *Emulator) DeleteWorkbook(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.site.deleteWorkbook(id)
+}
+
+// Fixture returns the site as it is now.
+func (e *Emulator) Fixture() *Fixture {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.site.fixture
+}
+
+func (e *Emulator) takeFault(path string) *Fault {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, f := range e.faults {
+		if f.Times > 0 && strings.Contains(path, f.PathContains) {
+			f.Times--
+			c := *f
+			return &c
+		}
+	}
+	return nil
+}
+
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	e.stats.Requests++
+	e.mu.Unlock()
+	if f := e.takeFault(r.URL.Path); f != nil {
+		if f.Delay > 0 {
+			select {
+			case <-time.After(f.Delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if f.RetryAfter != "" {
+			w.Header().Set("Retry-After", f.RetryAfter)
+		}
+		switch {
+		case f.GraphQLCode != "":
+			body := map[string]any{"errors": []any{map[string]any{
+				"message":    "Injected " + f.GraphQLCode,
+				"extensions": map[string]any{"code": f.GraphQLCode, "severity": "ERROR"},
+			}}}
+			if f.Partial {
+				body["data"] = map[string]any{"workbooksConnection": map[string]any{"nodes": []any{}, "pageInfo": map[string]any{"hasNextPage": false}}}
+			}
+			writeJSON(w, http.StatusOK, body)
+			return
+		case f.Status != 0:
+			writeError(w, f.Status, fmt.Sprint(f.Status, "000"), http.StatusText(f.Status), "injected fault")
+			return
+		}
+	}
+	if r.URL.Path == "/api/metadata/graphql" {
+		e.serveGraphQL(w, r)
+		return
+	}
+	e.serveREST(w, r)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers in Tableau's error shape; the code is a string.
+func writeError(w http.ResponseWriter, status int, code, summary, detail string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"summary": summary, "detail": detail, "code": code}})
+}
+
+func newToken() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// session checks X-Tableau-Auth; ok is false after answering 401002.
+func (e *Emulator) session(w http.ResponseWriter, r *http.Request) bool {
+	tok := r.Header.Get("X-Tableau-Auth")
+	e.mu.Lock()
+	_, ok := e.sessions[tok]
+	if !ok {
+		e.stats.ExpiredAnswers++
+	}
+	e.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusUnauthorized, "401002", "Unauthorized Access", "Invalid authentication credentials were provided.")
+	}
+	return ok
+}

@@ -1,0 +1,129 @@
+package tableautest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func do(t *testing.T, method, url, token string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	req.Header.Set("Accept", "application/json")
+	if token != "" {
+		req.Header.Set("X-Tableau-Auth", token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func signIn(t *testing.T, base string, f *Fixture) (string, string) {
+	t.Helper()
+	code, out := do(t, "POST", base+"/api/3.23/auth/signin", "", map[string]any{"credentials": map[string]any{
+		"personalAccessTokenName": f.PersonalAccessToken.Name, "personalAccessTokenSecret": f.PersonalAccessToken.Secret,
+		"site": map[string]any{"contentUrl": f.Site.ContentURL}}})
+	if code != 200 {
+		t.Fatalf("sign-in: %d %v", code, out)
+	}
+	cred := out["credentials"].(map[string]any)
+	return cred["token"].(string), cred["site"].(map[string]any)["id"].(string)
+}
+
+func TestWireFormat(t *testing.T) {
+	f := Generate(GenerateOptions{Workbooks: 3, TablesPerWorkbook: 1})
+	_, srv := NewServer(t, f)
+
+	code, out := do(t, "GET", srv.URL+"/api/2.4/serverinfo", "", nil)
+	if code != 200 || out["serverInfo"].(map[string]any)["restApiVersion"] != "3.23" {
+		t.Fatalf("serverinfo: %d %v", code, out)
+	}
+	code, out = do(t, "GET", srv.URL+"/api/9.1/serverinfo", "", nil)
+	if code != 404 || out["error"].(map[string]any)["code"] != "404003" {
+		t.Fatalf("unknown version: %d %v", code, out)
+	}
+	code, out = do(t, "POST", srv.URL+"/api/3.23/auth/signin", "", map[string]any{"credentials": map[string]any{
+		"personalAccessTokenName": "x", "personalAccessTokenSecret": "y", "site": map[string]any{"contentUrl": "acme"}}})
+	if code != 401 || out["error"].(map[string]any)["code"] != "401001" {
+		t.Fatalf("bad PAT: %d %v", code, out)
+	}
+
+	tok, site := signIn(t, srv.URL, f)
+	code, out = do(t, "GET", srv.URL+"/api/3.23/sites/"+site+"/projects?pageSize=2&pageNumber=1", tok, nil)
+	pg := out["pagination"].(map[string]any)
+	if code != 200 || pg["pageSize"] != "2" || pg["totalAvailable"] != "7" || pg["pageNumber"] != "1" {
+		t.Fatalf("pagination numbers must be strings: %v", out)
+	}
+	if n := len(out["projects"].(map[string]any)["project"].([]any)); n != 2 {
+		t.Fatalf("page size: %d", n)
+	}
+	_, out = do(t, "GET", srv.URL+"/api/3.23/sites/"+site+"/workbooks?filter=name:eq:nothing", tok, nil)
+	if wb, ok := out["workbooks"].(map[string]any); !ok || len(wb) != 0 {
+		t.Fatalf("an empty list must be {}: %v", out)
+	}
+
+	// A second sign-in with the same PAT ends the first session.
+	tok2, _ := signIn(t, srv.URL, f)
+	code, out = do(t, "GET", srv.URL+"/api/3.23/sites/"+site+"/projects", tok, nil)
+	if code != 401 || out["error"].(map[string]any)["code"] != "401002" {
+		t.Fatalf("old session: %d %v", code, out)
+	}
+
+	// Unknown fields are rejected as Tableau rejects them.
+	code, out = do(t, "POST", srv.URL+"/api/metadata/graphql", tok2, map[string]any{"query": "{ workbooks { name webpageUrl } }"})
+	errs, _ := out["errors"].([]any)
+	if code != 200 || len(errs) == 0 || out["data"] != nil || !strings.Contains(errs[0].(map[string]any)["message"].(string), "webpageUrl") {
+		t.Fatalf("unknown field: %d %v", code, out)
+	}
+	// A valid query with aliases, fragments and __typename.
+	code, out = do(t, "POST", srv.URL+"/api/metadata/graphql", tok2, map[string]any{
+		"query": `query Q($n: Int) { wb: workbooksConnection(first: $n, orderBy: {field: NAME, direction: DESC}) { nodes { __typename ...F } totalCount pageInfo { hasNextPage endCursor } } }
+fragment F on Workbook { title: name owner { name } }`,
+		"variables": map[string]any{"n": 2}})
+	conn := out["data"].(map[string]any)["wb"].(map[string]any)
+	nodes := conn["nodes"].([]any)
+	if code != 200 || len(nodes) != 2 || conn["totalCount"].(float64) != 3 || conn["pageInfo"].(map[string]any)["hasNextPage"] != true {
+		t.Fatalf("query: %v", out)
+	}
+	first := nodes[0].(map[string]any)
+	if first["__typename"] != "Workbook" || first["title"] != "Workbook 00002" {
+		t.Fatalf("node: %v", first)
+	}
+}
+
+func TestNodeLimitGivesPartialDataWithWarning(t *testing.T) {
+	f := Generate(GenerateOptions{Workbooks: 50, TablesPerWorkbook: 2})
+	emu, srv := NewServer(t, f)
+	emu.NodeLimit = 40
+	tok, _ := signIn(t, srv.URL, f)
+	_, out := do(t, "POST", srv.URL+"/api/metadata/graphql", tok, map[string]any{"query": "{ workbooks { name upstreamTables { name } } }"})
+	errs := out["errors"].([]any)
+	ext := errs[0].(map[string]any)["extensions"].(map[string]any)
+	if ext["code"] != "NODE_LIMIT_EXCEEDED" {
+		t.Fatalf("errors: %v", errs)
+	}
+	if n := len(out["data"].(map[string]any)["workbooks"].([]any)); n == 0 || n >= 50 {
+		t.Fatalf("want partial data, got %d workbooks", n)
+	}
+}
+
+func TestFixtureCheck(t *testing.T) {
+	f := Generate(GenerateOptions{Workbooks: 2})
+	f.Workbooks[1].ProjectID = "nope"
+	if err := f.Check(); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("check: %v", err)
+	}
+}

@@ -1,0 +1,71 @@
+package tableautest
+
+import "fmt"
+
+// GenerateOptions size a generated site.
+type GenerateOptions struct {
+	Workbooks         int // how many workbooks
+	TablesPerWorkbook int // upstream tables each (the special workbooks aside)
+}
+
+func luid(kind, i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", kind, i) }
+
+// Generate builds a deterministic site for tests and benchmarks: projects nested
+// three levels deep, an empty project, unicode names, mixed-case table names,
+// custom SQL, a workbook without tables and one whose table is hidden (null).
+func Generate(o GenerateOptions) *Fixture {
+	f := &Fixture{}
+	f.Server.ProductVersion, f.Server.RESTAPIVersion = "2024.2.0", "3.23"
+	f.Site.ID, f.Site.ContentURL, f.Site.Name = luid(1, 1), "acme", "Acme Analytics"
+	f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret = "dbt-discovery", "emulator-pat-secret"
+	f.Users = []User{
+		{ID: luid(2, 1), Name: "Ada Lovelace", Username: "ada", Email: "ada@example.com"},
+		{ID: luid(2, 2), Name: "Zoë Ångström", Username: "zoe", Email: "zoe@example.com"},
+		{ID: luid(2, 3), Name: "田中 花子", Username: "hanako", Email: "hanako@example.com"},
+	}
+	f.Projects = []FixtureProject{
+		{ID: luid(3, 1), Name: "Finance", Description: "Finance reporting"},
+		{ID: luid(3, 2), Name: "Quarterly", ParentID: luid(3, 1)},
+		{ID: luid(3, 3), Name: "Board Packs", ParentID: luid(3, 2)},
+		{ID: luid(3, 4), Name: "Marketing"},
+		{ID: luid(3, 5), Name: "Ventes Été", Description: "unicode"},
+		{ID: luid(3, 6), Name: "Empty Project"},
+		{ID: luid(3, 7), Name: "EMEA", ParentID: luid(3, 4)},
+	}
+	homes := []string{luid(3, 1), luid(3, 2), luid(3, 3), luid(3, 4), luid(3, 5), luid(3, 7)}
+	tags := [][]string{{"finance"}, {"kpi", "finance"}, {}, {"marketing"}, {"draft"}}
+	for i := 0; i < o.Workbooks; i++ {
+		name := fmt.Sprintf("Workbook %05d", i)
+		if i%7 == 3 {
+			name = fmt.Sprintf("Umsatz Übersicht %05d", i)
+		}
+		w := FixtureWorkbook{
+			ID: luid(4, i), Name: name, ProjectID: homes[i%len(homes)], OwnerID: f.Users[i%len(f.Users)].ID,
+			Tags: tags[i%len(tags)], CreatedAt: "2024-03-01T10:00:00Z", UpdatedAt: fmt.Sprintf("2024-06-%02dT12:00:00Z", 1+i%28),
+			Description: "Generated workbook",
+		}
+		for t := 0; t < o.TablesPerWorkbook; t++ {
+			tn := fmt.Sprintf("Fct_Orders_%d", (i+t)%50)
+			if t%2 == 1 {
+				tn = fmt.Sprintf("DIM_CUSTOMERS_%d", (i+t)%50)
+			}
+			w.UpstreamTables = append(w.UpstreamTables, FixtureTable{
+				ID: luid(5, i*100+t), Name: tn, Schema: "Analytics", Database: "WAREHOUSE", ConnectionType: "snowflake",
+			})
+		}
+		switch i {
+		case 0: // no tables at all
+			w.UpstreamTables = nil
+		case 1: // custom SQL, one query shared with workbook 2
+			w.CustomSQL = []FixtureSQL{{ID: luid(6, 1), Query: "with recent as (select * from ANALYTICS.ORDERS) select * from recent", Database: "WAREHOUSE", ConnectionType: "snowflake"}}
+		case 2:
+			w.CustomSQL = []FixtureSQL{{ID: luid(6, 1), Query: "with recent as (select * from ANALYTICS.ORDERS) select * from recent", Database: "WAREHOUSE", ConnectionType: "snowflake"}}
+		case 4: // a table the user may not see comes back as null
+			if len(w.UpstreamTables) > 0 {
+				w.UpstreamTables[0].Hidden = true
+			}
+		}
+		f.Workbooks = append(f.Workbooks, w)
+	}
+	return f
+}

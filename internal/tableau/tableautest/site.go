@@ -1,0 +1,116 @@
+package tableautest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// site is the fixture indexed for serving.
+type site struct {
+	fixture   *Fixture
+	projects  map[string]*FixtureProject
+	users     map[string]*User
+	workbooks []*workbook // sorted by LUID
+	byID      map[string]*workbook
+	sqls      []*customSQL // sorted by ID
+}
+
+type workbook struct {
+	*FixtureWorkbook
+	vizportalID string
+}
+
+type customSQL struct {
+	FixtureSQL
+	readers []*workbook
+}
+
+func buildSite(f *Fixture) *site {
+	s := &site{fixture: f, projects: map[string]*FixtureProject{}, users: map[string]*User{}, byID: map[string]*workbook{}}
+	for i := range f.Projects {
+		s.projects[f.Projects[i].ID] = &f.Projects[i]
+	}
+	for i := range f.Users {
+		s.users[f.Users[i].ID] = &f.Users[i]
+	}
+	sqlByID := map[string]*customSQL{}
+	for i := range f.Workbooks {
+		w := &workbook{FixtureWorkbook: &f.Workbooks[i], vizportalID: fmt.Sprint(1000 + i)}
+		s.workbooks = append(s.workbooks, w)
+		s.byID[w.ID] = w
+		for _, q := range w.CustomSQL {
+			cs := sqlByID[q.ID]
+			if cs == nil {
+				cs = &customSQL{FixtureSQL: q}
+				sqlByID[q.ID] = cs
+				s.sqls = append(s.sqls, cs)
+			}
+			cs.readers = append(cs.readers, w)
+		}
+	}
+	sort.Slice(s.workbooks, func(i, j int) bool { return s.workbooks[i].ID < s.workbooks[j].ID })
+	sort.Slice(s.sqls, func(i, j int) bool { return s.sqls[i].ID < s.sqls[j].ID })
+	return s
+}
+
+func (s *site) deleteWorkbook(id string) bool {
+	f := s.fixture
+	for i := range f.Workbooks {
+		if f.Workbooks[i].ID == id {
+			nf := *f
+			nf.Workbooks = append(append([]FixtureWorkbook{}, f.Workbooks[:i]...), f.Workbooks[i+1:]...)
+			*s = *buildSite(&nf)
+			return true
+		}
+	}
+	return false
+}
+
+func (s *site) projectName(id string) string {
+	if p := s.projects[id]; p != nil {
+		return p.Name
+	}
+	return ""
+}
+
+func (s *site) ownerField(id string, f func(*User) string) string {
+	if u := s.users[id]; u != nil {
+		return f(u)
+	}
+	return ""
+}
+
+// tableFullName is how Tableau shows a table: [SCHEMA].[NAME].
+func tableFullName(t FixtureTable) string {
+	if t.FullName != "" {
+		return t.FullName
+	}
+	if t.Schema == "" {
+		return "[" + t.Name + "]"
+	}
+	return "[" + t.Schema + "].[" + t.Name + "]"
+}
+
+// versionOK reports whether the REST version v is one this server speaks: 2.4 up to its own.
+func versionOK(v, server string) bool {
+	var maj, min, smaj, smin int
+	if _, err := fmt.Sscanf(v, "%d.%d", &maj, &min); err != nil || fmt.Sprintf("%d.%d", maj, min) != v {
+		return false
+	}
+	if _, err := fmt.Sscanf(server, "%d.%d", &smaj, &smin); err != nil {
+		return false
+	}
+	after24 := maj > 2 || (maj == 2 && min >= 4)
+	upTo := maj < smaj || (maj == smaj && min <= smin)
+	return after24 && upTo
+}
+
+func containsFold(list []string, v string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}
