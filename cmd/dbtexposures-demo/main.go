@@ -17,6 +17,7 @@ func main() {
 	bin := flag.String("bin", "bin", "directory with the built provider and server")
 	config := flag.String("config", "examples/demo", "Terraform configuration to apply")
 	work := flag.String("work", "examples/demo/.demo", "scratch directory (emptied first)")
+	fixture := flag.String("fixture", "examples/demo/tableau-site.json", "Tableau site for the emulator")
 	flag.Parse()
 	tf, err := exec.LookPath("terraform")
 	if err != nil {
@@ -25,7 +26,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := demo.Run(ctx, demo.Options{BinDir: *bin, ConfigDir: *config, WorkDir: *work, Terraform: tf, Out: os.Stdout}); err != nil {
+	if err := demo.Run(ctx, demo.Options{BinDir: *bin, ConfigDir: *config, Fixture: *fixture, WorkDir: *work, Terraform: tf, Out: os.Stdout}); err != nil {
 		fmt.Fprintln(os.Stderr, "dbtexposures-demo:", err)
 		os.Exit(1)
 	}

@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
 const usage = `Usage:
   dbtexposures-server serve [--listen ADDR] [--db PATH] [--bootstrap-token TOKEN]
   dbtexposures-server admin create-account --db PATH --name NAME
+  dbtexposures-server tableau-emulator [--listen ADDR] --fixture FILE
 
 serve flags default to the environment: DBTEXPOSURES_LISTEN (127.0.0.1:8484),
 DBTEXPOSURES_DB (./dbtexposures.db) and DBTEXPOSURES_BOOTSTRAP_TOKEN.
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New("admin takes the subcommand create-account")
 		}
 		return createAccount(ctx, args[2:], stdout, stderr)
+	case "tableau-emulator":
+		return tableauEmulator(ctx, args[1:], stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -93,12 +97,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: server.New(store, log), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", *dbPath)
+	return serveUntilSignal(ctx, ln, server.New(store, log))
+}
+
+// serveUntilSignal serves until SIGINT/SIGTERM, then shuts down gracefully.
+func serveUntilSignal(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", *dbPath)
 	select {
 	case err := <-errc:
 		return err
@@ -107,6 +116,35 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// tableauEmulator serves a Tableau site from a fixture, for demos and users' CI.
+func tableauEmulator(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tableau-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8485", "address to listen on")
+	fixture := fs.String("fixture", "", "site fixture (JSON); its personal_access_token is what clients sign in with")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *fixture == "" {
+		return errors.New("--fixture is required, e.g. examples/demo/tableau-site.json")
+	}
+	f, err := tableautest.LoadFixture(*fixture)
+	if err != nil {
+		return err
+	}
+	emu, err := tableautest.New(f)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	slog.New(slog.NewTextHandler(stderr, nil)).Info("Tableau emulator listening", "url", "http://"+ln.Addr().String(),
+		"site", f.Site.ContentURL, "projects", len(f.Projects), "workbooks", len(f.Workbooks))
+	return serveUntilSignal(ctx, ln, emu)
 }
 
 func createAccount(ctx context.Context, args []string, stdout, stderr io.Writer) error {

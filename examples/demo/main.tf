@@ -40,3 +40,22 @@ resource "dbtexposures_tableau_connection" "demo" {
 output "connection_id" {
   value = dbtexposures_tableau_connection.demo.id
 }
+
+# Discovery: read straight from Tableau (the emulator in the demo) during plan.
+data "dbtexposures_tableau_projects" "all" {}
+
+data "dbtexposures_tableau_workbooks" "jaffle" {
+  project_names       = ["Jaffle Shop"]
+  include_subprojects = true
+}
+
+output "tableau_projects" {
+  value = [for p in data.dbtexposures_tableau_projects.all.projects : p.path]
+}
+
+output "jaffle_workbooks" {
+  value = {
+    for w in data.dbtexposures_tableau_workbooks.jaffle.workbooks :
+    w.name => [for t in w.upstream_tables : "${t.database}.${t.schema}.${t.name}"]
+  }
+}

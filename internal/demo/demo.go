@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,6 +25,7 @@ import (
 type Options struct {
 	BinDir    string // holds terraform-provider-dbtexposures and dbtexposures-server
 	ConfigDir string // the Terraform configuration to apply (examples/demo)
+	Fixture   string // the Tableau site the emulator serves (examples/demo/tableau-site.json)
 	WorkDir   string // scratch space; emptied first
 	Terraform string // terraform binary
 	Out       io.Writer
@@ -51,13 +51,32 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	say := func(format string, a ...any) { fmt.Fprintf(o.Out, "\n==> "+format+"\n", a...) }
 
+	server := filepath.Join(binDir, "dbtexposures-server")
+	fixture, err := filepath.Abs(o.Fixture)
+	if err != nil {
+		return err
+	}
+	tport, err := freePort()
+	if err != nil {
+		return err
+	}
+	tableauURL := fmt.Sprintf("http://127.0.0.1:%d", tport)
+	say("Starting the Tableau emulator on %s (site from %s)", tableauURL, o.Fixture)
+	stopTableau, err := start(ctx, o.WorkDir, "tableau-emulator", tableauURL+"/api/2.4/serverinfo", "",
+		server, "tableau-emulator", "--listen", fmt.Sprintf("127.0.0.1:%d", tport), "--fixture", fixture)
+	if err != nil {
+		return err
+	}
+	defer stopTableau()
+
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
 	hostURL := fmt.Sprintf("http://127.0.0.1:%d/api", port)
 	say("Starting dbtexposures-server on %s (database %s)", hostURL, filepath.Join(o.WorkDir, "dbtexposures.db"))
-	stop, err := startServer(ctx, filepath.Join(binDir, "dbtexposures-server"), o.WorkDir, port)
+	stop, err := start(ctx, o.WorkDir, "server", hostURL+"/v2/accounts/", demoToken,
+		server, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--db", filepath.Join(o.WorkDir, "dbtexposures.db"), "--bootstrap-token", demoToken)
 	if err != nil {
 		return err
 	}
@@ -85,6 +104,12 @@ func Run(ctx context.Context, o Options) (err error) {
 		"DBT_CLOUD_ACCOUNT_ID=1",
 		"DBT_CLOUD_TOKEN="+demoToken,
 		"TF_VAR_tableau_pat=demo-tableau-pat-secret",
+		"TF_VAR_tableau_host="+tableauURL,
+		// The discovery data sources read Tableau directly, with the same PAT.
+		"TABLEAU_HOST="+tableauURL,
+		"TABLEAU_SITE_ID=jaffle",
+		"TABLEAU_TOKEN_NAME=dbt-demo",
+		"TABLEAU_TOKEN=demo-tableau-pat-secret",
 	)
 	tf := func(args ...string) (int, error) {
 		cmd := exec.CommandContext(ctx, o.Terraform, args...)
@@ -110,6 +135,11 @@ func Run(ctx context.Context, o Options) (err error) {
 		return fmt.Errorf("the second plan is not empty (terraform plan -detailed-exitcode exited %d)", code)
 	}
 	fmt.Fprintln(o.Out, "OK: no changes after apply.")
+
+	say("What Terraform discovered in Tableau")
+	if code, err := tf("output", "-no-color"); err != nil || code != 0 {
+		return fmt.Errorf("terraform output failed (exit %d): %v", code, err)
+	}
 
 	say("The connection as the dbt Cloud API returns it")
 	client, err := dbtcloud.New(dbtcloud.Config{HostURL: hostURL, AccountID: 1, Token: demoToken})
@@ -138,14 +168,15 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startServer starts dbtexposures-server and waits until it answers.
-func startServer(ctx context.Context, bin, dir string, port int) (func(), error) {
-	logFile, err := os.Create(filepath.Join(dir, "server.log"))
+// start runs one of our binaries in the background, logging to dir/name.log,
+// and waits until readyURL answers 200 (with token, if any).
+func start(ctx context.Context, dir, name, readyURL, token, bin string, args ...string) (func(), error) {
+	logPath := filepath.Join(dir, name+".log")
+	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(port),
-		"--db", filepath.Join(dir, "dbtexposures.db"), "--bootstrap-token", demoToken)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
@@ -162,11 +193,12 @@ func startServer(ctx context.Context, bin, dir string, port int) (func(), error)
 		}
 		logFile.Close()
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d/api/v2/accounts/", port)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		req.Header.Set("Authorization", "Token "+demoToken)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, readyURL, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Token "+token)
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
@@ -176,8 +208,8 @@ func startServer(ctx context.Context, bin, dir string, port int) (func(), error)
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			stop()
-			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-			return nil, fmt.Errorf("dbtexposures-server did not become ready: %v\n%s", err, log)
+			log, _ := os.ReadFile(logPath)
+			return nil, fmt.Errorf("%s did not become ready: %v\n%s", name, err, log)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

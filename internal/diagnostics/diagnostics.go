@@ -43,3 +43,15 @@ func nextStep(err error) string {
 		return "See the message below."
 	}
 }
+
+// Tableau builds an error diagnostic for a failed Tableau read: it names the
+// host and says what to check.
+func Tableau(action, host string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic(
+		fmt.Sprintf("Could not %s", action),
+		fmt.Sprintf("Reading from Tableau at %s failed. Check the personal access token name and secret "+
+			"(tableau.token_name and tableau.token, or TABLEAU_TOKEN_NAME and TABLEAU_TOKEN), the site ID "+
+			"(tableau.site_id or TABLEAU_SITE_ID: the site's content URL), that the host is reachable, and that "+
+			"the Metadata API is enabled on that Tableau.\n\nError: %s", host, err),
+	)
+}

@@ -49,6 +49,7 @@ type providerModel struct {
 	MaxRetries            types.Int64  `tfsdk:"max_retries"`
 	RetryWaitMaxSeconds   types.Int64  `tfsdk:"retry_wait_max_seconds"`
 	RequestTimeoutSeconds types.Int64  `tfsdk:"request_timeout_seconds"`
+	Tableau               types.Object `tfsdk:"tableau"`
 }
 
 func (p *dbtexposuresProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -92,14 +93,16 @@ func (p *dbtexposuresProvider) Schema(_ context.Context, _ provider.SchemaReques
 				MarkdownDescription: "Timeout of one HTTP request, in seconds. Default `60`.",
 				Validators:          []validator.Int64{int64validator.Between(1, 600)},
 			},
+			"tableau": tableauProviderAttribute(),
 		},
 	}
 }
 
 // providerData is what resources and data sources get from Configure.
 type providerData struct {
-	dbt    *dbtcloud.Client
-	dbtErr string // why dbt is nil: the resources show it when they need a client
+	dbt     *dbtcloud.Client
+	dbtErr  string // why dbt is nil: the resources show it when they need a client
+	tableau *tableauSource
 }
 
 func (p *dbtexposuresProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -134,6 +137,7 @@ func (p *dbtexposuresProvider) Configure(ctx context.Context, req provider.Confi
 
 	data := &providerData{}
 	data.dbt, data.dbtErr = p.dbtClient(ctx, cfg, retry, req.TerraformVersion, &resp.Diagnostics)
+	data.tableau = newTableauSource(ctx, cfg.Tableau, retry, p.userAgent(req.TerraformVersion), &resp.Diagnostics)
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }
@@ -183,7 +187,7 @@ func (p *dbtexposuresProvider) dbtClient(ctx context.Context, cfg providerModel,
 		HostURL:   hostURL,
 		AccountID: accountID,
 		Token:     token,
-		UserAgent: fmt.Sprintf("terraform-provider-dbtexposures/%s (+https://registry.terraform.io/providers/dbtexposures/dbtexposures) Terraform/%s", p.version, tfVersion),
+		UserAgent: p.userAgent(tfVersion),
 		Retry:     retry,
 	})
 	if err != nil {
@@ -192,6 +196,10 @@ func (p *dbtexposuresProvider) dbtClient(ctx context.Context, cfg providerModel,
 	}
 	tflog.Debug(ctx, "configured dbt Cloud client", map[string]any{"host_url": hostURL, "account_id": accountID})
 	return client, ""
+}
+
+func (p *dbtexposuresProvider) userAgent(tfVersion string) string {
+	return fmt.Sprintf("terraform-provider-dbtexposures/%s (+https://registry.terraform.io/providers/dbtexposures/dbtexposures) Terraform/%s", p.version, tfVersion)
 }
 
 func stringOrEnv(v types.String, env string) string {
@@ -208,7 +216,10 @@ func (p *dbtexposuresProvider) Resources(_ context.Context) []func() resource.Re
 }
 
 func (p *dbtexposuresProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{}
+	return []func() datasource.DataSource{
+		NewTableauProjectsDataSource,
+		NewTableauWorkbooksDataSource,
+	}
 }
 
 // dbtClientFrom unpacks provider data for a resource, adding an error when the

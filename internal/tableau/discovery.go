@@ -94,12 +94,22 @@ func (c *Client) Discover(ctx context.Context) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
+	workbooks, err := c.ListWorkbooks(ctx, projects)
+	if err != nil {
+		return nil, err
+	}
+	return &Site{Projects: projects, Workbooks: workbooks}, nil
+}
+
+// ListWorkbooks reads every workbook with its lineage through the Metadata API;
+// projects (from ListProjects) give each workbook its project path.
+func (c *Client) ListWorkbooks(ctx context.Context, projects []Project) ([]Workbook, error) {
 	byID := make(map[string]Project, len(projects))
 	for _, p := range projects {
 		byID[p.ID] = p
 	}
 	customSQL := map[string][]CustomSQL{}
-	err = c.pageAll(ctx, CustomSQLQuery, "customSQLTablesConnection", func(nodes json.RawMessage) error {
+	err := c.pageAll(ctx, CustomSQLQuery, "customSQLTablesConnection", func(nodes json.RawMessage) error {
 		var page []gqlCustomSQL
 		if err := json.Unmarshal(nodes, &page); err != nil {
 			return err
@@ -150,7 +160,7 @@ func (c *Client) Discover(ctx context.Context) (*Site, error) {
 		}
 		return workbooks[i].ID < workbooks[j].ID
 	})
-	return &Site{Projects: projects, Workbooks: workbooks}, nil
+	return workbooks, nil
 }
 
 func (c *Client) toWorkbook(server *url.URL, n gqlWorkbook, projects map[string]Project, custom []CustomSQL) Workbook {

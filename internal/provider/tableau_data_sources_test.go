@@ -1,0 +1,175 @@
+package provider
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
+)
+
+// tableauProvider configures only Tableau: discovery must not need dbt Cloud.
+func tableauProvider(srv *httptest.Server, f *tableautest.Fixture) string {
+	return fmt.Sprintf(`
+provider "dbtexposures" {
+  max_retries = 1
+  tableau = {
+    host       = %q
+    site_id    = %q
+    token_name = %q
+    token      = %q
+  }
+}
+`, srv.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret)
+}
+
+// countWhere counts the fixture's workbooks whose project satisfies keep.
+func countWhere(f *tableautest.Fixture, keep func(w tableautest.FixtureWorkbook, projectName string) bool) int {
+	names := map[string]string{}
+	for _, p := range f.Projects {
+		names[p.ID] = p.Name
+	}
+	n := 0
+	for _, w := range f.Workbooks {
+		if keep(w, names[w.ProjectID]) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestAccTableauDataSources(t *testing.T) {
+	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 260, TablesPerWorkbook: 3})
+	_, srv := tableautest.NewServer(t, f)
+	finance := map[string]bool{"Finance": true, "Quarterly": true, "Board Packs": true}
+	wantFinanceTree := countWhere(f, func(_ tableautest.FixtureWorkbook, p string) bool { return finance[p] })
+	wantFinanceOnly := countWhere(f, func(_ tableautest.FixtureWorkbook, p string) bool { return p == "Finance" })
+	wantKPI := countWhere(f, func(w tableautest.FixtureWorkbook, _ string) bool { return strings.Contains(strings.Join(w.Tags, ","), "kpi") })
+	wantUmsatz := countWhere(f, func(w tableautest.FixtureWorkbook, _ string) bool { return strings.HasPrefix(w.Name, "Umsatz") })
+
+	config := tableauProvider(srv, f) + `
+data "dbtexposures_tableau_projects" "all" {}
+
+data "dbtexposures_tableau_workbooks" "all" {}
+
+data "dbtexposures_tableau_workbooks" "finance_tree" {
+  project_names       = ["Finance"]
+  include_subprojects = true
+}
+
+data "dbtexposures_tableau_workbooks" "finance_only" {
+  project_names = ["Finance"]
+}
+
+data "dbtexposures_tableau_workbooks" "by_path" {
+  project_names = ["Finance/Quarterly/Board Packs"]
+}
+
+data "dbtexposures_tableau_workbooks" "kpi" {
+  tags = ["kpi"]
+}
+
+data "dbtexposures_tableau_workbooks" "umsatz" {
+  name_regex = "^Umsatz Übersicht"
+}
+
+data "dbtexposures_tableau_workbooks" "empty" {
+  project_names = ["Empty Project"]
+}
+
+output "finance_ids" {
+  value = [for w in data.dbtexposures_tableau_workbooks.finance_tree.workbooks : w.id]
+}
+`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("data.dbtexposures_tableau_projects.all", "projects.#", "7"),
+				resource.TestCheckResourceAttr("data.dbtexposures_tableau_projects.all", "projects.0.path", "Empty Project"),
+				resource.TestCheckTypeSetElemNestedAttrs("data.dbtexposures_tableau_projects.all", "projects.*", map[string]string{
+					"name": "Board Packs", "path": "Finance/Quarterly/Board Packs"}),
+				resource.TestCheckTypeSetElemNestedAttrs("data.dbtexposures_tableau_projects.all", "projects.*", map[string]string{
+					"name": "Ventes Été", "path": "Ventes Été"}),
+				resource.TestCheckNoResourceAttr("data.dbtexposures_tableau_projects.all", "projects.0.parent_id"),
+				resource.TestCheckResourceAttr("data.dbtexposures_tableau_workbooks.all", "workbooks.#", "260"),
+				resource.TestCheckResourceAttr("data.dbtexposures_tableau_workbooks.finance_tree", "workbooks.#", strconv.Itoa(wantFinanceTree)),
+				resource.TestCheckResourceAttr("data.dbtexposures_tableau_workbooks.finance_only", "workbooks.#", strconv.Itoa(wantFinanceOnly)),
+				resource.TestCheckResourceAttr("data.dbtexposures_tableau_workbooks.kpi", "workbooks.#", strconv.Itoa(wantKPI)),
+				resource.TestCheckResourceAttr("data.dbtexposures_tableau_workbooks.umsatz", "workbooks.#", strconv.Itoa(wantUmsatz)),
+				resource.TestCheckResourceAttr("data.dbtexposures_tableau_workbooks.empty", "workbooks.#", "0"),
+				resource.TestCheckResourceAttr("data.dbtexposures_tableau_workbooks.by_path", "workbooks.0.project_path", "Finance/Quarterly/Board Packs"),
+				// Mixed-case tables, custom SQL, a workbook without tables, unicode owners.
+				resource.TestCheckTypeSetElemNestedAttrs("data.dbtexposures_tableau_workbooks.all", "workbooks.*", map[string]string{
+					"id": f.Workbooks[0].ID, "upstream_tables.#": "0", "custom_sql.#": "0"}),
+				resource.TestCheckTypeSetElemNestedAttrs("data.dbtexposures_tableau_workbooks.all", "workbooks.*", map[string]string{
+					"id": f.Workbooks[1].ID, "custom_sql.#": "1", "custom_sql.0.database": "WAREHOUSE",
+					"owner_name": "Zoë Ångström", "upstream_tables.0.schema": "Analytics", "upstream_tables.0.database": "WAREHOUSE"}),
+				checkSorted("data.dbtexposures_tableau_workbooks.all", 260),
+				func(s *terraform.State) error {
+					ids := s.RootModule().Outputs["finance_ids"]
+					if ids == nil || len(ids.Value.([]any)) != wantFinanceTree {
+						return fmt.Errorf("for expression over workbooks: %v", ids)
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
+
+// checkSorted verifies the list is sorted by project path, then name.
+func checkSorted(addr string, n int) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		attrs := s.RootModule().Resources[addr].Primary.Attributes
+		prev := ""
+		for i := 0; i < n; i++ {
+			key := attrs[fmt.Sprintf("workbooks.%d.project_path", i)] + "\x00" + attrs[fmt.Sprintf("workbooks.%d.name", i)]
+			if key < prev {
+				return fmt.Errorf("workbooks.%d is out of order", i)
+			}
+			prev = key
+		}
+		return nil
+	}
+}
+
+func TestAccTableauDataSources_errors(t *testing.T) {
+	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 3})
+	_, srv := tableautest.NewServer(t, f)
+	bad := *f
+	bad.PersonalAccessToken.Secret = "not-the-secret"
+	host := strings.TrimPrefix(srv.URL, "http://")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      tableauProvider(srv, &bad) + `data "dbtexposures_tableau_projects" "p" {}`,
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(host) + `.*token`),
+			},
+			{
+				Config:      `data "dbtexposures_tableau_projects" "p" {}`,
+				ExpectError: regexp.MustCompile(`TABLEAU_HOST`),
+			},
+			{
+				Config:      tableauProvider(srv, f) + `data "dbtexposures_tableau_workbooks" "w" { project_names = ["Finanse"] }`,
+				ExpectError: regexp.MustCompile(`(?s)No project named "Finanse".*"Finance"`),
+			},
+			{
+				Config:      tableauProvider(srv, f) + `data "dbtexposures_tableau_workbooks" "w" { name_regex = "(" }`,
+				ExpectError: regexp.MustCompile(`Invalid name_regex`),
+			},
+		},
+	})
+}

@@ -1,0 +1,78 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
+)
+
+var _ datasource.DataSourceWithConfigure = (*tableauProjectsDataSource)(nil)
+
+// NewTableauProjectsDataSource is dbtexposures_tableau_projects.
+func NewTableauProjectsDataSource() datasource.DataSource { return &tableauProjectsDataSource{} }
+
+type tableauProjectsDataSource struct{ src *tableauSource }
+
+type tableauProjectModel struct {
+	ID          types.String `tfsdk:"id"`
+	Name        types.String `tfsdk:"name"`
+	ParentID    types.String `tfsdk:"parent_id"`
+	Path        types.String `tfsdk:"path"`
+	Description types.String `tfsdk:"description"`
+}
+
+type tableauProjectsModel struct {
+	Projects []tableauProjectModel `tfsdk:"projects"`
+}
+
+func (d *tableauProjectsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_tableau_projects"
+}
+
+func (d *tableauProjectsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Every project (folder) of the configured Tableau site, read from Tableau's REST API during plan, " +
+			"with its path from the top (`Finance/Quarterly`). Needs the provider's `tableau` settings.",
+		Attributes: map[string]schema.Attribute{
+			"projects": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The projects, sorted by path.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"id":          schema.StringAttribute{Computed: true, MarkdownDescription: "Project LUID."},
+					"name":        schema.StringAttribute{Computed: true, MarkdownDescription: "Project name."},
+					"parent_id":   schema.StringAttribute{Computed: true, MarkdownDescription: "LUID of the parent project; null at the top level."},
+					"path":        schema.StringAttribute{Computed: true, MarkdownDescription: "Names from the top-level project down, joined by `/`."},
+					"description": schema.StringAttribute{Computed: true, MarkdownDescription: "Project description."},
+				}},
+			},
+		},
+	}
+}
+
+func (d *tableauProjectsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.src = tableauFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *tableauProjectsDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
+	projects, err := d.src.Projects(ctx)
+	if err != nil {
+		resp.Diagnostics.Append(diagnostics.Tableau("read Tableau projects", d.src.client.Host(), err))
+		return
+	}
+	out := tableauProjectsModel{Projects: make([]tableauProjectModel, 0, len(projects))}
+	for _, p := range projects {
+		parent := types.StringNull()
+		if p.ParentID != "" {
+			parent = types.StringValue(p.ParentID)
+		}
+		out.Projects = append(out.Projects, tableauProjectModel{
+			ID: types.StringValue(p.ID), Name: types.StringValue(p.Name), ParentID: parent,
+			Path: types.StringValue(p.Path), Description: types.StringValue(p.Description),
+		})
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &out)...)
+}

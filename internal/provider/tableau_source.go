@@ -1,0 +1,160 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
+)
+
+// Environment variables for the provider's tableau settings.
+const (
+	EnvTableauHost      = "TABLEAU_HOST"
+	EnvTableauSiteID    = "TABLEAU_SITE_ID"
+	EnvTableauTokenName = "TABLEAU_TOKEN_NAME"
+	EnvTableauToken     = "TABLEAU_TOKEN"
+)
+
+type tableauModel struct {
+	Host      types.String `tfsdk:"host"`
+	SiteID    types.String `tfsdk:"site_id"`
+	TokenName types.String `tfsdk:"token_name"`
+	Token     types.String `tfsdk:"token"`
+}
+
+func tableauProviderAttribute() schema.Attribute {
+	return schema.SingleNestedAttribute{
+		Optional: true,
+		MarkdownDescription: "Where the discovery data sources read Tableau, directly (REST sign-in with a personal access token, " +
+			"then the Metadata API). Only the `dbtexposures_tableau_*` and `dbtexposures_exposures` data sources need it. " +
+			"Each value falls back to an environment variable.",
+		Attributes: map[string]schema.Attribute{
+			"host": schema.StringAttribute{Optional: true, MarkdownDescription: "Tableau host: a bare host name such as `10az.online.tableau.com` (HTTPS), or a URL with scheme and port such as `http://127.0.0.1:8485`. Defaults to `" + EnvTableauHost + "`."},
+			"site_id": schema.StringAttribute{Optional: true, MarkdownDescription: "Site content URL (the part after `/site/` in Tableau's URLs); `\"\"` for Tableau Server's default site. Defaults to `" + EnvTableauSiteID + "`."},
+			"token_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Personal access token name. Defaults to `" + EnvTableauTokenName + "`."},
+			"token": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Personal access token secret. Defaults to `" + EnvTableauToken + "`."},
+		},
+	}
+}
+
+// tableauSource is the provider process's Tableau connection: one client, so
+// one session, and each listing read at most once per process.
+type tableauSource struct {
+	client *tableau.Client
+	err    string // why client is nil
+
+	mu        sync.Mutex
+	projects  []tableau.Project
+	workbooks []tableau.Workbook
+}
+
+func newTableauSource(ctx context.Context, obj types.Object, retry transport.RetryConfig, userAgent string, diags *diag.Diagnostics) *tableauSource {
+	var m tableauModel
+	if !obj.IsNull() && !obj.IsUnknown() {
+		diags.Append(obj.As(ctx, &m, basetypes.ObjectAsOptions{})...)
+	}
+	if obj.IsUnknown() {
+		diags.AddAttributeError(path.Root("tableau"), "Unknown Tableau settings", "The provider's tableau settings depend on values only known after apply; use known values or the TABLEAU_* environment variables.")
+		return &tableauSource{err: "the tableau settings are unknown"}
+	}
+	host := stringOrEnv(m.Host, EnvTableauHost)
+	tokenName := stringOrEnv(m.TokenName, EnvTableauTokenName)
+	token := stringOrEnv(m.Token, EnvTableauToken)
+	site := os.Getenv(EnvTableauSiteID)
+	if !m.SiteID.IsNull() {
+		site = m.SiteID.ValueString() // "" is the default site, so an explicit "" wins over the environment
+	}
+	for name, v := range map[string]types.String{"host": m.Host, "site_id": m.SiteID, "token_name": m.TokenName, "token": m.Token} {
+		if v.IsUnknown() {
+			diags.AddAttributeError(path.Root("tableau").AtName(name), "Unknown Tableau setting", "tableau."+name+" is only known after apply; use a known value or the environment variable.")
+		}
+	}
+	if host == "" && tokenName == "" && token == "" {
+		return &tableauSource{err: fmt.Sprintf("Tableau is not configured. Set the provider's tableau = { host, site_id, token_name, token } or the %s, %s, %s and %s environment variables.",
+			EnvTableauHost, EnvTableauSiteID, EnvTableauTokenName, EnvTableauToken)}
+	}
+	missing := func(attr, env string) {
+		diags.AddAttributeError(path.Root("tableau").AtName(attr), "Missing Tableau "+attr,
+			fmt.Sprintf("Set tableau.%s in the provider block or the %s environment variable.", attr, env))
+	}
+	if host == "" {
+		missing("host", EnvTableauHost)
+	}
+	if tokenName == "" {
+		missing("token_name", EnvTableauTokenName)
+	}
+	if token == "" {
+		missing("token", EnvTableauToken)
+	}
+	if diags.HasError() {
+		return &tableauSource{err: "the tableau settings are incomplete"}
+	}
+	client, err := tableau.New(tableau.Config{Host: host, Site: site, TokenName: tokenName, TokenSecret: token, Retry: retry, UserAgent: userAgent})
+	if err != nil {
+		diags.AddAttributeError(path.Root("tableau").AtName("host"), "Invalid Tableau settings", err.Error())
+		return &tableauSource{err: err.Error()}
+	}
+	return &tableauSource{client: client}
+}
+
+// Projects lists the site's projects once per provider process.
+func (s *tableauSource) Projects(ctx context.Context) ([]tableau.Project, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.projects == nil {
+		ps, err := s.client.ListProjects(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.projects = ps
+	}
+	return s.projects, nil
+}
+
+// Workbooks reads every workbook with its lineage once per provider process.
+func (s *tableauSource) Workbooks(ctx context.Context) ([]tableau.Project, []tableau.Workbook, error) {
+	projects, err := s.Projects(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.workbooks == nil {
+		wbs, err := s.client.ListWorkbooks(ctx, projects)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.workbooks = wbs
+	}
+	return projects, s.workbooks, nil
+}
+
+// tableauFrom unpacks provider data for a data source that needs Tableau.
+func tableauFrom(data any, diags *diag.Diagnostics) *tableauSource {
+	if data == nil {
+		return nil
+	}
+	pd, ok := data.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", data))
+		return nil
+	}
+	if pd.tableau == nil || pd.tableau.client == nil {
+		msg := "Tableau is not configured."
+		if pd.tableau != nil {
+			msg = pd.tableau.err
+		}
+		diags.AddError("Tableau connection not configured", msg)
+		return nil
+	}
+	return pd.tableau
+}

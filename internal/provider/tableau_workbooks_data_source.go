@@ -1,0 +1,277 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
+)
+
+var _ datasource.DataSourceWithConfigure = (*tableauWorkbooksDataSource)(nil)
+
+// NewTableauWorkbooksDataSource is dbtexposures_tableau_workbooks.
+func NewTableauWorkbooksDataSource() datasource.DataSource { return &tableauWorkbooksDataSource{} }
+
+type tableauWorkbooksDataSource struct{ src *tableauSource }
+
+// workbookFilterModel holds the filters shared with dbtexposures_exposures.
+type workbookFilterModel struct {
+	ProjectNames       types.Set    `tfsdk:"project_names"`
+	IncludeSubprojects types.Bool   `tfsdk:"include_subprojects"`
+	Tags               types.Set    `tfsdk:"tags"`
+	NameRegex          types.String `tfsdk:"name_regex"`
+}
+
+type tableauWorkbooksModel struct {
+	workbookFilterModel
+	Workbooks []workbookModel `tfsdk:"workbooks"`
+}
+
+type workbookModel struct {
+	ID             types.String     `tfsdk:"id"`
+	Name           types.String     `tfsdk:"name"`
+	ProjectID      types.String     `tfsdk:"project_id"`
+	ProjectName    types.String     `tfsdk:"project_name"`
+	ProjectPath    types.String     `tfsdk:"project_path"`
+	OwnerName      types.String     `tfsdk:"owner_name"`
+	OwnerEmail     types.String     `tfsdk:"owner_email"`
+	URL            types.String     `tfsdk:"url"`
+	UpdatedAt      types.String     `tfsdk:"updated_at"`
+	Tags           []types.String   `tfsdk:"tags"`
+	UpstreamTables []tableModel     `tfsdk:"upstream_tables"`
+	CustomSQL      []customSQLModel `tfsdk:"custom_sql"`
+}
+
+type tableModel struct {
+	Database       types.String `tfsdk:"database"`
+	Schema         types.String `tfsdk:"schema"`
+	Name           types.String `tfsdk:"name"`
+	FullName       types.String `tfsdk:"full_name"`
+	ConnectionType types.String `tfsdk:"connection_type"`
+}
+
+type customSQLModel struct {
+	Query          types.String `tfsdk:"query"`
+	Database       types.String `tfsdk:"database"`
+	ConnectionType types.String `tfsdk:"connection_type"`
+}
+
+// workbookFilterAttributes are the filter arguments, shared with dbtexposures_exposures.
+func workbookFilterAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"project_names": schema.SetAttribute{
+			Optional: true, ElementType: types.StringType,
+			MarkdownDescription: "Only workbooks in these projects. A value with `/` is a project path (`Finance/Quarterly`), otherwise a project name.",
+		},
+		"include_subprojects": schema.BoolAttribute{
+			Optional:            true,
+			MarkdownDescription: "With `project_names`, also workbooks in every project below them. Default `false`.",
+		},
+		"tags": schema.SetAttribute{
+			Optional: true, ElementType: types.StringType,
+			MarkdownDescription: "Only workbooks with at least one of these tags.",
+		},
+		"name_regex": schema.StringAttribute{
+			Optional:            true,
+			MarkdownDescription: "Only workbooks whose name matches this regular expression (Go RE2 syntax).",
+		},
+	}
+}
+
+func (d *tableauWorkbooksDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_tableau_workbooks"
+}
+
+func workbookAttributes() map[string]schema.Attribute {
+	str := func(desc string) schema.Attribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+	}
+	return map[string]schema.Attribute{
+		"id":           str("Workbook LUID: what `dbtexposures_auto_exposure_selection.workbook_ids` takes."),
+		"name":         str("Workbook name."),
+		"project_id":   str("LUID of the workbook's project."),
+		"project_name": str("Name of the workbook's project."),
+		"project_path": str("Path of the workbook's project (`Finance/Quarterly`)."),
+		"owner_name":   str("Owner's display name."),
+		"owner_email":  str("Owner's email address."),
+		"url":          str("The workbook's page in Tableau's web UI."),
+		"updated_at":   str("When the workbook was last updated."),
+		"tags":         schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Tags, sorted."},
+		"upstream_tables": schema.ListNestedAttribute{
+			Computed: true, MarkdownDescription: "Warehouse tables the workbook reads, as Tableau's lineage lists them.",
+			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				"database":        str("Database name."),
+				"schema":          str("Schema name."),
+				"name":            str("Table name."),
+				"full_name":       str("Tableau's full name, often bracketed like `[SCHEMA].[NAME]`."),
+				"connection_type": str("Tableau's connection type, e.g. `snowflake`."),
+			}},
+		},
+		"custom_sql": schema.ListNestedAttribute{
+			Computed: true, MarkdownDescription: "Custom SQL queries the workbook runs.",
+			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				"query":           str("The SQL text."),
+				"database":        str("Database the query runs in."),
+				"connection_type": str("Tableau's connection type."),
+			}},
+		},
+	}
+}
+
+func (d *tableauWorkbooksDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	attrs := workbookFilterAttributes()
+	attrs["workbooks"] = schema.ListNestedAttribute{
+		Computed:            true,
+		MarkdownDescription: "Matching workbooks, sorted by project path, then name. An empty list when none match.",
+		NestedObject:        schema.NestedAttributeObject{Attributes: workbookAttributes()},
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Workbooks of the configured Tableau site with their upstream tables and custom SQL, read during plan " +
+			"from Tableau's Metadata API in pages (a fixed number of requests per page, none per workbook). " +
+			"Use it to choose what `dbtexposures_auto_exposure_selection` imports. Needs the provider's `tableau` settings.",
+		Attributes: attrs,
+	}
+}
+
+func (d *tableauWorkbooksDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.src = tableauFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *tableauWorkbooksDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var cfg tableauWorkbooksModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	projects, workbooks, err := d.src.Workbooks(ctx)
+	if err != nil {
+		resp.Diagnostics.Append(diagnostics.Tableau("read Tableau workbooks", d.src.client.Host(), err))
+		return
+	}
+	selected := filterWorkbooks(ctx, cfg.workbookFilterModel, projects, workbooks, d.src.client.Host(), &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cfg.Workbooks = make([]workbookModel, 0, len(selected))
+	for _, w := range selected {
+		cfg.Workbooks = append(cfg.Workbooks, toWorkbookModel(w))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &cfg)...)
+}
+
+// filterWorkbooks applies project_names (with include_subprojects), tags and name_regex.
+func filterWorkbooks(ctx context.Context, f workbookFilterModel, projects []tableau.Project, workbooks []tableau.Workbook, host string, diags *diag.Diagnostics) []tableau.Workbook {
+	var names, tags []string
+	diags.Append(f.ProjectNames.ElementsAs(ctx, &names, false)...)
+	diags.Append(f.Tags.ElementsAs(ctx, &tags, false)...)
+	var re *regexp.Regexp
+	if v := f.NameRegex.ValueString(); v != "" {
+		var err error
+		if re, err = regexp.Compile(v); err != nil {
+			diags.AddAttributeError(path.Root("name_regex"), "Invalid name_regex",
+				fmt.Sprintf("%q is not a valid regular expression (Go RE2 syntax): %s", v, err))
+		}
+	}
+	if diags.HasError() {
+		return nil
+	}
+	// Resolve project names and paths to the paths of the projects they name.
+	var paths []string
+	for _, n := range names {
+		found := false
+		for _, p := range projects {
+			if p.Path == n || (!strings.Contains(n, "/") && p.Name == n) {
+				paths = append(paths, p.Path)
+				found = true
+			}
+		}
+		if !found {
+			diags.AddAttributeError(path.Root("project_names"), "Unknown Tableau project",
+				fmt.Sprintf("No project named %q exists on Tableau at %s. Use a name or path from the dbtexposures_tableau_projects data source (top-level projects: %s).",
+					n, host, strings.Join(topLevel(projects), ", ")))
+		}
+	}
+	if diags.HasError() {
+		return nil
+	}
+	sub := f.IncludeSubprojects.ValueBool()
+	out := []tableau.Workbook{}
+	for _, w := range workbooks {
+		if len(paths) > 0 && !inProjects(w.ProjectPath, paths, sub) {
+			continue
+		}
+		if len(tags) > 0 && !anyTag(w.Tags, tags) {
+			continue
+		}
+		if re != nil && !re.MatchString(w.Name) {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func topLevel(projects []tableau.Project) []string {
+	var out []string
+	for _, p := range projects {
+		if p.ParentID == "" {
+			out = append(out, fmt.Sprintf("%q", p.Name))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func inProjects(p string, paths []string, sub bool) bool {
+	for _, want := range paths {
+		if p == want || (sub && strings.HasPrefix(p, want+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyTag(have, want []string) bool {
+	for _, h := range have {
+		for _, w := range want {
+			if h == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func toWorkbookModel(w tableau.Workbook) workbookModel {
+	m := workbookModel{
+		ID: types.StringValue(w.ID), Name: types.StringValue(w.Name), ProjectID: types.StringValue(w.ProjectID),
+		ProjectName: types.StringValue(w.ProjectName), ProjectPath: types.StringValue(w.ProjectPath),
+		OwnerName: types.StringValue(w.OwnerName), OwnerEmail: types.StringValue(w.OwnerEmail),
+		URL: types.StringValue(w.URL), UpdatedAt: types.StringValue(w.UpdatedAt),
+		Tags: make([]types.String, 0, len(w.Tags)), UpstreamTables: make([]tableModel, 0, len(w.UpstreamTables)),
+		CustomSQL: make([]customSQLModel, 0, len(w.CustomSQL)),
+	}
+	for _, t := range w.Tags {
+		m.Tags = append(m.Tags, types.StringValue(t))
+	}
+	for _, t := range w.UpstreamTables {
+		m.UpstreamTables = append(m.UpstreamTables, tableModel{
+			Database: types.StringValue(t.Database), Schema: types.StringValue(t.Schema), Name: types.StringValue(t.Name),
+			FullName: types.StringValue(t.FullName), ConnectionType: types.StringValue(t.ConnectionType),
+		})
+	}
+	for _, c := range w.CustomSQL {
+		m.CustomSQL = append(m.CustomSQL, customSQLModel{Query: types.StringValue(c.Query), Database: types.StringValue(c.Database), ConnectionType: types.StringValue(c.ConnectionType)})
+	}
+	return m
+}
