@@ -51,7 +51,9 @@ func TestAccTableauDataSources(t *testing.T) {
 	finance := map[string]bool{"Finance": true, "Quarterly": true, "Board Packs": true}
 	wantFinanceTree := countWhere(f, func(_ tableautest.FixtureWorkbook, p string) bool { return finance[p] })
 	wantFinanceOnly := countWhere(f, func(_ tableautest.FixtureWorkbook, p string) bool { return p == "Finance" })
-	wantKPI := countWhere(f, func(w tableautest.FixtureWorkbook, _ string) bool { return strings.Contains(strings.Join(w.Tags, ","), "kpi") })
+	wantKPI := countWhere(f, func(w tableautest.FixtureWorkbook, _ string) bool {
+		return strings.Contains(strings.Join(w.Tags, ","), "kpi")
+	})
 	wantUmsatz := countWhere(f, func(w tableautest.FixtureWorkbook, _ string) bool { return strings.HasPrefix(w.Name, "Umsatz") })
 
 	config := tableauProvider(srv, f) + `

@@ -38,10 +38,10 @@ func tableauProviderAttribute() schema.Attribute {
 			"then the Metadata API). Only the `dbtexposures_tableau_*` and `dbtexposures_exposures` data sources need it. " +
 			"Each value falls back to an environment variable.",
 		Attributes: map[string]schema.Attribute{
-			"host": schema.StringAttribute{Optional: true, MarkdownDescription: "Tableau host: a bare host name such as `10az.online.tableau.com` (HTTPS), or a URL with scheme and port such as `http://127.0.0.1:8485`. Defaults to `" + EnvTableauHost + "`."},
-			"site_id": schema.StringAttribute{Optional: true, MarkdownDescription: "Site content URL (the part after `/site/` in Tableau's URLs); `\"\"` for Tableau Server's default site. Defaults to `" + EnvTableauSiteID + "`."},
+			"host":       schema.StringAttribute{Optional: true, MarkdownDescription: "Tableau host: a bare host name such as `10az.online.tableau.com` (HTTPS), or a URL with scheme and port such as `http://127.0.0.1:8485`. Defaults to `" + EnvTableauHost + "`."},
+			"site_id":    schema.StringAttribute{Optional: true, MarkdownDescription: "Site content URL (the part after `/site/` in Tableau's URLs); `\"\"` for Tableau Server's default site. Defaults to `" + EnvTableauSiteID + "`."},
 			"token_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Personal access token name. Defaults to `" + EnvTableauTokenName + "`."},
-			"token": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Personal access token secret. Defaults to `" + EnvTableauToken + "`."},
+			"token":      schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Personal access token secret. Defaults to `" + EnvTableauToken + "`."},
 		},
 	}
 }
