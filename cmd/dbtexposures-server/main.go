@@ -69,12 +69,20 @@ func envOr(name, def string) string {
 	return def
 }
 
+func durationEnv(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", envOr("DBTEXPOSURES_LISTEN", "127.0.0.1:8484"), "address to listen on")
 	dbPath := fs.String("db", envOr("DBTEXPOSURES_DB", "./dbtexposures.db"), "SQLite database file")
 	bootstrap := fs.String("bootstrap-token", os.Getenv("DBTEXPOSURES_BOOTSTRAP_TOKEN"), "API token for account 1, created on an empty database")
+	ttl := fs.Duration("tableau-cache-ttl", durationEnv("DBTEXPOSURES_TABLEAU_CACHE_TTL", server.DefaultTableauTTL), "how long what was read from Tableau is reused")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,7 +106,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", *dbPath)
-	return serveUntilSignal(ctx, ln, server.New(store, log))
+	return serveUntilSignal(ctx, ln, server.New(store, log, server.WithTableauTTL(*ttl)))
 }
 
 // serveUntilSignal serves until SIGINT/SIGTERM, then shuts down gracefully.

@@ -98,6 +98,28 @@ type envelope struct {
 // do sends one request and decodes the envelope's data into out (if non-nil).
 // It returns the pagination block when the response has one.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) (*Pagination, error) {
+	raw, err := c.exchange(ctx, method, path, query, body)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, fmt.Errorf("%s %s: response is not dbt Cloud's JSON envelope: %w", method, path, err)
+	}
+	if env.Status != nil && !env.Status.IsSuccess && env.Status.Code >= 400 {
+		return nil, newAPIError(method, path, env.Status.Code, raw)
+	}
+	if out != nil && len(env.Data) > 0 && string(env.Data) != "null" {
+		if err := json.Unmarshal(env.Data, out); err != nil {
+			return nil, fmt.Errorf("%s %s: decoding data: %w", method, path, err)
+		}
+	}
+	return env.Extra.Pagination, nil
+}
+
+// exchange sends one request and returns the body of a 2xx answer (nil when
+// empty) or an *APIError.
+func (c *Client) exchange(ctx context.Context, method, path string, query url.Values, body any) ([]byte, error) {
 	u := *c.base
 	u.Path = c.base.Path + path
 	if query != nil {
@@ -138,19 +160,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
-	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return nil, fmt.Errorf("%s %s: response is not dbt Cloud's JSON envelope: %w", method, u.Path, err)
-	}
-	if env.Status != nil && !env.Status.IsSuccess && env.Status.Code >= 400 {
-		return nil, newAPIError(method, u.Path, env.Status.Code, raw)
-	}
-	if out != nil && len(env.Data) > 0 && string(env.Data) != "null" {
-		if err := json.Unmarshal(env.Data, out); err != nil {
-			return nil, fmt.Errorf("%s %s: decoding data: %w", method, u.Path, err)
-		}
-	}
-	return env.Extra.Pagination, nil
+	return raw, nil
 }
 
 // maxPages bounds any list walk, so a server that misreports totals cannot make us loop forever.

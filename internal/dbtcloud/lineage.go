@@ -147,9 +147,27 @@ func (c *Client) UpdateSelections(ctx context.Context, projectID, id int64, chan
 	if change.ToRemove == nil {
 		change.ToRemove = []string{}
 	}
-	var out SelectionResult
-	if _, err := c.do(ctx, http.MethodPost, fmt.Sprintf("%s%d/selections", c.lineagePath(projectID), id), nil, change, &out); err != nil {
+	path := fmt.Sprintf("%s%d/selections", c.lineagePath(projectID), id)
+	raw, err := c.exchange(ctx, http.MethodPost, path, nil, change)
+	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	// The spec answers {added, removed} bare; accept dbt Cloud's envelope too.
+	var out struct {
+		SelectionResult
+		Data   *SelectionResult `json:"data"`
+		Status *Status          `json:"status"`
+	}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			return nil, fmt.Errorf("POST %s: decoding answer: %w", path, err)
+		}
+	}
+	if out.Status != nil && !out.Status.IsSuccess && out.Status.Code >= 400 {
+		return nil, newAPIError(http.MethodPost, path, out.Status.Code, raw)
+	}
+	if out.Data != nil {
+		return out.Data, nil
+	}
+	return &out.SelectionResult, nil
 }

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
 // specPath is dbt Cloud's published OpenAPI spec, beside the checkout.
@@ -88,7 +90,7 @@ func (c *contractRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// depends on. The spec marks a project's nested connection/repository/jobs as
 	// required objects, which no project without them can satisfy, so List
 	// Projects is checked for its request only.
-	if res.StatusCode < 300 && strings.Contains(route.Operation.OperationID, "Lineage") {
+	if res.StatusCode < 300 && (strings.Contains(route.Operation.OperationID, "Lineage") || strings.Contains(route.Operation.OperationID, "collections")) {
 		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 			c.fail("response " + route.Operation.OperationID + ": " + err.Error())
 		}
@@ -118,8 +120,34 @@ func TestContractLineageAgainstOpenAPISpec(t *testing.T) {
 	c, _ := dbtcloud.New(dbtcloud.Config{HostURL: hs.URL + "/api", AccountID: 1, Token: "boot"})
 	ctx := context.Background()
 
-	created, err := c.CreateLineageIntegration(ctx, 1, tableauReq("secret"))
+	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 4})
+	_, tab := tableautest.NewServer(t, f)
+	host, site, name, tok := tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret
+	created, err := c.CreateLineageIntegration(ctx, 1, dbtcloud.CreateLineageIntegrationRequest{Name: "tableau",
+		Config: dbtcloud.TableauConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
 	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := c.ListCollections(ctx, 1, created.ID, "")
+	if err != nil || len(top) == 0 {
+		t.Fatalf("collections: %v %v", top, err)
+	}
+	if _, err := c.ListCollections(ctx, 1, created.ID, top[0].Identifier); err != nil {
+		t.Fatal(err)
+	}
+	// The path form of a folder's collections.
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v3/accounts/1/projects/1/integrations/lineage/%d/collections/%s/", hs.URL, created.ID, top[0].Identifier), nil)
+	req.Header.Set("Authorization", "Token boot")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("path form: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if _, err := c.UpdateSelections(ctx, 1, created.ID, dbtcloud.SelectionChange{
+		ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: top[0].Identifier, Name: top[0].Name, Type: "folder"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateSelections(ctx, 1, created.ID, dbtcloud.SelectionChange{ToRemove: []string{top[0].Identifier}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.ListLineageIntegrations(ctx, 1); err != nil {
@@ -141,7 +169,8 @@ func TestContractLineageAgainstOpenAPISpec(t *testing.T) {
 	for _, p := range rec.problems {
 		t.Error(p)
 	}
-	for _, op := range []string{"Create Lineage Integration", "List Lineage Integrations", "Get Lineage Integration", "Update Lineage Integration", "Delete Lineage Integration", "List Projects"} {
+	for _, op := range []string{"Create Lineage Integration", "List Lineage Integrations", "Get Lineage Integration", "Update Lineage Integration",
+		"Delete Lineage Integration", "List collections from BI tool", "List collections from BI tool_2", "Update Lineage Integration Selections", "List Projects"} {
 		if rec.checked[op] == 0 {
 			t.Errorf("operation %q was never validated", op)
 		}

@@ -127,6 +127,7 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.tableau.forget(cur.ID)
 	if err := s.store.DeleteIntegration(r.Context(), cur.AccountID, cur.ProjectID, cur.ID); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("Lineage integration %d was not found in project %d.", cur.ID, cur.ProjectID))

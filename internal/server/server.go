@@ -20,17 +20,29 @@ const MaxBodyBytes = 1 << 20
 
 // Server serves the API over a Store.
 type Server struct {
-	store *Store
-	log   *slog.Logger
-	mux   *http.ServeMux
+	store   *Store
+	log     *slog.Logger
+	mux     *http.ServeMux
+	tableau *tableauSites
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithTableauTTL sets how long what the server read from Tableau is trusted.
+func WithTableauTTL(d time.Duration) Option {
+	return func(s *Server) { s.tableau = newTableauSites(d) }
 }
 
 // New builds the server. A nil logger discards logs.
-func New(store *Store, log *slog.Logger) *Server {
+func New(store *Store, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: store, log: log, mux: http.NewServeMux()}
+	s := &Server{store: store, log: log, mux: http.NewServeMux(), tableau: newTableauSites(DefaultTableauTTL)}
+	for _, o := range opts {
+		o(s)
+	}
 	s.routes()
 	return s
 }
@@ -45,6 +57,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET "+lineage+"{id}/{$}", s.authed(s.inProject(s.getIntegration)))
 	s.mux.HandleFunc("PATCH "+lineage+"{id}/{$}", s.authed(s.inProject(s.patchIntegration)))
 	s.mux.HandleFunc("DELETE "+lineage+"{id}/{$}", s.authed(s.inProject(s.deleteIntegration)))
+	s.mux.HandleFunc("GET "+lineage+"{id}/collections/{$}", s.authed(s.inProject(s.listCollections)))
+	s.mux.HandleFunc("GET "+lineage+"{id}/collections/{collection_id}/{$}", s.authed(s.inProject(s.listCollections)))
+	s.mux.HandleFunc("POST "+lineage+"{id}/selections", s.authed(s.inProject(s.postSelections)))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s on this server", r.Method, r.URL.Path))
 	})

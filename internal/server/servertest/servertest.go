@@ -7,9 +7,11 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
 // Server is a running dbtexposures-server with one bootstrapped account.
@@ -23,7 +25,7 @@ type Server struct {
 }
 
 // New starts a server on a fresh database; it is stopped when the test ends.
-func New(t testing.TB) *Server {
+func New(t testing.TB, opts ...server.Option) *Server {
 	t.Helper()
 	store, err := server.OpenStore(filepath.Join(t.TempDir(), "dbtexposures.db"))
 	if err != nil {
@@ -33,7 +35,7 @@ func New(t testing.TB) *Server {
 	if _, err := store.Bootstrap(context.Background(), token); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	hs := httptest.NewServer(server.New(store, nil))
+	hs := httptest.NewServer(server.New(store, nil, opts...))
 	t.Cleanup(func() {
 		hs.Close()
 		store.Close()
@@ -41,10 +43,13 @@ func New(t testing.TB) *Server {
 	return &Server{Server: hs, Store: store, HostURL: hs.URL + "/api", Token: token, AccountID: 1, ProjectID: 1}
 }
 
+// FastRetry keeps tests of failures quick while still exercising retries.
+var FastRetry = transport.RetryConfig{MaxRetries: 2, WaitMin: 10 * time.Millisecond, WaitMax: 100 * time.Millisecond, Timeout: 30 * time.Second}
+
 // Client returns a dbt Cloud client for the bootstrapped account.
 func (s *Server) Client(t testing.TB) *dbtcloud.Client {
 	t.Helper()
-	c, err := dbtcloud.New(dbtcloud.Config{HostURL: s.HostURL, AccountID: s.AccountID, Token: s.Token})
+	c, err := dbtcloud.New(dbtcloud.Config{HostURL: s.HostURL, AccountID: s.AccountID, Token: s.Token, Retry: FastRetry})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,170 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+type watchItemJSON struct {
+	Identifier string `json:"identifier"`
+	Name       string `json:"name"`
+	Type       string `json:"type"`
+	Watching   bool   `json:"watching"`
+}
+
+// answerTableau answers a Tableau failure with its status and message.
+func (s *Server) answerTableau(w http.ResponseWriter, r *http.Request, err error) {
+	var tf *tableauFailure
+	if errors.As(err, &tf) {
+		s.log.Warn("Tableau failure", "path", r.URL.Path, "status", tf.status, "error", tf.msg)
+		writeError(w, tf.status, tf.msg)
+		return
+	}
+	s.internal(w, r, err)
+}
+
+// listCollections answers one level of the Tableau tree: projects as folders,
+// then workbooks as dashboards, each with whether the integration watches it.
+func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
+	in, ok := s.loadIntegration(w, r)
+	if !ok {
+		return
+	}
+	parent := r.PathValue("collection_id")
+	if parent == "" {
+		parent = r.URL.Query().Get("collection_id")
+	}
+	snap, err := s.tableau.get(r.Context(), in, false)
+	if err != nil {
+		s.answerTableau(w, r, err)
+		return
+	}
+	if _, known := snap.projects[parent]; parent != "" && !known {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Collection %q is not a folder of the Tableau site %q at %s.", parent, in.SiteID, in.Host))
+		return
+	}
+	watches, err := s.store.Watches(r.Context(), in.ID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	items := []watchItemJSON{}
+	for _, id := range snap.children[parent] {
+		_, watching := watches[id]
+		items = append(items, watchItemJSON{Identifier: id, Name: snap.projects[id].Name, Type: "folder", Watching: watching})
+	}
+	if parent != "" {
+		for _, id := range snap.contents[parent] {
+			_, watching := watches[id]
+			items = append(items, watchItemJSON{Identifier: id, Name: snap.workbooks[id].Name, Type: "dashboard", Watching: watching})
+		}
+	}
+	writeList(w, []any{map[string]any{"collections": items}}, len(items), len(items))
+}
+
+// postSelections starts and stops watching items. Added identifiers must exist
+// in Tableau (read afresh, since the selection is changing); removals need not,
+// so that a workbook deleted in Tableau can still be unwatched.
+func (s *Server) postSelections(w http.ResponseWriter, r *http.Request) {
+	in, ok := s.loadIntegration(w, r)
+	if !ok {
+		return
+	}
+	add, remove, err := decodeSelection(r)
+	if s.answerBad(w, r, err) {
+		return
+	}
+	if len(add) > 0 {
+		snap, err := s.tableau.get(r.Context(), in, true)
+		if err != nil {
+			s.answerTableau(w, r, err)
+			return
+		}
+		var unknown, mistyped []string
+		for i, a := range add {
+			_, isFolder := snap.projects[a.Identifier]
+			_, isDashboard := snap.workbooks[a.Identifier]
+			switch {
+			case !isFolder && !isDashboard:
+				unknown = append(unknown, a.Identifier)
+			case isFolder && a.Type != "folder", isDashboard && a.Type != "dashboard":
+				mistyped = append(mistyped, fmt.Sprintf("%s is a %s", a.Identifier, map[bool]string{true: "folder", false: "dashboard"}[isFolder]))
+			case isFolder:
+				add[i].Name = snap.projects[a.Identifier].Name // store Tableau's current name
+			default:
+				add[i].Name = snap.workbooks[a.Identifier].Name
+			}
+		}
+		if len(unknown) > 0 {
+			sort.Strings(unknown)
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid field \"to_add\": these identifiers are not folders or dashboards of the Tableau site %q at %s: %s. List what exists with GET .../collections/.",
+				in.SiteID, in.Host, strings.Join(unknown, ", ")))
+			return
+		}
+		if len(mistyped) > 0 {
+			writeError(w, http.StatusBadRequest, "Invalid field \"to_add\": wrong type for "+strings.Join(mistyped, "; ")+".")
+			return
+		}
+	}
+	added, removed, err := s.store.ChangeWatches(r.Context(), in.ID, add, remove)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	// The spec's response is {added, removed} itself; the same numbers under
+	// "data" with a status serve clients that expect dbt Cloud's envelope.
+	counts := map[string]int{"added": added, "removed": removed}
+	writeJSON(w, http.StatusOK, map[string]any{"added": added, "removed": removed, "data": counts,
+		"status": statusJSON{Code: 200, IsSuccess: true}})
+}
+
+func decodeSelection(r *http.Request) ([]Watch, []string, error) {
+	m, err := readObject(r, "", "to_add", "to_remove")
+	if err != nil {
+		return nil, nil, err
+	}
+	var add []Watch
+	if raw, ok := m["to_add"]; ok && string(raw) != "null" {
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, nil, badField("to_add", "must be a list of {identifier, name, type}")
+		}
+		for i, it := range items {
+			prefix := fmt.Sprintf("to_add[%d].", i)
+			obj, err := objectFields(it, prefix, "identifier", "name", "type", "watching")
+			if err != nil {
+				return nil, nil, err
+			}
+			id, _, err := stringField(obj, prefix+"identifier", "identifier")
+			if err != nil {
+				return nil, nil, err
+			}
+			name, _, err := stringField(obj, prefix+"name", "name")
+			if err != nil {
+				return nil, nil, err
+			}
+			typ, _, err := stringField(obj, prefix+"type", "type")
+			if err != nil {
+				return nil, nil, err
+			}
+			if strings.TrimSpace(id) == "" {
+				return nil, nil, badField(prefix+"identifier", "is required")
+			}
+			if typ != "folder" && typ != "dashboard" {
+				return nil, nil, badField(prefix+"type", "must be \"folder\" or \"dashboard\", got %q", typ)
+			}
+			add = append(add, Watch{Identifier: id, Name: name, Type: typ})
+		}
+	}
+	var remove []string
+	if raw, ok := m["to_remove"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &remove); err != nil {
+			return nil, nil, badField("to_remove", "must be a list of identifiers (strings)")
+		}
+	}
+	return add, remove, nil
+}

@@ -1,0 +1,157 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
+)
+
+// tableauRetry is lighter than a provider's: the server answers an API call
+// that is itself retried by its client, so it gives up sooner.
+var tableauRetry = transport.RetryConfig{MaxRetries: 2, WaitMin: 200 * time.Millisecond, WaitMax: 2 * time.Second, Timeout: 30 * time.Second}
+
+// DefaultTableauTTL is how long the server trusts what it read from Tableau.
+const DefaultTableauTTL = 5 * time.Minute
+
+// snapshot is a Tableau site's tree as the collections endpoints serve it.
+type snapshot struct {
+	fetched   time.Time
+	projects  map[string]tableau.Project
+	workbooks map[string]tableau.RESTWorkbook
+	children  map[string][]string // project ID ("" = top) -> child project IDs
+	contents  map[string][]string // project ID -> workbook IDs
+}
+
+// tableauSites keeps one Tableau client (so one session) and one snapshot per
+// integration, so a plan's many collections requests do not hammer Tableau.
+type tableauSites struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	by  map[int64]*siteEntry
+}
+
+type siteEntry struct {
+	mu     sync.Mutex // one read of Tableau at a time per integration
+	key    string     // config the client was made for
+	client *tableau.Client
+	snap   *snapshot
+}
+
+func newTableauSites(ttl time.Duration) *tableauSites {
+	if ttl <= 0 {
+		ttl = DefaultTableauTTL
+	}
+	return &tableauSites{ttl: ttl, by: map[int64]*siteEntry{}}
+}
+
+func configKey(i *Integration) string {
+	sum := sha256.Sum256([]byte(i.Host + "\x00" + i.SiteID + "\x00" + i.TokenName + "\x00" + i.TableauToken))
+	return hex.EncodeToString(sum[:])
+}
+
+// get returns the integration's snapshot, reading Tableau when it is older than
+// the TTL, when refresh is set, or when the integration's config changed.
+func (t *tableauSites) get(ctx context.Context, i *Integration, refresh bool) (*snapshot, error) {
+	t.mu.Lock()
+	e := t.by[i.ID]
+	if e == nil {
+		e = &siteEntry{}
+		t.by[i.ID] = e
+	}
+	t.mu.Unlock()
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if key := configKey(i); e.key != key || e.client == nil {
+		if e.client != nil {
+			old := e.client
+			go func() { _ = old.SignOut(context.Background()) }() // best effort; the session would expire anyway
+		}
+		c, err := tableau.New(tableau.Config{Host: i.Host, Site: i.SiteID, TokenName: i.TokenName, TokenSecret: i.TableauToken,
+			UserAgent: "dbtexposures-server", Retry: tableauRetry})
+		if err != nil {
+			return nil, &tableauFailure{status: http.StatusBadRequest, msg: "The integration's Tableau settings are invalid: " + err.Error()}
+		}
+		e.key, e.client, e.snap = key, c, nil
+	}
+	if e.snap != nil && !refresh && time.Since(e.snap.fetched) < t.ttl {
+		return e.snap, nil
+	}
+	projects, err := e.client.ListProjects(ctx)
+	if err != nil {
+		return nil, asTableauFailure(i, err)
+	}
+	wbs, err := e.client.ListWorkbooksREST(ctx, "")
+	if err != nil {
+		return nil, asTableauFailure(i, err)
+	}
+	s := &snapshot{fetched: time.Now(), projects: map[string]tableau.Project{}, workbooks: map[string]tableau.RESTWorkbook{},
+		children: map[string][]string{}, contents: map[string][]string{}}
+	for _, p := range projects {
+		s.projects[p.ID] = p
+	}
+	for _, p := range projects {
+		parent := p.ParentID
+		if _, ok := s.projects[parent]; !ok {
+			parent = "" // a parent we cannot see puts the project at the top
+		}
+		s.children[parent] = append(s.children[parent], p.ID)
+	}
+	for _, w := range wbs {
+		s.workbooks[w.ID] = w
+		s.contents[w.ProjectID] = append(s.contents[w.ProjectID], w.ID)
+	}
+	for _, ids := range s.children {
+		sort.Slice(ids, func(a, b int) bool { return s.projects[ids[a]].Name < s.projects[ids[b]].Name })
+	}
+	for _, ids := range s.contents {
+		sort.Slice(ids, func(a, b int) bool { return s.workbooks[ids[a]].Name < s.workbooks[ids[b]].Name })
+	}
+	e.snap = s
+	return s, nil
+}
+
+// forget drops an integration's client and snapshot (it was deleted).
+func (t *tableauSites) forget(id int64) {
+	t.mu.Lock()
+	e := t.by[id]
+	delete(t.by, id)
+	t.mu.Unlock()
+	if e != nil && e.client != nil {
+		go func() { _ = e.client.SignOut(context.Background()) }()
+	}
+}
+
+// tableauFailure is a Tableau problem as the API answers it: a 4xx when the
+// integration's settings are wrong, 502 when Tableau fails or cannot be reached.
+type tableauFailure struct {
+	status int
+	msg    string
+}
+
+func (f *tableauFailure) Error() string { return f.msg }
+
+func asTableauFailure(i *Integration, err error) error {
+	var te *tableau.Error
+	if errors.As(err, &te) {
+		switch {
+		case te.Code == "401001":
+			return &tableauFailure{http.StatusBadRequest, fmt.Sprintf("Tableau at %s refused the integration's personal access token %q for site %q (401001): update config.token_name and config.token, and check config.site_id.", te.Host, i.TokenName, i.SiteID)}
+		case te.Status == http.StatusForbidden:
+			return &tableauFailure{http.StatusBadRequest, fmt.Sprintf("Tableau at %s does not let token %q read the site: %s", te.Host, i.TokenName, te.Error())}
+		case te.Status == http.StatusNotFound:
+			return &tableauFailure{http.StatusBadRequest, fmt.Sprintf("Tableau at %s: %s. Check config.host and config.site_id.", te.Host, te.Error())}
+		}
+		return &tableauFailure{http.StatusBadGateway, "Tableau failed: " + te.Error()}
+	}
+	return &tableauFailure{http.StatusBadGateway, fmt.Sprintf("Could not read Tableau at %s: %v", i.Host, err)}
+}
