@@ -49,6 +49,25 @@ data "dbtexposures_tableau_workbooks" "jaffle" {
   include_subprojects = true
 }
 
+# The KPI dashboards of the Marketing folder, chosen by tag.
+data "dbtexposures_tableau_workbooks" "marketing_kpis" {
+  project_names = ["Jaffle Shop/Marketing"]
+  tags          = ["kpi"]
+}
+
+# What dbt imports as exposures: the whole Finance folder (and what is below
+# it) plus the Marketing KPI workbooks and the Supply Chain workbook.
+resource "dbtexposures_auto_exposure_selection" "demo" {
+  project_id    = var.project_id
+  connection_id = dbtexposures_tableau_connection.demo.integration_id
+
+  folder_ids = [for p in data.dbtexposures_tableau_projects.all.projects : p.id if p.path == "Jaffle Shop/Finance"]
+  workbook_ids = concat(
+    [for w in data.dbtexposures_tableau_workbooks.marketing_kpis.workbooks : w.id],
+    [for w in data.dbtexposures_tableau_workbooks.jaffle.workbooks : w.id if w.name == "Supply Chain"],
+  )
+}
+
 output "tableau_projects" {
   value = [for p in data.dbtexposures_tableau_projects.all.projects : p.path]
 }
@@ -58,4 +77,8 @@ output "jaffle_workbooks" {
     for w in data.dbtexposures_tableau_workbooks.jaffle.workbooks :
     w.name => [for t in w.upstream_tables : "${t.database}.${t.schema}.${t.name}"]
   }
+}
+
+output "selected" {
+  value = [for s in dbtexposures_auto_exposure_selection.demo.selected : "${s.type}: ${s.name}"]
 }

@@ -122,8 +122,18 @@ func Run(ctx context.Context, o Options) (err error) {
 		return 0, err
 	}
 
+	say("terraform apply -target: first the dbt Cloud project's Tableau connection")
+	if code, err := tf("apply", "-auto-approve", "-input=false", "-no-color", "-target=dbtexposures_tableau_connection.demo"); err != nil || code != 0 {
+		return fmt.Errorf("terraform apply of the connection failed (exit %d): %v", code, err)
+	}
+
+	say("terraform plan: what a reviewer sees in the pull request that selects workbooks")
+	if code, err := tf("plan", "-input=false", "-no-color", "-out=demo.tfplan"); err != nil || code != 0 {
+		return fmt.Errorf("terraform plan failed (exit %d): %v", code, err)
+	}
+
 	say("terraform apply (the locally built provider, through dev_overrides)")
-	if code, err := tf("apply", "-auto-approve", "-input=false", "-no-color"); err != nil || code != 0 {
+	if code, err := tf("apply", "-auto-approve", "-input=false", "-no-color", "demo.tfplan"); err != nil || code != 0 {
 		return fmt.Errorf("terraform apply failed (exit %d): %v", code, err)
 	}
 	say("terraform plan again: it must be empty")
@@ -141,7 +151,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		return fmt.Errorf("terraform output failed (exit %d): %v", code, err)
 	}
 
-	say("The connection as the dbt Cloud API returns it")
+	say("The connection and its selection as the dbt Cloud API returns them")
 	client, err := dbtcloud.New(dbtcloud.Config{HostURL: hostURL, AccountID: 1, Token: demoToken})
 	if err != nil {
 		return err
@@ -155,6 +165,20 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	pretty, _ := json.MarshalIndent(list[0], "", "  ")
 	fmt.Fprintln(o.Out, string(pretty))
+	tree, err := client.WalkCollections(ctx, 1, list[0].ID, dbtcloud.DefaultWalkConcurrency)
+	if err != nil {
+		return err
+	}
+	watched := 0
+	for _, it := range tree {
+		if it.Watching {
+			watched++
+			fmt.Fprintf(o.Out, "watching %-9s %s\n", it.Type, it.Name)
+		}
+	}
+	if watched == 0 {
+		return fmt.Errorf("the API reports nothing watched after apply")
+	}
 	say("Done. Everything started by the demo is stopped; files are in %s", o.WorkDir)
 	return nil
 }

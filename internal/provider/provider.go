@@ -103,6 +103,7 @@ type providerData struct {
 	dbt     *dbtcloud.Client
 	dbtErr  string // why dbt is nil: the resources show it when they need a client
 	tableau *tableauSource
+	trees   treeCache // collections walks of this process
 }
 
 func (p *dbtexposuresProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -212,6 +213,7 @@ func stringOrEnv(v types.String, env string) string {
 func (p *dbtexposuresProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewTableauConnectionResource,
+		NewAutoExposureSelectionResource,
 	}
 }
 

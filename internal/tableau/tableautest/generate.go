@@ -6,6 +6,7 @@ import "fmt"
 type GenerateOptions struct {
 	Workbooks         int // how many workbooks
 	TablesPerWorkbook int // upstream tables each (the special workbooks aside)
+	ExtraProjects     int // more projects, nested up to five deep, that hold workbooks too
 }
 
 func luid(kind, i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", kind, i) }
@@ -33,6 +34,14 @@ func Generate(o GenerateOptions) *Fixture {
 		{ID: luid(3, 7), Name: "EMEA", ParentID: luid(3, 4)},
 	}
 	homes := []string{luid(3, 1), luid(3, 2), luid(3, 3), luid(3, 4), luid(3, 5), luid(3, 7)}
+	for i := 0; i < o.ExtraProjects; i++ {
+		p := FixtureProject{ID: luid(7, i), Name: fmt.Sprintf("Team %04d", i)}
+		if i%5 != 0 { // four in five sit under the previous one: chains five deep
+			p.ParentID = luid(7, i-1)
+		}
+		f.Projects = append(f.Projects, p)
+		homes = append(homes, p.ID)
+	}
 	tags := [][]string{{"finance"}, {"kpi", "finance"}, {}, {"marketing"}, {"draft"}}
 	for i := 0; i < o.Workbooks; i++ {
 		name := fmt.Sprintf("Workbook %05d", i)
