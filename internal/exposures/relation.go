@@ -1,0 +1,151 @@
+package exposures
+
+import (
+	"strings"
+)
+
+// SplitName splits a dotted, possibly quoted relation name into its parts,
+// lower-cased: `"DB"."Schema"."T"`, `[SCHEMA].[NAME]`, `` `p`.`d`.`t` ``,
+// db.schema.t. Dots inside quotes belong to the part. It never fails: an
+// unterminated quote runs to the end.
+func SplitName(s string) []string {
+	var parts []string
+	var cur strings.Builder
+	closing := map[rune]rune{'"': '"', '`': '`', '[': ']'}
+	rs := []rune(strings.TrimSpace(s))
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if end, ok := closing[r]; ok {
+			for i++; i < len(rs); i++ {
+				if rs[i] == end {
+					if end != ']' && i+1 < len(rs) && rs[i+1] == end { // doubled quote is a literal quote
+						cur.WriteRune(end)
+						i++
+						continue
+					}
+					break
+				}
+				cur.WriteRune(rs[i])
+			}
+			continue
+		}
+		if r == '.' {
+			parts = append(parts, strings.ToLower(strings.TrimSpace(cur.String())))
+			cur.Reset()
+			continue
+		}
+		cur.WriteRune(r)
+	}
+	parts = append(parts, strings.ToLower(strings.TrimSpace(cur.String())))
+	return parts
+}
+
+// joinKey joins lower-cased parts; empty when any part is empty.
+func joinKey(parts ...string) string {
+	for i, p := range parts {
+		if p == "" {
+			return ""
+		}
+		parts[i] = strings.ToLower(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+// Index finds dbt nodes by their warehouse names, case-insensitively.
+type Index struct {
+	full    map[string][]*Node // database.schema.identifier
+	partial map[string][]*Node // schema.identifier
+	names   map[string]int     // model name -> how many packages define it
+}
+
+// NewIndex indexes a manifest's nodes by relation name (quoting stripped) and
+// by database, schema and alias/identifier.
+func NewIndex(m *Manifest) *Index {
+	ix := &Index{full: map[string][]*Node{}, partial: map[string][]*Node{}, names: map[string]int{}}
+	for i := range m.Nodes {
+		n := &m.Nodes[i]
+		keys := map[string]bool{}
+		if n.RelationName != "" {
+			p := SplitName(n.RelationName)
+			switch len(p) {
+			case 3:
+				keys[joinKey(p[0], p[1], p[2])] = true
+				ix.addPartial(joinKey(p[1], p[2]), n)
+			case 2:
+				ix.addPartial(joinKey(p[0], p[1]), n)
+			}
+		}
+		if k := joinKey(n.Database, n.Schema, n.Identifier); k != "" {
+			keys[k] = true
+		}
+		if k := joinKey(n.Schema, n.Identifier); k != "" {
+			ix.addPartial(k, n)
+		}
+		for k := range keys {
+			ix.full[k] = appendUnique(ix.full[k], n)
+		}
+		if n.ResourceType != "source" {
+			ix.names[n.Name]++
+		}
+	}
+	return ix
+}
+
+func (ix *Index) addPartial(k string, n *Node) {
+	if k != "" {
+		ix.partial[k] = appendUnique(ix.partial[k], n)
+	}
+}
+
+func appendUnique(list []*Node, n *Node) []*Node {
+	for _, x := range list {
+		if x == n {
+			return list
+		}
+	}
+	return append(list, n)
+}
+
+// Lookup finds the node for a table named by database, schema and name. With a
+// database, only an exact three-part match counts; without one, a two-part
+// match counts when it is unambiguous. Nothing is matched by substring.
+func (ix *Index) Lookup(database, schema, name string) *Node {
+	if schema == "" || name == "" {
+		return nil
+	}
+	if database != "" {
+		if c := ix.full[joinKey(database, schema, name)]; len(c) == 1 {
+			return c[0]
+		}
+		return nil
+	}
+	if c := ix.partial[joinKey(schema, name)]; len(c) == 1 {
+		return c[0]
+	}
+	return nil
+}
+
+// Qualify reports whether a model's name is defined in more than one package,
+// so its ref must name the package.
+func (ix *Index) Qualify(n *Node) bool { return n.ResourceType != "source" && ix.names[n.Name] > 1 }
+
+// TableParts works out database, schema and name of a Tableau table, which may
+// give its schema only inside fullName ([SCHEMA].[NAME]) or a dotted name.
+func TableParts(database, schema, name, fullName string) (string, string, string) {
+	if schema == "" {
+		for _, candidate := range []string{fullName, name} {
+			if p := SplitName(candidate); len(p) >= 2 && candidate != "" {
+				if len(p) == 3 && database == "" {
+					database = p[0]
+				}
+				return database, p[len(p)-2], p[len(p)-1]
+			}
+		}
+	}
+	if strings.ContainsAny(name, `"[`+"`") {
+		if p := SplitName(name); len(p) > 0 {
+			name = p[len(p)-1]
+		}
+	}
+	return database, schema, name
+}
