@@ -159,7 +159,7 @@ func TestUnseenSnowflakeProject(t *testing.T) {
 		{ID: "aaaaaaaa-0000-0000-0000-000000000001", Name: "Executive Revenue", UpstreamTables: []tableau.Table{
 			{Database: "prod_dw", Schema: "marts", Name: "fct_revenue"},
 			{Database: "PROD_DW", Name: "DIM_CUSTOMER_V3", FullName: "[MARTS].[DIM_CUSTOMER_V3]"}, // schema only in fullName
-			{Database: "PROD_DW", Schema: "MARTS", Name: "DIM_CUSTOMER"},                         // the model name, not its alias: no match
+			{Database: "PROD_DW", Schema: "MARTS", Name: "DIM_CUSTOMER"},                          // the model name, not its alias: no match
 			{Database: "RAW", Schema: "SALESFORCE", Name: "Opportunity__c"},
 		}},
 		{ID: "bbbbbbbb-0000-0000-0000-000000000002", Name: "Geo Mix", UpstreamTables: []tableau.Table{

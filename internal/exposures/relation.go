@@ -5,7 +5,7 @@ import (
 )
 
 // SplitName splits a dotted, possibly quoted relation name into its parts,
-// lower-cased: `"DB"."Schema"."T"`, `[SCHEMA].[NAME]`, `` `p`.`d`.`t` ``,
+// lower-cased: `"DB"."Schema"."T"`, `[SCHEMA].[NAME]`, “ `p`.`d`.`t` “,
 // db.schema.t. Dots inside quotes belong to the part. It never fails: an
 // unterminated quote runs to the end.
 func SplitName(s string) []string {
