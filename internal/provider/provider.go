@@ -221,6 +221,7 @@ func (p *dbtexposuresProvider) DataSources(_ context.Context) []func() datasourc
 	return []func() datasource.DataSource{
 		NewTableauProjectsDataSource,
 		NewTableauWorkbooksDataSource,
+		NewExposuresDataSource,
 	}
 }
 
