@@ -18,6 +18,7 @@ func main() {
 	config := flag.String("config", "examples/demo", "Terraform configuration to apply")
 	work := flag.String("work", "examples/demo/.demo", "scratch directory (emptied first)")
 	fixture := flag.String("fixture", "examples/demo/tableau-site.json", "Tableau site for the emulator")
+	manifest := flag.String("manifest", "examples/demo/manifest.json", "dbt manifest of the demo project")
 	flag.Parse()
 	tf, err := exec.LookPath("terraform")
 	if err != nil {
@@ -26,8 +27,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := demo.Run(ctx, demo.Options{BinDir: *bin, ConfigDir: *config, Fixture: *fixture, WorkDir: *work, Terraform: tf, Out: os.Stdout}); err != nil {
+	if err := demo.Run(ctx, demo.Options{BinDir: *bin, ConfigDir: *config, Fixture: *fixture, Manifest: *manifest, WorkDir: *work, Terraform: tf, Out: os.Stdout}); err != nil {
 		fmt.Fprintln(os.Stderr, "dbtexposures-demo:", err)
 		os.Exit(1)
 	}
+	fmt.Printf("\nDone. Everything the demo started is stopped; its files are in %s\n", *work)
 }

@@ -82,6 +82,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	listen := fs.String("listen", envOr("DBTEXPOSURES_LISTEN", "127.0.0.1:8484"), "address to listen on")
 	dbPath := fs.String("db", envOr("DBTEXPOSURES_DB", "./dbtexposures.db"), "SQLite database file")
 	bootstrap := fs.String("bootstrap-token", os.Getenv("DBTEXPOSURES_BOOTSTRAP_TOKEN"), "API token for account 1, created on an empty database")
+	interval := fs.Duration("sync-interval", durationEnv("DBTEXPOSURES_SYNC_INTERVAL", 24*time.Hour), "how often exposures are synced besides on selection changes (0 disables)")
 	ttl := fs.Duration("tableau-cache-ttl", durationEnv("DBTEXPOSURES_TABLEAU_CACHE_TTL", server.DefaultTableauTTL), "how long what was read from Tableau is reused")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -106,7 +107,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", *dbPath)
-	return serveUntilSignal(ctx, ln, server.New(store, log, server.WithTableauTTL(*ttl)))
+	api := server.New(store, log, server.WithTableauTTL(*ttl))
+	defer api.Close()
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	go api.Run(runCtx, *interval)
+	return serveUntilSignal(ctx, ln, api)
 }
 
 // serveUntilSignal serves until SIGINT/SIGTERM, then shuts down gracefully.

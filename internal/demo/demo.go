@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
@@ -26,6 +27,7 @@ type Options struct {
 	BinDir    string // holds terraform-provider-dbtexposures and dbtexposures-server
 	ConfigDir string // the Terraform configuration to apply (examples/demo)
 	Fixture   string // the Tableau site the emulator serves (examples/demo/tableau-site.json)
+	Manifest  string // the dbt manifest (examples/demo/manifest.json)
 	WorkDir   string // scratch space; emptied first
 	Terraform string // terraform binary
 	Out       io.Writer
@@ -56,7 +58,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return err
 	}
-	tport, err := freePort()
+	tport, err := portOr(8485)
 	if err != nil {
 		return err
 	}
@@ -69,7 +71,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	defer stopTableau()
 
-	port, err := freePort()
+	port, err := portOr(8484)
 	if err != nil {
 		return err
 	}
@@ -81,6 +83,11 @@ func Run(ctx context.Context, o Options) (err error) {
 		return err
 	}
 	defer stop()
+
+	say("Uploading the dbt project's manifest (%s)", o.Manifest)
+	if err := uploadManifest(ctx, hostURL, o.Manifest, o.Out); err != nil {
+		return err
+	}
 
 	cliConfig := filepath.Join(o.WorkDir, "terraformrc")
 	if err := os.WriteFile(cliConfig, []byte(fmt.Sprintf(`provider_installation {
@@ -179,8 +186,19 @@ func Run(ctx context.Context, o Options) (err error) {
 	if watched == 0 {
 		return fmt.Errorf("the API reports nothing watched after apply")
 	}
-	say("Done. Everything started by the demo is stopped; files are in %s", o.WorkDir)
+
+	say("The exposures dbtexposures-server generated (GET .../exposures/?format=yaml)")
+	return showExposures(ctx, hostURL, o.Out)
 	return nil
+}
+
+// portOr is the default port when it is free, else any free port.
+func portOr(def int) (int, error) {
+	if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", def)); err == nil {
+		l.Close()
+		return def, nil
+	}
+	return freePort()
 }
 
 func freePort() (int, error) {
@@ -261,4 +279,87 @@ func copyTF(src, dst string) error {
 		}
 	}
 	return nil
+}
+
+// api sends one request to dbtexposures-server with the demo's token.
+func api(ctx context.Context, method, url string, body io.Reader) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Token "+demoToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s %s: HTTP %d: %s", method, url, resp.StatusCode, b)
+	}
+	return b, nil
+}
+
+// uploadManifest PUTs the manifest: dbtexposures-server's extension for dbt Core projects.
+func uploadManifest(ctx context.Context, hostURL, path string, out io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := api(ctx, http.MethodPut, hostURL+"/v3/accounts/1/projects/1/manifest/", f)
+	if err != nil {
+		return err
+	}
+	var ans struct {
+		Data struct {
+			SchemaVersion int `json:"schema_version"`
+			Nodes         int `json:"nodes"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(b, &ans)
+	fmt.Fprintf(out, "manifest v%d with %d models, seeds, snapshots and sources\n", ans.Data.SchemaVersion, ans.Data.Nodes)
+	return nil
+}
+
+// showExposures syncs now, prints the YAML and the lineage as a table.
+func showExposures(ctx context.Context, hostURL string, out io.Writer) error {
+	base := hostURL + "/v3/accounts/1/projects/1/exposures/"
+	b, err := api(ctx, http.MethodPost, base+"sync/", nil)
+	if err != nil {
+		return err
+	}
+	var ans struct {
+		Data struct {
+			SyncError *string `json:"sync_error"`
+			Exposures []struct {
+				Label     string   `json:"label"`
+				DependsOn []string `json:"depends_on"`
+			} `json:"exposures"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &ans); err != nil {
+		return err
+	}
+	if ans.Data.SyncError != nil {
+		return fmt.Errorf("the exposure sync failed: %s", *ans.Data.SyncError)
+	}
+	yml, err := api(ctx, http.MethodGet, base+"?format=yaml", nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, string(yml))
+	if len(ans.Data.Exposures) == 0 {
+		return fmt.Errorf("the sync produced no exposures")
+	}
+	fmt.Fprintf(out, "\n==> Lineage: which dashboards depend on which dbt nodes\n\n")
+	tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "DASHBOARD\tDEPENDS ON")
+	for _, e := range ans.Data.Exposures {
+		fmt.Fprintf(tw, "%s\t%s\n", e.Label, strings.Join(e.DependsOn, ", "))
+	}
+	return tw.Flush()
 }

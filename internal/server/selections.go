@@ -115,6 +115,9 @@ func (s *Server) postSelections(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	if added+removed > 0 {
+		s.triggerSync(in.AccountID, in.ProjectID) // the exposures follow the selection
+	}
 	// The spec's response is {added, removed} itself; the same numbers under
 	// "data" with a status serve clients that expect dbt Cloud's envelope.
 	counts := map[string]int{"added": added, "removed": removed}

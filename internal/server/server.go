@@ -18,12 +18,16 @@ import (
 // MaxBodyBytes bounds request bodies; the largest legitimate one is a few KiB.
 const MaxBodyBytes = 1 << 20
 
+// MaxManifestBytes bounds an uploaded dbt manifest (large projects reach tens of MB).
+const MaxManifestBytes = 256 << 20
+
 // Server serves the API over a Store.
 type Server struct {
 	store   *Store
 	log     *slog.Logger
 	mux     *http.ServeMux
 	tableau *tableauSites
+	sync    *syncer
 }
 
 // Option configures a Server.
@@ -39,7 +43,7 @@ func New(store *Store, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: store, log: log, mux: http.NewServeMux(), tableau: newTableauSites(DefaultTableauTTL)}
+	s := &Server{store: store, log: log, mux: http.NewServeMux(), tableau: newTableauSites(DefaultTableauTTL), sync: newSyncer()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -60,6 +64,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET "+lineage+"{id}/collections/{$}", s.authed(s.inProject(s.listCollections)))
 	s.mux.HandleFunc("GET "+lineage+"{id}/collections/{collection_id}/{$}", s.authed(s.inProject(s.listCollections)))
 	s.mux.HandleFunc("POST "+lineage+"{id}/selections", s.authed(s.inProject(s.postSelections)))
+	// Extensions of ours (not in dbt Cloud's API): the project's manifest and the exposures synced from it.
+	const project = "/api/v3/accounts/{account_id}/projects/{project_id}/"
+	s.mux.HandleFunc("PUT "+project+"manifest/{$}", s.authed(s.inProject(s.putManifest)))
+	s.mux.HandleFunc("GET "+project+"exposures/{$}", s.authed(s.inProject(s.getExposures)))
+	s.mux.HandleFunc("POST "+project+"exposures/sync/{$}", s.authed(s.inProject(s.postSync)))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s on this server", r.Method, r.URL.Path))
 	})
@@ -77,7 +86,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration_ms", time.Since(start).Milliseconds())
 	}()
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
+		limit := int64(MaxBodyBytes)
+		if strings.HasSuffix(r.URL.Path, "/manifest/") {
+			limit = MaxManifestBytes
+		}
+		r.Body = http.MaxBytesReader(rec, r.Body, limit)
 	}
 	s.mux.ServeHTTP(rec, r)
 }

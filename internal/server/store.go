@@ -87,6 +87,20 @@ CREATE TABLE IF NOT EXISTS lineage_watches (
 	created_at     TEXT NOT NULL,
 	PRIMARY KEY (integration_id, identifier)
 );
+CREATE TABLE IF NOT EXISTS project_manifests (
+	project_id  INTEGER PRIMARY KEY REFERENCES projects(id),
+	manifest    BLOB NOT NULL,
+	uploaded_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS project_exposures (
+	project_id     INTEGER PRIMARY KEY REFERENCES projects(id),
+	exposures_json TEXT NOT NULL DEFAULT '[]', -- from the last successful sync
+	unmatched_json TEXT NOT NULL DEFAULT '[]',
+	yaml           TEXT NOT NULL DEFAULT '',
+	synced_at      TEXT NOT NULL DEFAULT '',   -- last successful sync
+	attempted_at   TEXT NOT NULL DEFAULT '',   -- last attempt, successful or not
+	error          TEXT NOT NULL DEFAULT ''    -- the last attempt's error, '' when it succeeded
+);
 `
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -58,6 +58,24 @@ func configKey(i *Integration) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// discover reads the integration's site with its lineage (Metadata API), for syncs.
+func (t *tableauSites) discover(ctx context.Context, i *Integration) ([]tableau.Project, []tableau.Workbook, error) {
+	if _, err := t.get(ctx, i, false); err != nil { // makes sure the client matches the config
+		return nil, nil, err
+	}
+	t.mu.Lock()
+	e := t.by[i.ID]
+	t.mu.Unlock()
+	e.mu.Lock()
+	c := e.client
+	e.mu.Unlock()
+	site, err := c.Discover(ctx)
+	if err != nil {
+		return nil, nil, asTableauFailure(i, err)
+	}
+	return site.Projects, site.Workbooks, nil
+}
+
 // get returns the integration's snapshot, reading Tableau when it is older than
 // the TTL, when refresh is set, or when the integration's config changed.
 func (t *tableauSites) get(ctx context.Context, i *Integration, refresh bool) (*snapshot, error) {

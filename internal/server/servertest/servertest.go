@@ -17,6 +17,7 @@ import (
 // Server is a running dbtexposures-server with one bootstrapped account.
 type Server struct {
 	*httptest.Server
+	API       *server.Server
 	Store     *server.Store
 	HostURL   string // base URL including /api, as the provider's host_url
 	Token     string
@@ -35,12 +36,14 @@ func New(t testing.TB, opts ...server.Option) *Server {
 	if _, err := store.Bootstrap(context.Background(), token); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	hs := httptest.NewServer(server.New(store, nil, opts...))
+	api := server.New(store, nil, opts...)
+	hs := httptest.NewServer(api)
 	t.Cleanup(func() {
 		hs.Close()
+		api.Close() // background syncs end before the database closes
 		store.Close()
 	})
-	return &Server{Server: hs, Store: store, HostURL: hs.URL + "/api", Token: token, AccountID: 1, ProjectID: 1}
+	return &Server{Server: hs, API: api, Store: store, HostURL: hs.URL + "/api", Token: token, AccountID: 1, ProjectID: 1}
 }
 
 // FastRetry keeps tests of failures quick while still exercising retries.

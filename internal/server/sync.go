@@ -1,0 +1,232 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
+)
+
+// exposureJSON is an exposure as GET .../exposures/ returns it.
+type exposureJSON struct {
+	Name        string            `json:"name"`
+	Label       string            `json:"label"`
+	Type        string            `json:"type"`
+	URL         string            `json:"url"`
+	Maturity    string            `json:"maturity,omitempty"`
+	Owner       map[string]string `json:"owner"`
+	Description string            `json:"description"`
+	DependsOn   []string          `json:"depends_on"`
+	WorkbookID  string            `json:"tableau_workbook_id"`
+	ProjectPath string            `json:"tableau_project_path"`
+	Tags        []string          `json:"tags"`
+}
+
+type unmatchedJSON struct {
+	WorkbookID string `json:"workbook_id"`
+	Table      string `json:"table"`
+}
+
+// syncer runs exposure syncs in the background: at most one per project at a
+// time, and a request made during a sync runs once more after it.
+type syncer struct {
+	mu      sync.Mutex
+	running map[int64]bool
+	again   map[int64]bool
+	locks   map[int64]*sync.Mutex
+	wg      sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+func newSyncer() *syncer {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &syncer{running: map[int64]bool{}, again: map[int64]bool{}, locks: map[int64]*sync.Mutex{}, ctx: ctx, cancel: cancel}
+}
+
+func (y *syncer) lock(projectID int64) *sync.Mutex {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	if y.locks[projectID] == nil {
+		y.locks[projectID] = &sync.Mutex{}
+	}
+	return y.locks[projectID]
+}
+
+// triggerSync schedules a sync of the project without waiting for it.
+func (s *Server) triggerSync(accountID, projectID int64) {
+	y := s.sync
+	y.mu.Lock()
+	if y.ctx.Err() != nil {
+		y.mu.Unlock()
+		return
+	}
+	if y.running[projectID] {
+		y.again[projectID] = true
+		y.mu.Unlock()
+		return
+	}
+	y.running[projectID] = true
+	y.wg.Add(1)
+	y.mu.Unlock()
+	go func() {
+		defer y.wg.Done()
+		for {
+			if err := s.syncProject(y.ctx, accountID, projectID); err != nil {
+				s.log.Warn("exposure sync failed", "project_id", projectID, "error", err.Error())
+			}
+			y.mu.Lock()
+			if y.again[projectID] && y.ctx.Err() == nil {
+				y.again[projectID] = false
+				y.mu.Unlock()
+				continue
+			}
+			y.running[projectID] = false
+			y.mu.Unlock()
+			return
+		}
+	}()
+}
+
+// Run syncs every project with a manifest each interval until ctx ends (dbt
+// Cloud syncs daily and whenever the selection changes). interval <= 0 disables it.
+func (s *Server) Run(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			projects, err := s.store.ProjectsWithManifest(ctx)
+			if err != nil {
+				s.log.Warn("listing projects to sync", "error", err.Error())
+				continue
+			}
+			for _, p := range projects {
+				s.triggerSync(p[0], p[1])
+			}
+		}
+	}
+}
+
+// Close stops background syncs and waits for them.
+func (s *Server) Close() {
+	s.sync.cancel()
+	s.sync.wg.Wait()
+}
+
+// syncProject regenerates a project's exposures from its manifest and the
+// Tableau content its integration watches. A failure is recorded and the
+// previous exposures are kept.
+func (s *Server) syncProject(ctx context.Context, accountID, projectID int64) error {
+	l := s.sync.lock(projectID)
+	l.Lock()
+	defer l.Unlock()
+	err := s.generate(ctx, accountID, projectID)
+	if err != nil && ctx.Err() == nil {
+		if serr := s.store.SaveSyncError(context.Background(), projectID, err.Error()); serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+func (s *Server) generate(ctx context.Context, accountID, projectID int64) error {
+	raw, err := s.store.Manifest(ctx, projectID)
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("no dbt manifest uploaded for project %d: PUT target/manifest.json to /api/v3/accounts/%d/projects/%d/manifest/", projectID, accountID, projectID)
+	}
+	if err != nil {
+		return err
+	}
+	manifest, err := exposures.LoadManifest(bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	list, _, err := s.store.ListIntegrations(ctx, accountID, projectID, 100, 0)
+	if err != nil {
+		return err
+	}
+	var in *Integration
+	for i := range list {
+		if list[i].Name == "tableau" {
+			in = &list[i]
+		}
+	}
+	var workbooks []tableau.Workbook
+	source := "no Tableau integration"
+	if in != nil {
+		source = fmt.Sprintf("Tableau site %q at %s", in.SiteID, in.Host)
+		watches, err := s.store.Watches(ctx, in.ID)
+		if err != nil {
+			return err
+		}
+		if len(watches) > 0 {
+			projects, all, err := s.tableau.discover(ctx, in)
+			if err != nil {
+				return err
+			}
+			workbooks = watched(projects, all, watches)
+		}
+	}
+	res := exposures.Build(workbooks, exposures.NewIndex(manifest), exposures.Options{})
+	yml, err := exposures.Render(res.Exposures, source)
+	if err != nil {
+		return err
+	}
+	out := make([]exposureJSON, 0, len(res.Exposures))
+	for _, e := range res.Exposures {
+		owner := map[string]string{}
+		if e.OwnerName != "" {
+			owner["name"] = e.OwnerName
+		}
+		if e.OwnerEmail != "" {
+			owner["email"] = e.OwnerEmail
+		}
+		out = append(out, exposureJSON{Name: e.Name, Label: e.Label, Type: e.Type, URL: e.URL, Maturity: e.Maturity, Owner: owner,
+			Description: e.Description, DependsOn: e.DependsOn, WorkbookID: e.WorkbookID, ProjectPath: e.ProjectPath, Tags: e.Tags})
+	}
+	unmatched := make([]unmatchedJSON, 0, len(res.Unmatched))
+	for _, u := range res.Unmatched {
+		unmatched = append(unmatched, unmatchedJSON{WorkbookID: u.WorkbookID, Table: u.Table})
+	}
+	ej, _ := json.Marshal(out)
+	uj, _ := json.Marshal(unmatched)
+	return s.store.SaveSync(ctx, projectID, ExposureRecord{ExposuresJSON: string(ej), UnmatchedJSON: string(uj), YAML: string(yml), SyncedAt: now()})
+}
+
+// watched picks the workbooks the selection covers: watched dashboards, and
+// every workbook in a watched folder or below it.
+func watched(projects []tableau.Project, all []tableau.Workbook, watches map[string]Watch) []tableau.Workbook {
+	parent := map[string]string{}
+	for _, p := range projects {
+		parent[p.ID] = p.ParentID
+	}
+	covered := func(projectID string) bool {
+		seen := map[string]bool{}
+		for id := projectID; id != "" && !seen[id]; id = parent[id] {
+			seen[id] = true
+			if w, ok := watches[id]; ok && w.Type == "folder" {
+				return true
+			}
+		}
+		return false
+	}
+	var out []tableau.Workbook
+	for _, w := range all {
+		if _, ok := watches[w.ID]; ok || covered(w.ProjectID) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
