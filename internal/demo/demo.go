@@ -189,7 +189,6 @@ func Run(ctx context.Context, o Options) (err error) {
 
 	say("The exposures dbtexposures-server generated (GET .../exposures/?format=yaml)")
 	return showExposures(ctx, hostURL, o.Out)
-	return nil
 }
 
 // portOr is the default port when it is free, else any free port.
