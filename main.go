@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"log"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -26,6 +27,11 @@ func main() {
 		Debug:           debug,
 		ProtocolVersion: 6,
 	})
+	// Serve returns when Terraform stops the plugin; it waits about two seconds
+	// before killing it, time enough to sign out of Tableau.
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	provider.Shutdown(ctx)
+	cancel()
 	if err != nil {
 		log.Fatal(err.Error())
 	}

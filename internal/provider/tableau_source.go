@@ -103,6 +103,7 @@ func newTableauSource(ctx context.Context, obj types.Object, retry transport.Ret
 		diags.AddAttributeError(path.Root("tableau").AtName("host"), "Invalid Tableau settings", err.Error())
 		return &tableauSource{err: err.Error()}
 	}
+	registerTableau(client)
 	return &tableauSource{client: client}
 }
 

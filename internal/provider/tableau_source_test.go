@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -69,3 +70,23 @@ func TestTableauSourceNamesMissingSettings(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestShutdownSignsOutOfTableau(t *testing.T) {
+	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 3})
+	emu, srv := tableautest.NewServer(t, f)
+	obj := types.ObjectValueMust(map[string]attr.Type{"host": types.StringType, "site_id": types.StringType, "token_name": types.StringType, "token": types.StringType},
+		map[string]attr.Value{"host": types.StringValue(srv.URL), "site_id": types.StringValue("acme"),
+			"token_name": types.StringValue(f.PersonalAccessToken.Name), "token": types.StringValue(f.PersonalAccessToken.Secret)})
+	var diags diag.Diagnostics
+	src := newTableauSource(context.Background(), obj, transport.DefaultRetryConfig(), "test", &diags)
+	if _, err := src.Projects(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Clients of earlier tests point at stopped emulators; the deadline bounds them as main's does.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	Shutdown(ctx)
+	if st := emu.Stats(); st.SignIns != 1 || st.SignOuts != 1 {
+		t.Fatalf("want the session signed out: %+v", st)
+	}
+}
