@@ -13,6 +13,9 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 )
 
 // specOnlyServer answers the lineage endpoints with exactly the fields dbt
@@ -38,6 +41,14 @@ func specOnlyServer(t *testing.T) *httptest.Server {
 		}
 		rest := strings.Trim(strings.TrimPrefix(r.URL.Path, prefix), "/")
 		now := time.Now().UTC().Format(time.RFC3339Nano)
+		if strings.HasSuffix(rest, "/collections") || strings.Contains(rest, "/collections/") {
+			specCollections(w, r, envelope)
+			return
+		}
+		if strings.HasSuffix(rest, "/selections") {
+			specSelections(w, r)
+			return
+		}
 		switch {
 		case rest == "" && r.Method == http.MethodPost:
 			next++
@@ -99,6 +110,104 @@ resource "dbtexposures_tableau_connection" "test" {
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 			},
+		},
+	})
+}
+
+// The spec-only BI tree: two top folders, one with two dashboards. watching is
+// the only state, as in dbt Cloud, where the selection is the watched items.
+var specTree = map[string][]dbtcloud.WatchSelectionItem{
+	"":      {{Identifier: "f-fin", Name: "Finance", Type: "folder"}, {Identifier: "f-mkt", Name: "Marketing", Type: "folder"}},
+	"f-fin": {{Identifier: "d-rev", Name: "Revenue", Type: "dashboard"}, {Identifier: "d-cost", Name: "Costs", Type: "dashboard"}},
+}
+
+var specWatching = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: map[string]bool{}}
+
+func specCollections(w http.ResponseWriter, r *http.Request, envelope func(http.ResponseWriter, int, any)) {
+	folder := r.URL.Query().Get("collection_id")
+	specWatching.Lock()
+	defer specWatching.Unlock()
+	items := []dbtcloud.WatchSelectionItem{}
+	for _, it := range specTree[folder] {
+		it.Watching = specWatching.m[it.Identifier]
+		items = append(items, it)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"data": []any{map[string]any{"collections": items}},
+		"extra": map[string]any{"pagination": map[string]any{"count": len(items), "total_count": len(items)}}})
+}
+
+// specSelections answers exactly GetLineageIntegrationWatchSelectionResponse: no envelope.
+func specSelections(w http.ResponseWriter, r *http.Request) {
+	var body dbtcloud.SelectionChange
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	specWatching.Lock()
+	defer specWatching.Unlock()
+	added, removed := 0, 0
+	for _, a := range body.ToAdd {
+		if !specWatching.m[a.Identifier] {
+			specWatching.m[a.Identifier] = true
+			added++
+		}
+	}
+	for _, id := range body.ToRemove {
+		if specWatching.m[id] {
+			delete(specWatching.m, id)
+			removed++
+		}
+	}
+	_ = json.NewEncoder(w).Encode(map[string]int{"added": added, "removed": removed})
+}
+
+func TestAccAutoExposureSelection_specOnlyServer(t *testing.T) {
+	srv := specOnlyServer(t)
+	cfg := func(workbooks string) string {
+		return providerBlock(srv.URL+"/api", 9, "spec-token") + fmt.Sprintf(`
+resource "dbtexposures_auto_exposure_selection" "s" {
+  project_id    = 5
+  connection_id = 42
+  folder_ids    = ["f-mkt"]
+  workbook_ids  = [%s]
+}`, workbooks)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(`"d-rev"`),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(selAddr, "selected.0.name", "Marketing"),
+					resource.TestCheckResourceAttr(selAddr, "selected.1.name", "Revenue"),
+				),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				Config: cfg(`"d-cost"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plannedSelectedNames{names: []string{"Costs"}}, plannedSelectedNames{names: []string{"Revenue"}, absent: true}},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error {
+					specWatching.Lock()
+					defer specWatching.Unlock()
+					if !specWatching.m["d-cost"] || specWatching.m["d-rev"] || !specWatching.m["f-mkt"] {
+						return fmt.Errorf("server watches %v", specWatching.m)
+					}
+					return nil
+				},
+			},
+			{ResourceName: selAddr, ImportState: true, ImportStateId: "5:42", ImportStateVerify: true},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			specWatching.Lock()
+			defer specWatching.Unlock()
+			if len(specWatching.m) != 0 {
+				return fmt.Errorf("still watched after destroy: %v", specWatching.m)
+			}
+			return nil
 		},
 	})
 }
