@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
 )
 
@@ -121,12 +120,7 @@ func (d *exposuresDataSource) Read(ctx context.Context, req datasource.ReadReque
 			fmt.Sprintf("%s\n\nPoint manifest_path at target/manifest.json of your dbt project (run `dbt parse` to write it).", err))
 		return
 	}
-	projects, workbooks, err := d.src.Workbooks(ctx)
-	if err != nil {
-		resp.Diagnostics.Append(diagnostics.Tableau("read Tableau workbooks", d.src.client.Host(), err))
-		return
-	}
-	selected := filterWorkbooks(ctx, cfg.workbookFilterModel, projects, workbooks, d.src.client.Host(), &resp.Diagnostics)
+	selected := d.src.FilteredWorkbooks(ctx, cfg.workbookFilterModel, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

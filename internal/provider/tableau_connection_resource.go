@@ -174,6 +174,15 @@ func (m *tableauConnectionModel) apply(in *dbtcloud.LineageIntegration) {
 	m.TokenWO = types.StringNull() // write-only: never in state
 }
 
+// applyKeepingArguments takes the computed values from an apply's answer but
+// keeps the planned arguments: the apply result must match the plan, and Read
+// reports any later drift.
+func (m *tableauConnectionModel) applyKeepingArguments(in *dbtcloud.LineageIntegration) {
+	host, site, name := m.Host, m.SiteID, m.TokenName
+	m.apply(in)
+	m.Host, m.SiteID, m.TokenName = host, site, name
+}
+
 func (r *tableauConnectionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan tableauConnectionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -198,10 +207,7 @@ func (r *tableauConnectionResource) Create(ctx context.Context, req resource.Cre
 		resp.Diagnostics.Append(diagnostics.DBTCloud("create the Tableau connection", identify(&plan), err))
 		return
 	}
-	// Keep the planned arguments: the apply result must match the plan. Read reports later drift.
-	host, site, name := plan.Host, plan.SiteID, plan.TokenName
-	plan.apply(created)
-	plan.Host, plan.SiteID, plan.TokenName = host, site, name
+	plan.applyKeepingArguments(created)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -278,9 +284,7 @@ func (r *tableauConnectionResource) Update(ctx context.Context, req resource.Upd
 		resp.Diagnostics.Append(diagnostics.DBTCloud("update the Tableau connection", identify(&state), err))
 		return
 	}
-	host, site, name := plan.Host, plan.SiteID, plan.TokenName
-	plan.apply(got)
-	plan.Host, plan.SiteID, plan.TokenName = host, site, name
+	plan.applyKeepingArguments(got)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 

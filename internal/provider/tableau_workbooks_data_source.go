@@ -153,12 +153,7 @@ func (d *tableauWorkbooksDataSource) Read(ctx context.Context, req datasource.Re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	projects, workbooks, err := d.src.Workbooks(ctx)
-	if err != nil {
-		resp.Diagnostics.Append(diagnostics.Tableau("read Tableau workbooks", d.src.client.Host(), err))
-		return
-	}
-	selected := filterWorkbooks(ctx, cfg.workbookFilterModel, projects, workbooks, d.src.client.Host(), &resp.Diagnostics)
+	selected := d.src.FilteredWorkbooks(ctx, cfg.workbookFilterModel, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -167,6 +162,17 @@ func (d *tableauWorkbooksDataSource) Read(ctx context.Context, req datasource.Re
 		cfg.Workbooks = append(cfg.Workbooks, toWorkbookModel(w))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &cfg)...)
+}
+
+// FilteredWorkbooks reads the site's workbooks and applies the data source's
+// filters; problems are added to diags.
+func (s *tableauSource) FilteredWorkbooks(ctx context.Context, f workbookFilterModel, diags *diag.Diagnostics) []tableau.Workbook {
+	projects, workbooks, err := s.Workbooks(ctx)
+	if err != nil {
+		diags.Append(diagnostics.Tableau("read Tableau workbooks", s.client.Host(), err))
+		return nil
+	}
+	return filterWorkbooks(ctx, f, projects, workbooks, s.client.Host(), diags)
 }
 
 // filterWorkbooks applies project_names (with include_subprojects), tags and name_regex.
