@@ -37,20 +37,28 @@ func (w *walkCounter) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.next.ServeHTTP(rw, r)
 }
 
-func TestWalkIsOneRequestPerFolderWithBoundedConcurrency(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 3000, ExtraProjects: 300})
-	_, tab := tableautest.NewServer(t, f)
-	base := servertest.New(t)
+// countedSite serves the fixture through an emulator and a server whose
+// collections requests are counted, with a Tableau integration created.
+func countedSite(tb testing.TB, f *tableautest.Fixture) (*dbtcloud.Client, *dbtcloud.LineageIntegration, *walkCounter) {
+	tb.Helper()
+	_, tab := tableautest.NewServer(tb, f)
+	base := servertest.New(tb)
 	counter := &walkCounter{next: server.New(base.Store, nil), perID: map[string]int{}}
 	hs := httptest.NewServer(counter)
-	defer hs.Close()
+	tb.Cleanup(hs.Close)
 	c, _ := dbtcloud.New(dbtcloud.Config{HostURL: hs.URL + "/api", AccountID: 1, Token: base.Token})
 	host, site, name, tok := tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret
 	in, err := c.CreateLineageIntegration(context.Background(), 1, dbtcloud.CreateLineageIntegrationRequest{Name: "tableau",
 		Config: dbtcloud.TableauConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return c, in, counter
+}
+
+func TestWalkIsOneRequestPerFolderWithBoundedConcurrency(t *testing.T) {
+	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 3000, ExtraProjects: 300})
+	c, in, counter := countedSite(t, f)
 	items, err := c.WalkCollections(context.Background(), 1, in.ID, 4)
 	if err != nil {
 		t.Fatal(err)
@@ -75,18 +83,7 @@ func TestWalkIsOneRequestPerFolderWithBoundedConcurrency(t *testing.T) {
 // through the server, as the selection resource's Read does.
 func BenchmarkReadSelection2000Projects20000Workbooks(b *testing.B) {
 	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 20000, ExtraProjects: 1993})
-	_, tab := tableautest.NewServer(b, f)
-	base := servertest.New(b)
-	counter := &walkCounter{next: server.New(base.Store, nil), perID: map[string]int{}}
-	hs := httptest.NewServer(counter)
-	defer hs.Close()
-	c, _ := dbtcloud.New(dbtcloud.Config{HostURL: hs.URL + "/api", AccountID: 1, Token: base.Token})
-	host, site, name, tok := tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret
-	in, err := c.CreateLineageIntegration(context.Background(), 1, dbtcloud.CreateLineageIntegrationRequest{Name: "tableau",
-		Config: dbtcloud.TableauConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, in, counter := countedSite(b, f)
 	if _, err := c.ListCollections(context.Background(), 1, in.ID, ""); err != nil { // warm the server's Tableau cache
 		b.Fatal(err)
 	}
