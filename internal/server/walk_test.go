@@ -74,8 +74,10 @@ func TestWalkIsOneRequestPerFolderWithBoundedConcurrency(t *testing.T) {
 			t.Fatalf("folder %q requested %d times", id, n)
 		}
 	}
-	if m := counter.maxIn.Load(); m > 4 || m < 2 {
-		t.Fatalf("max in flight %d, want 2..4 (bounded, yet parallel)", m)
+	// The bound is the contract; how parallel a loaded machine gets is the
+	// benchmark's max-in-flight metric.
+	if m := counter.maxIn.Load(); m > 4 {
+		t.Fatalf("max in flight %d, want at most 4", m)
 	}
 }
 
