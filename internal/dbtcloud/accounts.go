@@ -2,7 +2,6 @@ package dbtcloud
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 )
@@ -31,14 +30,5 @@ func (c *Client) ListAccounts(ctx context.Context) ([]Account, error) {
 
 // ListProjects lists every project of the account, across pages.
 func (c *Client) ListProjects(ctx context.Context) ([]Project, error) {
-	var all []Project
-	err := c.listAll(ctx, fmt.Sprintf("/v3/accounts/%d/projects/", c.accountID), nil, func(raw json.RawMessage) (int, error) {
-		var page []Project
-		if err := json.Unmarshal(raw, &page); err != nil {
-			return 0, err
-		}
-		all = append(all, page...)
-		return len(page), nil
-	})
-	return all, err
+	return listAll[Project](ctx, c, fmt.Sprintf("/v3/accounts/%d/projects/", c.accountID))
 }

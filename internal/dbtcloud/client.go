@@ -169,31 +169,25 @@ const maxPages = 10000
 // pageSize is dbt Cloud's maximum limit for list endpoints.
 const pageSize = 100
 
-// listAll walks a limit/offset list. page decodes one page's data and returns how many items it held.
-func (c *Client) listAll(ctx context.Context, path string, query url.Values, page func(json.RawMessage) (int, error)) error {
-	if query == nil {
-		query = url.Values{}
-	}
-	offset := 0
+// listAll walks a limit/offset list of T.
+func listAll[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+	query := url.Values{}
+	var all []T
 	for i := 0; i < maxPages; i++ {
 		query.Set("limit", strconv.Itoa(pageSize))
-		query.Set("offset", strconv.Itoa(offset))
-		var data json.RawMessage
-		pg, err := c.do(ctx, http.MethodGet, path, query, nil, &data)
+		query.Set("offset", strconv.Itoa(len(all)))
+		var page []T
+		pg, err := c.do(ctx, http.MethodGet, path, query, nil, &page)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		n, err := page(data)
-		if err != nil {
-			return fmt.Errorf("GET %s: decoding page at offset %d: %w", path, offset, err)
-		}
-		offset += n
+		all = append(all, page...)
 		// Stop on an empty page, a short page, or once the advertised total is reached.
-		if n == 0 || n < pageSize || pg == nil || offset >= pg.TotalCount {
-			return nil
+		if len(page) == 0 || len(page) < pageSize || pg == nil || len(all) >= pg.TotalCount {
+			return all, nil
 		}
 	}
-	return fmt.Errorf("GET %s: gave up after %d pages; the server keeps reporting more items", path, maxPages)
+	return nil, fmt.Errorf("GET %s: gave up after %d pages; the server keeps reporting more items", path, maxPages)
 }
 
 // scrub removes the token from an error text (url.Error can echo request details).

@@ -69,16 +69,7 @@ func (c *Client) lineagePath(projectID int64) string {
 
 // ListLineageIntegrations lists a project's lineage integrations.
 func (c *Client) ListLineageIntegrations(ctx context.Context, projectID int64) ([]LineageIntegration, error) {
-	var all []LineageIntegration
-	err := c.listAll(ctx, c.lineagePath(projectID), nil, func(raw json.RawMessage) (int, error) {
-		var page []LineageIntegration
-		if err := json.Unmarshal(raw, &page); err != nil {
-			return 0, err
-		}
-		all = append(all, page...)
-		return len(page), nil
-	})
-	return all, err
+	return listAll[LineageIntegration](ctx, c, c.lineagePath(projectID))
 }
 
 // CreateLineageIntegration creates an integration; req.AccountID defaults to the client's account.

@@ -15,16 +15,21 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
+// sourceFor configures a provider's Tableau source for an emulated site.
+func sourceFor(url string, f *tableautest.Fixture) (*tableauSource, diag.Diagnostics) {
+	obj := types.ObjectValueMust(map[string]attr.Type{"host": types.StringType, "site_id": types.StringType, "token_name": types.StringType, "token": types.StringType},
+		map[string]attr.Value{"host": types.StringValue(url), "site_id": types.StringValue(f.Site.ContentURL),
+			"token_name": types.StringValue(f.PersonalAccessToken.Name), "token": types.StringValue(f.PersonalAccessToken.Secret)})
+	var diags diag.Diagnostics
+	return newTableauSource(context.Background(), obj, transport.DefaultRetryConfig(), "test", &diags), diags
+}
+
 // One provider process: one sign-in, one projects listing and one workbook walk,
 // however many data sources read (concurrently, as Terraform does).
 func TestTableauSourceSignsInOncePerProcess(t *testing.T) {
 	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 1200, TablesPerWorkbook: 2})
 	emu, srv := tableautest.NewServer(t, f)
-	obj := types.ObjectValueMust(map[string]attr.Type{"host": types.StringType, "site_id": types.StringType, "token_name": types.StringType, "token": types.StringType},
-		map[string]attr.Value{"host": types.StringValue(srv.URL), "site_id": types.StringValue("acme"),
-			"token_name": types.StringValue(f.PersonalAccessToken.Name), "token": types.StringValue(f.PersonalAccessToken.Secret)})
-	var diags diag.Diagnostics
-	src := newTableauSource(context.Background(), obj, transport.DefaultRetryConfig(), "test", &diags)
+	src, diags := sourceFor(srv.URL, f)
 	if diags.HasError() || src.client == nil {
 		t.Fatalf("%v %s", diags, src.err)
 	}
@@ -74,11 +79,7 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 func TestShutdownSignsOutOfTableau(t *testing.T) {
 	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 3})
 	emu, srv := tableautest.NewServer(t, f)
-	obj := types.ObjectValueMust(map[string]attr.Type{"host": types.StringType, "site_id": types.StringType, "token_name": types.StringType, "token": types.StringType},
-		map[string]attr.Value{"host": types.StringValue(srv.URL), "site_id": types.StringValue("acme"),
-			"token_name": types.StringValue(f.PersonalAccessToken.Name), "token": types.StringValue(f.PersonalAccessToken.Secret)})
-	var diags diag.Diagnostics
-	src := newTableauSource(context.Background(), obj, transport.DefaultRetryConfig(), "test", &diags)
+	src, _ := sourceFor(srv.URL, f)
 	if _, err := src.Projects(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -58,17 +58,48 @@ func configKey(i *Integration) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// entry returns the integration's cache entry, creating it empty.
+func (t *tableauSites) entry(id int64) *siteEntry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.by[id]
+	if e == nil {
+		e = &siteEntry{}
+		t.by[id] = e
+	}
+	return e
+}
+
+// ensureClient makes the entry's client match the integration's config, signing
+// the old one out and dropping its snapshot when the config changed. e.mu is held.
+func (e *siteEntry) ensureClient(i *Integration) error {
+	key := configKey(i)
+	if e.key == key && e.client != nil {
+		return nil
+	}
+	if e.client != nil {
+		old := e.client
+		go func() { _ = old.SignOut(context.Background()) }() // best effort; the session would expire anyway
+	}
+	c, err := tableau.New(tableau.Config{Host: i.Host, Site: i.SiteID, TokenName: i.TokenName, TokenSecret: i.TableauToken,
+		UserAgent: "dbtexposures-server", Retry: tableauRetry})
+	if err != nil {
+		return &tableauFailure{status: http.StatusBadRequest, msg: "The integration's Tableau settings are invalid: " + err.Error()}
+	}
+	e.key, e.client, e.snap = key, c, nil
+	return nil
+}
+
 // discover reads the integration's site with its lineage (Metadata API), for syncs.
 func (t *tableauSites) discover(ctx context.Context, i *Integration) ([]tableau.Project, []tableau.Workbook, error) {
-	if _, err := t.get(ctx, i, false); err != nil { // makes sure the client matches the config
-		return nil, nil, err
-	}
-	t.mu.Lock()
-	e := t.by[i.ID]
-	t.mu.Unlock()
+	e := t.entry(i.ID)
 	e.mu.Lock()
+	err := e.ensureClient(i)
 	c := e.client
 	e.mu.Unlock()
+	if err != nil {
+		return nil, nil, err
+	}
 	site, err := c.Discover(ctx)
 	if err != nil {
 		return nil, nil, asTableauFailure(i, err)
@@ -79,27 +110,11 @@ func (t *tableauSites) discover(ctx context.Context, i *Integration) ([]tableau.
 // get returns the integration's snapshot, reading Tableau when it is older than
 // the TTL, when refresh is set, or when the integration's config changed.
 func (t *tableauSites) get(ctx context.Context, i *Integration, refresh bool) (*snapshot, error) {
-	t.mu.Lock()
-	e := t.by[i.ID]
-	if e == nil {
-		e = &siteEntry{}
-		t.by[i.ID] = e
-	}
-	t.mu.Unlock()
-
+	e := t.entry(i.ID)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if key := configKey(i); e.key != key || e.client == nil {
-		if e.client != nil {
-			old := e.client
-			go func() { _ = old.SignOut(context.Background()) }() // best effort; the session would expire anyway
-		}
-		c, err := tableau.New(tableau.Config{Host: i.Host, Site: i.SiteID, TokenName: i.TokenName, TokenSecret: i.TableauToken,
-			UserAgent: "dbtexposures-server", Retry: tableauRetry})
-		if err != nil {
-			return nil, &tableauFailure{status: http.StatusBadRequest, msg: "The integration's Tableau settings are invalid: " + err.Error()}
-		}
-		e.key, e.client, e.snap = key, c, nil
+	if err := e.ensureClient(i); err != nil {
+		return nil, err
 	}
 	if e.snap != nil && !refresh && time.Since(e.snap.fetched) < t.ttl {
 		return e.snap, nil

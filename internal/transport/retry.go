@@ -60,22 +60,22 @@ func NewClient(apiName string, cfg RetryConfig) *retryablehttp.Client {
 // Backoff waits what the server asked for when it said (Retry-After on 429 and
 // 503), otherwise min·2^attempt capped at max, with full jitter so that many
 // clients retrying together do not stampede.
-func Backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+func Backoff(waitMin, waitMax time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return min64(d, MaxRetryAfter)
+			return min(d, MaxRetryAfter)
 		}
 	}
-	ceiling := max
+	ceiling := waitMax
 	if attempt < 30 {
-		if c := min << uint(attempt); c > 0 && c < max {
+		if c := waitMin << uint(attempt); c > 0 && c < waitMax {
 			ceiling = c
 		}
 	}
-	if ceiling <= min {
-		return min
+	if ceiling <= waitMin {
+		return waitMin
 	}
-	return min + rand.N(ceiling-min+1)
+	return waitMin + rand.N(ceiling-waitMin+1)
 }
 
 // ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
@@ -109,11 +109,4 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-func min64(a, b time.Duration) time.Duration {
-	if a < b {
-		return a
-	}
-	return b
 }
