@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 )
 
 const usage = `Usage:
@@ -144,11 +144,11 @@ func tableauEmulator(ctx context.Context, args []string, stderr io.Writer) error
 	if *fixture == "" {
 		return errors.New("--fixture is required, e.g. examples/demo/tableau-site.json")
 	}
-	f, err := tableautest.LoadFixture(*fixture)
+	f, err := emulator.LoadFixture(*fixture)
 	if err != nil {
 		return err
 	}
-	emu, err := tableautest.New(f)
+	emu, err := emulator.New(f)
 	if err != nil {
 		return err
 	}

@@ -16,17 +16,18 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-var reference = filepath.Join("..", "..", "..", "shared", "reference")
+// reference holds third-party files the tests check against (see its NOTICE.md).
+var reference = filepath.Join("testdata", "reference")
 
 // fixtureWorkbooks turns an emulator fixture into what discovery returns.
-func fixtureWorkbooks(t testing.TB, f *tableautest.Fixture) []tableau.Workbook {
+func fixtureWorkbooks(t testing.TB, f *emulator.Fixture) []tableau.Workbook {
 	t.Helper()
-	projects := map[string]tableautest.FixtureProject{}
+	projects := map[string]emulator.FixtureProject{}
 	for _, p := range f.Projects {
 		projects[p.ID] = p
 	}
@@ -37,7 +38,7 @@ func fixtureWorkbooks(t testing.TB, f *tableautest.Fixture) []tableau.Workbook {
 		}
 		return strings.Join(parts, "/")
 	}
-	users := map[string]tableautest.User{}
+	users := map[string]emulator.User{}
 	for _, u := range f.Users {
 		users[u.ID] = u
 	}
@@ -62,14 +63,14 @@ func fixtureWorkbooks(t testing.TB, f *tableautest.Fixture) []tableau.Workbook {
 
 func jaffle(t testing.TB) (*Index, []tableau.Workbook) {
 	t.Helper()
-	m, err := LoadManifestFile(filepath.Join(reference, "manifests", "jaffle_shop-v12.json"))
+	m, err := LoadManifestFile(filepath.Join(reference, "jaffle_shop-v12.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.SchemaVersion != 12 || len(m.Nodes) != 13+6 {
 		t.Fatalf("manifest: v%d with %d nodes", m.SchemaVersion, len(m.Nodes))
 	}
-	f, err := tableautest.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
+	f, err := emulator.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
@@ -25,13 +26,13 @@ const selAddr = "dbtexposures_auto_exposure_selection.s"
 // selectionEnv is a server and an emulator, with a provider configured for both.
 type selectionEnv struct {
 	srv *servertest.Server
-	emu *tableautest.Emulator
+	emu *emulator.Emulator
 	tab *httptest.Server
-	f   *tableautest.Fixture
+	f   *emulator.Fixture
 }
 
 func newSelectionEnv(t *testing.T) *selectionEnv {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 24, TablesPerWorkbook: 1})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 24, TablesPerWorkbook: 1})
 	emu, tab := tableautest.NewServer(t, f)
 	// A short TTL so the server sees Tableau changes between steps at once.
 	srv := servertest.New(t, server.WithTableauTTL(time.Millisecond))

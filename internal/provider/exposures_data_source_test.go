@@ -11,11 +11,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
 func TestAccExposuresDataSource(t *testing.T) {
-	f, err := tableautest.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
+	f, err := emulator.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

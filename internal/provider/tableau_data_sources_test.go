@@ -12,11 +12,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
 // tableauProvider configures only Tableau: discovery must not need dbt Cloud.
-func tableauProvider(srv *httptest.Server, f *tableautest.Fixture) string {
+func tableauProvider(srv *httptest.Server, f *emulator.Fixture) string {
 	return fmt.Sprintf(`
 provider "dbtexposures" {
   max_retries = 1
@@ -31,7 +32,7 @@ provider "dbtexposures" {
 }
 
 // countWhere counts the fixture's workbooks whose project satisfies keep.
-func countWhere(f *tableautest.Fixture, keep func(w tableautest.FixtureWorkbook, projectName string) bool) int {
+func countWhere(f *emulator.Fixture, keep func(w emulator.FixtureWorkbook, projectName string) bool) int {
 	names := map[string]string{}
 	for _, p := range f.Projects {
 		names[p.ID] = p.Name
@@ -46,15 +47,15 @@ func countWhere(f *tableautest.Fixture, keep func(w tableautest.FixtureWorkbook,
 }
 
 func TestAccTableauDataSources(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 260, TablesPerWorkbook: 3})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 260, TablesPerWorkbook: 3})
 	_, srv := tableautest.NewServer(t, f)
 	finance := map[string]bool{"Finance": true, "Quarterly": true, "Board Packs": true}
-	wantFinanceTree := countWhere(f, func(_ tableautest.FixtureWorkbook, p string) bool { return finance[p] })
-	wantFinanceOnly := countWhere(f, func(_ tableautest.FixtureWorkbook, p string) bool { return p == "Finance" })
-	wantKPI := countWhere(f, func(w tableautest.FixtureWorkbook, _ string) bool {
+	wantFinanceTree := countWhere(f, func(_ emulator.FixtureWorkbook, p string) bool { return finance[p] })
+	wantFinanceOnly := countWhere(f, func(_ emulator.FixtureWorkbook, p string) bool { return p == "Finance" })
+	wantKPI := countWhere(f, func(w emulator.FixtureWorkbook, _ string) bool {
 		return strings.Contains(strings.Join(w.Tags, ","), "kpi")
 	})
-	wantUmsatz := countWhere(f, func(w tableautest.FixtureWorkbook, _ string) bool { return strings.HasPrefix(w.Name, "Umsatz") })
+	wantUmsatz := countWhere(f, func(w emulator.FixtureWorkbook, _ string) bool { return strings.HasPrefix(w.Name, "Umsatz") })
 
 	config := tableauProvider(srv, f) + `
 data "dbtexposures_tableau_projects" "all" {}
@@ -148,7 +149,7 @@ func checkSorted(addr string, n int) resource.TestCheckFunc {
 }
 
 func TestAccTableauDataSources_errors(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 3})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 3})
 	_, srv := tableautest.NewServer(t, f)
 	bad := *f
 	bad.PersonalAccessToken.Secret = "not-the-secret"

@@ -11,12 +11,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
 // sourceFor configures a provider's Tableau source for an emulated site.
-func sourceFor(url string, f *tableautest.Fixture) (*tableauSource, diag.Diagnostics) {
+func sourceFor(url string, f *emulator.Fixture) (*tableauSource, diag.Diagnostics) {
 	obj := types.ObjectValueMust(map[string]attr.Type{"host": types.StringType, "site_id": types.StringType, "token_name": types.StringType, "token": types.StringType},
 		map[string]attr.Value{"host": types.StringValue(url), "site_id": types.StringValue(f.Site.ContentURL),
 			"token_name": types.StringValue(f.PersonalAccessToken.Name), "token": types.StringValue(f.PersonalAccessToken.Secret)})
@@ -27,7 +28,7 @@ func sourceFor(url string, f *tableautest.Fixture) (*tableauSource, diag.Diagnos
 // One provider process: one sign-in, one projects listing and one workbook walk,
 // however many data sources read (concurrently, as Terraform does).
 func TestTableauSourceSignsInOncePerProcess(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 1200, TablesPerWorkbook: 2})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 1200, TablesPerWorkbook: 2})
 	emu, srv := tableautest.NewServer(t, f)
 	src, diags := sourceFor(srv.URL, f)
 	if diags.HasError() || src.client == nil {
@@ -77,7 +78,7 @@ func TestTableauSourceNamesMissingSettings(t *testing.T) {
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 func TestShutdownSignsOutOfTableau(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 3})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 3})
 	emu, srv := tableautest.NewServer(t, f)
 	src, _ := sourceFor(srv.URL, f)
 	if _, err := src.Projects(context.Background()); err != nil {

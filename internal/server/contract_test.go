@@ -19,11 +19,12 @@ import (
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
-// specPath is dbt Cloud's published OpenAPI spec, beside the checkout.
-var specPath = filepath.Join("..", "..", "..", "shared", "reference", "dbt-cloud-openapi-v3.yaml")
+// specPath is dbt Cloud's published OpenAPI spec (see testdata/NOTICE.md).
+var specPath = filepath.Join("testdata", "dbt-cloud-openapi-v3.yaml")
 
 // contractRecorder validates every exchange against the spec: the request as
 // our client sent it, and the response as our server answered.
@@ -120,7 +121,7 @@ func TestContractLineageAgainstOpenAPISpec(t *testing.T) {
 	c, _ := dbtcloud.New(dbtcloud.Config{HostURL: hs.URL + "/api", AccountID: 1, Token: "boot"})
 	ctx := context.Background()
 
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 4})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 4})
 	_, tab := tableautest.NewServer(t, f)
 	host, site, name, tok := tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret
 	created, err := c.CreateLineageIntegration(ctx, 1, dbtcloud.CreateLineageIntegrationRequest{Name: "tableau",

@@ -13,11 +13,12 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
 // withTableau creates an integration on srv that reads the emulator's site.
-func withTableau(t *testing.T, srv *servertest.Server, tab *httptest.Server, f *tableautest.Fixture) *dbtcloud.LineageIntegration {
+func withTableau(t *testing.T, srv *servertest.Server, tab *httptest.Server, f *emulator.Fixture) *dbtcloud.LineageIntegration {
 	t.Helper()
 	host, site, name, tok := tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret
 	in, err := srv.Client(t).CreateLineageIntegration(context.Background(), srv.ProjectID, dbtcloud.CreateLineageIntegrationRequest{
@@ -41,7 +42,7 @@ func names(items []dbtcloud.WatchSelectionItem) string {
 }
 
 func TestCollectionsAndSelections(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 12, TablesPerWorkbook: 1})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 12, TablesPerWorkbook: 1})
 	emu, tab := tableautest.NewServer(t, f)
 	srv := servertest.New(t)
 	in := withTableau(t, srv, tab, f)
@@ -120,7 +121,7 @@ func TestCollectionsAndSelections(t *testing.T) {
 }
 
 func TestCollectionsAreCachedAndRefreshedOnSelection(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 5})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 5})
 	emu, tab := tableautest.NewServer(t, f)
 	srv := servertest.New(t, server.WithTableauTTL(time.Hour))
 	in := withTableau(t, srv, tab, f)
@@ -144,7 +145,7 @@ func TestCollectionsAreCachedAndRefreshedOnSelection(t *testing.T) {
 }
 
 func TestTableauFailuresAreClear(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 2})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 2})
 	_, tab := tableautest.NewServer(t, f)
 	srv := servertest.New(t)
 	c := srv.Client(t)

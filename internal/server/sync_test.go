@@ -14,6 +14,7 @@ import (
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
@@ -62,7 +63,7 @@ func exposureNames(a syncAnswer) string {
 }
 
 func TestExposureSync(t *testing.T) {
-	f, err := tableautest.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
+	f, err := emulator.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
@@ -39,7 +40,7 @@ func (w *walkCounter) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 
 // countedSite serves the fixture through an emulator and a server whose
 // collections requests are counted, with a Tableau integration created.
-func countedSite(tb testing.TB, f *tableautest.Fixture) (*dbtcloud.Client, *dbtcloud.LineageIntegration, *walkCounter) {
+func countedSite(tb testing.TB, f *emulator.Fixture) (*dbtcloud.Client, *dbtcloud.LineageIntegration, *walkCounter) {
 	tb.Helper()
 	_, tab := tableautest.NewServer(tb, f)
 	base := servertest.New(tb)
@@ -57,7 +58,7 @@ func countedSite(tb testing.TB, f *tableautest.Fixture) (*dbtcloud.Client, *dbtc
 }
 
 func TestWalkIsOneRequestPerFolderWithBoundedConcurrency(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 3000, ExtraProjects: 300})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 3000, ExtraProjects: 300})
 	c, in, counter := countedSite(t, f)
 	items, err := c.WalkCollections(context.Background(), 1, in.ID, 4)
 	if err != nil {
@@ -84,7 +85,7 @@ func TestWalkIsOneRequestPerFolderWithBoundedConcurrency(t *testing.T) {
 // BenchmarkReadSelection2000Projects20000Workbooks walks a large site's tree
 // through the server, as the selection resource's Read does.
 func BenchmarkReadSelection2000Projects20000Workbooks(b *testing.B) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 20000, ExtraProjects: 1993})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 20000, ExtraProjects: 1993})
 	c, in, counter := countedSite(b, f)
 	if _, err := c.ListCollections(context.Background(), 1, in.ID, ""); err != nil { // warm the server's Tableau cache
 		b.Fatal(err)

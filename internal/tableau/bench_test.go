@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
@@ -14,7 +15,7 @@ import (
 // tables each from the emulator (in this process, so memory includes its side)
 // and reports requests and peak heap per discovery.
 func BenchmarkDiscover10000Workbooks(b *testing.B) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 10000, TablesPerWorkbook: 5})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 10000, TablesPerWorkbook: 5})
 	emu, srv := tableautest.NewServer(b, f)
 	var peak atomic.Uint64
 	stop := make(chan struct{})

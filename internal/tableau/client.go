@@ -1,5 +1,5 @@
 // Package tableau is a client for Tableau's REST API (JSON) and Metadata API
-// (GraphQL), following ../shared/reference/TABLEAU-WIRE.md. It knows nothing
+// (GraphQL), following TABLEAU-WIRE.md beside this file. It knows nothing
 // about Terraform, so dbtexposures-server uses it too.
 package tableau
 

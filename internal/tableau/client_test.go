@@ -2,21 +2,26 @@ package tableau_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
-func client(t testing.TB, srv *httptest.Server, f *tableautest.Fixture, mod ...func(*tableau.Config)) *tableau.Client {
+func client(t testing.TB, srv *httptest.Server, f *emulator.Fixture, mod ...func(*tableau.Config)) *tableau.Client {
 	t.Helper()
 	cfg := tableau.Config{Host: srv.URL, Site: f.Site.ContentURL, TokenName: f.PersonalAccessToken.Name, TokenSecret: f.PersonalAccessToken.Secret,
 		Retry: transport.RetryConfig{MaxRetries: 3, WaitMin: 5 * time.Millisecond, WaitMax: 50 * time.Millisecond, Timeout: 10 * time.Second}}
@@ -31,7 +36,7 @@ func client(t testing.TB, srv *httptest.Server, f *tableautest.Fixture, mod ...f
 }
 
 func TestDiscoverPagesAndIsLean(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 260, TablesPerWorkbook: 3})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 260, TablesPerWorkbook: 3})
 	emu, srv := tableautest.NewServer(t, f)
 	c := client(t, srv, f, func(c *tableau.Config) { c.PageSize = 100 })
 	site, err := c.Discover(context.Background())
@@ -89,7 +94,7 @@ func TestDiscoverPagesAndIsLean(t *testing.T) {
 }
 
 func TestRESTPagingAcrossThreePages(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 2500})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 2500})
 	emu, srv := tableautest.NewServer(t, f)
 	c := client(t, srv, f)
 	wbs, err := c.ListWorkbooksREST(context.Background(), "")
@@ -121,7 +126,7 @@ func TestRESTPagingAcrossThreePages(t *testing.T) {
 }
 
 func TestSignsInAgainAfter401002(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 5, TablesPerWorkbook: 1})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 5, TablesPerWorkbook: 1})
 	emu, srv := tableautest.NewServer(t, f)
 	c := client(t, srv, f)
 	if _, err := c.ListProjects(context.Background()); err != nil {
@@ -137,7 +142,7 @@ func TestSignsInAgainAfter401002(t *testing.T) {
 }
 
 func TestOneSessionUnderConcurrentReads(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 50, TablesPerWorkbook: 2})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 50, TablesPerWorkbook: 2})
 	emu, srv := tableautest.NewServer(t, f)
 	emu.SignInDelay = 50 * time.Millisecond // concurrent sign-ins would overlap and end each other
 	c := client(t, srv, f)
@@ -169,11 +174,11 @@ func TestOneSessionUnderConcurrentReads(t *testing.T) {
 }
 
 func TestRetries429WithRetryAfterAnd5xx(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 5, TablesPerWorkbook: 1})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 5, TablesPerWorkbook: 1})
 	emu, srv := tableautest.NewServer(t, f)
 	c := client(t, srv, f)
-	emu.Inject(tableautest.Fault{PathContains: "/projects", Times: 1, Status: 429, RetryAfter: "1"})
-	emu.Inject(tableautest.Fault{PathContains: "/api/metadata/graphql", Times: 2, Status: 503})
+	emu.Inject(emulator.Fault{PathContains: "/projects", Times: 1, Status: 429, RetryAfter: "1"})
+	emu.Inject(emulator.Fault{PathContains: "/api/metadata/graphql", Times: 2, Status: 503})
 	start := time.Now()
 	site, err := c.Discover(context.Background())
 	if err != nil {
@@ -188,17 +193,17 @@ func TestRetries429WithRetryAfterAnd5xx(t *testing.T) {
 }
 
 func TestRateExceededInsideGraphQLIsRetried(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 5, TablesPerWorkbook: 1})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 5, TablesPerWorkbook: 1})
 	emu, srv := tableautest.NewServer(t, f)
 	c := client(t, srv, f)
-	emu.Inject(tableautest.Fault{PathContains: "/api/metadata/graphql", Times: 1, GraphQLCode: "RATE_EXCEEDED"})
+	emu.Inject(emulator.Fault{PathContains: "/api/metadata/graphql", Times: 1, GraphQLCode: "RATE_EXCEEDED"})
 	if _, err := c.Discover(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestNodeLimitHalvesThePageSize(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 400, TablesPerWorkbook: 5})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 400, TablesPerWorkbook: 5})
 	emu, srv := tableautest.NewServer(t, f)
 	emu.NodeLimit = 1500 // about 100 workbooks of 13 nodes
 	c := client(t, srv, f, func(c *tableau.Config) { c.PageSize = 400 })
@@ -217,10 +222,10 @@ func TestNodeLimitHalvesThePageSize(t *testing.T) {
 }
 
 func TestPartialDataErrorsFail(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 5, TablesPerWorkbook: 1})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 5, TablesPerWorkbook: 1})
 	emu, srv := tableautest.NewServer(t, f)
 	c := client(t, srv, f)
-	emu.Inject(tableautest.Fault{PathContains: "/api/metadata/graphql", Times: 1, GraphQLCode: "INTERNAL_ERROR", Partial: true})
+	emu.Inject(emulator.Fault{PathContains: "/api/metadata/graphql", Times: 1, GraphQLCode: "INTERNAL_ERROR", Partial: true})
 	_, err := c.Discover(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "partial data") || !strings.Contains(err.Error(), "127.0.0.1") {
 		t.Fatalf("want an error naming the host and the partial data, got %v", err)
@@ -228,10 +233,10 @@ func TestPartialDataErrorsFail(t *testing.T) {
 }
 
 func TestTimeLimitIsTreatedLikeNodeLimit(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 20, TablesPerWorkbook: 1})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 20, TablesPerWorkbook: 1})
 	emu, srv := tableautest.NewServer(t, f)
 	c := client(t, srv, f, func(c *tableau.Config) { c.PageSize = 20 })
-	emu.Inject(tableautest.Fault{PathContains: "/api/metadata/graphql", Times: 2, GraphQLCode: "TIME_LIMIT_EXCEEDED", Partial: true})
+	emu.Inject(emulator.Fault{PathContains: "/api/metadata/graphql", Times: 2, GraphQLCode: "TIME_LIMIT_EXCEEDED", Partial: true})
 	site, err := c.Discover(context.Background())
 	if err != nil || len(site.Workbooks) != 20 {
 		t.Fatalf("%v %d", err, len(site.Workbooks))
@@ -239,7 +244,7 @@ func TestTimeLimitIsTreatedLikeNodeLimit(t *testing.T) {
 }
 
 func TestUnknownAPIVersion(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 1})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 1})
 	_, srv := tableautest.NewServer(t, f)
 	c := client(t, srv, f, func(c *tableau.Config) { c.APIVersion = "9.99" })
 	_, err := c.ListProjects(context.Background())
@@ -250,7 +255,7 @@ func TestUnknownAPIVersion(t *testing.T) {
 }
 
 func TestBadTokenNamesHostAndWhatToCheck(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 1})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 1})
 	_, srv := tableautest.NewServer(t, f)
 	c := client(t, srv, f, func(c *tableau.Config) { c.TokenSecret = "wrong-secret" })
 	_, err := c.ListProjects(context.Background())
@@ -261,7 +266,7 @@ func TestBadTokenNamesHostAndWhatToCheck(t *testing.T) {
 }
 
 func TestSignInRedirectIsFollowed(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 3})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 3})
 	emu, pod := tableautest.NewServer(t, f)
 	front := httptest.NewServer(emu)
 	defer front.Close()
@@ -276,7 +281,7 @@ func TestSignInRedirectIsFollowed(t *testing.T) {
 }
 
 func TestSignOutEndsTheSession(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 3})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 3})
 	emu, srv := tableautest.NewServer(t, f)
 	c := client(t, srv, f)
 	if _, err := c.ListProjects(context.Background()); err != nil {
@@ -291,9 +296,9 @@ func TestSignOutEndsTheSession(t *testing.T) {
 }
 
 func TestCancelledContextStopsRetrying(t *testing.T) {
-	f := tableautest.Generate(tableautest.GenerateOptions{Workbooks: 3})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 3})
 	emu, srv := tableautest.NewServer(t, f)
-	emu.Inject(tableautest.Fault{Times: 100, Status: 429, RetryAfter: "30"})
+	emu.Inject(emulator.Fault{Times: 100, Status: 429, RetryAfter: "30"})
 	c := client(t, srv, f)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -304,13 +309,20 @@ func TestCancelledContextStopsRetrying(t *testing.T) {
 	}
 }
 
+// The embedded schema is Tableau's, unchanged: its checksum is the one its
+// NOTICE records for the upstream file.
 func TestEmbeddedSchemaMatchesReference(t *testing.T) {
-	ref, err := os.ReadFile("../../../shared/reference/tableau-metadata.graphql")
+	notice, err := os.ReadFile(filepath.Join("emulator", "schema", "NOTICE.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(ref) != tableautest.SchemaSDL() {
-		t.Fatal("internal/tableau/tableautest/schema/tableau-metadata.graphql differs from ../shared/reference; copy it again")
+	want := regexp.MustCompile("SHA-256,?\\s+`([0-9a-f]{64})`").FindSubmatch(notice)
+	if want == nil {
+		t.Fatal("emulator/schema/NOTICE.md records no SHA-256 of the upstream schema")
+	}
+	got := sha256.Sum256([]byte(emulator.SchemaSDL()))
+	if hex.EncodeToString(got[:]) != string(want[1]) {
+		t.Fatal("emulator/schema/tableau-metadata.graphql differs from the upstream schema its NOTICE.md names; copy it again unchanged")
 	}
 }
 

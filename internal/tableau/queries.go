@@ -1,7 +1,7 @@
 package tableau
 
 // The Metadata API queries this client sends. Each is validated against
-// Tableau's schema (../shared/reference/tableau-metadata.graphql) in a test.
+// Tableau's schema (emulator/schema/tableau-metadata.graphql) in a test.
 // Pages are ordered by LUID or ID so cursors stay stable while content changes.
 
 // WorkbooksQuery pages through workbooks with their upstream tables.

@@ -1,25 +1,20 @@
 package tableau
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 )
 
-// sdlPath is Tableau's Metadata API schema, beside the checkout.
-var sdlPath = filepath.Join("..", "..", "..", "shared", "reference", "tableau-metadata.graphql")
-
+// loadSchema parses Tableau's Metadata API schema, the copy the emulator embeds
+// (emulator/schema/NOTICE.md says where it comes from).
 func loadSchema(t *testing.T) *ast.Schema {
 	t.Helper()
-	sdl, err := os.ReadFile(sdlPath)
-	if err != nil {
-		t.Fatalf("reading Tableau's schema: %v", err)
-	}
-	schema, gerr := gqlparser.LoadSchema(&ast.Source{Name: "tableau-metadata.graphql", Input: string(sdl)})
+	schema, gerr := gqlparser.LoadSchema(&ast.Source{Name: "tableau-metadata.graphql", Input: emulator.SchemaSDL()})
 	if gerr != nil {
 		t.Fatalf("loading Tableau's schema: %v", gerr)
 	}

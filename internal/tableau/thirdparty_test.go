@@ -16,7 +16,7 @@ import (
 
 func sample(t *testing.T, name string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "reference", "tableau-samples", name))
+	b, err := os.ReadFile(filepath.Join("testdata", "tableau-samples", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package tableautest
+package emulator
 
 import (
 	_ "embed"

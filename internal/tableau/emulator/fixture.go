@@ -1,8 +1,9 @@
-// Package tableautest is an emulator of Tableau's REST API (JSON) and Metadata
+// Package emulator is an emulator of Tableau's REST API (JSON) and Metadata
 // API (GraphQL) over an in-memory site loaded from a fixture, faithful to the
-// wire format in ../shared/reference/TABLEAU-WIRE.md, with fault injection.
-// Use it like net/http/httptest; dbtexposures-server also runs it standalone.
-package tableautest
+// wire format in internal/tableau/TABLEAU-WIRE.md, with fault injection. It is
+// product code: `dbtexposures-server tableau-emulator` serves it for demos and
+// users' CI, and tests start it through internal/tableau/tableautest.
+package emulator
 
 import (
 	"encoding/json"

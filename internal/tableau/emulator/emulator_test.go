@@ -1,10 +1,11 @@
-package tableautest
+package emulator
 
 import (
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -43,9 +44,21 @@ func signIn(t *testing.T, base string, f *Fixture) (string, string) {
 	return cred["token"].(string), cred["site"].(map[string]any)["id"].(string)
 }
 
+// serve starts the emulator on loopback until the test ends.
+func serve(t *testing.T, f *Fixture) (*Emulator, *httptest.Server) {
+	t.Helper()
+	e, err := New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return e, srv
+}
+
 func TestWireFormat(t *testing.T) {
 	f := Generate(GenerateOptions{Workbooks: 3, TablesPerWorkbook: 1})
-	_, srv := NewServer(t, f)
+	_, srv := serve(t, f)
 
 	code, out := do(t, "GET", srv.URL+"/api/2.4/serverinfo", "", nil)
 	if code != 200 || out["serverInfo"].(map[string]any)["restApiVersion"] != "3.23" {
@@ -106,7 +119,7 @@ fragment F on Workbook { title: name owner { name } }`,
 
 func TestNodeLimitGivesPartialDataWithWarning(t *testing.T) {
 	f := Generate(GenerateOptions{Workbooks: 50, TablesPerWorkbook: 2})
-	emu, srv := NewServer(t, f)
+	emu, srv := serve(t, f)
 	emu.NodeLimit = 40
 	tok, _ := signIn(t, srv.URL, f)
 	_, out := do(t, "POST", srv.URL+"/api/metadata/graphql", tok, map[string]any{"query": "{ workbooks { name upstreamTables { name } } }"})

@@ -1,4 +1,4 @@
-package tableautest
+package emulator
 
 import (
 	"crypto/rand"
@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -60,18 +58,6 @@ func New(f *Fixture) (*Emulator, error) {
 		return nil, err
 	}
 	return &Emulator{site: buildSite(f), sessions: map[string]string{}, byPAT: map[string]string{}, NodeLimit: 20000, MaxPageSize: 1000}, nil
-}
-
-// NewServer starts an emulator on loopback for a test; it stops when the test ends.
-func NewServer(t testing.TB, f *Fixture) (*Emulator, *httptest.Server) {
-	t.Helper()
-	e, err := New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return e, srv
 }
 
 // Inject queues a fault.
