@@ -14,11 +14,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
 const usage = `Usage:
@@ -27,7 +29,8 @@ const usage = `Usage:
   dbtexposures-server tableau-emulator [--listen ADDR] --fixture FILE
 
 serve flags default to the environment: DBTEXPOSURES_LISTEN (127.0.0.1:8484),
-DBTEXPOSURES_DB (./dbtexposures.db) and DBTEXPOSURES_BOOTSTRAP_TOKEN.
+DBTEXPOSURES_DB (./dbtexposures.db), DBTEXPOSURES_BOOTSTRAP_TOKEN and
+DBTEXPOSURES_LOG_LEVEL (info; trace shows API bodies with secrets redacted).
 `
 
 func main() {
@@ -84,10 +87,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	bootstrap := fs.String("bootstrap-token", os.Getenv("DBTEXPOSURES_BOOTSTRAP_TOKEN"), "API token for account 1, created on an empty database")
 	interval := fs.Duration("sync-interval", durationEnv("DBTEXPOSURES_SYNC_INTERVAL", 24*time.Hour), "how often exposures are synced besides on selection changes (0 disables)")
 	ttl := fs.Duration("tableau-cache-ttl", durationEnv("DBTEXPOSURES_TABLEAU_CACHE_TTL", server.DefaultTableauTTL), "how long what was read from Tableau is reused")
+	logLevel := fs.String("log-level", envOr("DBTEXPOSURES_LOG_LEVEL", "info"), "trace (API bodies, secrets redacted), debug (one line per API call), info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	level, err := parseLevel(*logLevel)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	store, err := server.OpenStore(*dbPath)
 	if err != nil {
 		return err
@@ -113,6 +121,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer stopRun()
 	go api.Run(runCtx, *interval)
 	return serveUntilSignal(ctx, ln, api)
+}
+
+// parseLevel reads --log-level; trace is below slog's debug.
+func parseLevel(name string) (slog.Level, error) {
+	if strings.EqualFold(name, "trace") {
+		return transport.LevelTrace, nil
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(name)); err != nil {
+		return 0, fmt.Errorf("--log-level (or DBTEXPOSURES_LOG_LEVEL) %q is not one of trace, debug, info, warn, error", name)
+	}
+	return l, nil
 }
 
 // serveUntilSignal serves until SIGINT/SIGTERM, then shuts down gracefully.

@@ -155,4 +155,8 @@ func TestUsageErrors(t *testing.T) {
 	if err := run(context.Background(), []string{"admin", "create-account", "--db", filepath.Join(t.TempDir(), "d")}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "--name") {
 		t.Fatalf("missing name: %v", err)
 	}
+	err := run(context.Background(), []string{"serve", "--log-level", "loud", "--db", filepath.Join(t.TempDir(), "d")}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), `--log-level (or DBTEXPOSURES_LOG_LEVEL) "loud" is not one of trace, debug, info, warn, error`) {
+		t.Fatalf("bad log level: %v", err)
+	}
 }

@@ -1,6 +1,7 @@
 // Package dbtcloud is a client for the subset of dbt Cloud's v2/v3 API that the
 // provider uses. It follows dbt Cloud's published OpenAPI spec and knows nothing
-// about Terraform, so the server's tests and other tools can use it too.
+// about Terraform: its logging and HTTP transport come from its Config, so the
+// provider, the server's tests and other tools can all use it.
 package dbtcloud
 
 import (
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,6 +31,10 @@ type Config struct {
 	Token     string
 	UserAgent string
 	Retry     transport.RetryConfig
+	// Logger receives request traces (redacted) and retries; nil discards them.
+	Logger *slog.Logger
+	// Transport carries the requests; nil is a pooled transport of its own.
+	Transport http.RoundTripper
 }
 
 // Client talks to one dbt Cloud account.
@@ -66,7 +72,7 @@ func New(cfg Config) (*Client, error) {
 		accountID: cfg.AccountID,
 		token:     cfg.Token,
 		userAgent: cfg.UserAgent,
-		http:      transport.NewClient("dbt Cloud", cfg.Retry),
+		http:      transport.NewClient("dbt Cloud", cfg.Retry, cfg.Logger, cfg.Transport),
 	}, nil
 }
 

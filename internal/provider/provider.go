@@ -190,6 +190,7 @@ func (p *dbtexposuresProvider) dbtClient(ctx context.Context, cfg providerModel,
 		Token:     token,
 		UserAgent: p.userAgent(tfVersion),
 		Retry:     retry,
+		Logger:    clientLogger,
 	})
 	if err != nil {
 		diags.AddAttributeError(path.Root("host_url"), "Invalid dbt Cloud settings", err.Error())

@@ -98,7 +98,7 @@ func newTableauSource(ctx context.Context, obj types.Object, retry transport.Ret
 	if diags.HasError() {
 		return &tableauSource{err: "the tableau settings are incomplete"}
 	}
-	client, err := tableau.New(tableau.Config{Host: host, Site: site, TokenName: tokenName, TokenSecret: token, Retry: retry, UserAgent: userAgent})
+	client, err := tableau.New(tableau.Config{Host: host, Site: site, TokenName: tokenName, TokenSecret: token, Retry: retry, UserAgent: userAgent, Logger: clientLogger})
 	if err != nil {
 		diags.AddAttributeError(path.Root("tableau").AtName("host"), "Invalid Tableau settings", err.Error())
 		return &tableauSource{err: err.Error()}

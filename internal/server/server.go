@@ -23,11 +23,12 @@ const MaxManifestBytes = 256 << 20
 
 // Server serves the API over a Store.
 type Server struct {
-	store   *Store
-	log     *slog.Logger
-	mux     *http.ServeMux
-	tableau *tableauSites
-	sync    *syncer
+	store      *Store
+	log        *slog.Logger
+	mux        *http.ServeMux
+	tableauTTL time.Duration
+	tableau    *tableauSites
+	sync       *syncer
 }
 
 // Option configures a Server.
@@ -35,7 +36,7 @@ type Option func(*Server)
 
 // WithTableauTTL sets how long what the server read from Tableau is trusted.
 func WithTableauTTL(d time.Duration) Option {
-	return func(s *Server) { s.tableau = newTableauSites(d) }
+	return func(s *Server) { s.tableauTTL = d }
 }
 
 // New builds the server. A nil logger discards logs.
@@ -43,10 +44,11 @@ func New(store *Store, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: store, log: log, mux: http.NewServeMux(), tableau: newTableauSites(DefaultTableauTTL), sync: newSyncer()}
+	s := &Server{store: store, log: log, mux: http.NewServeMux(), tableauTTL: DefaultTableauTTL, sync: newSyncer()}
 	for _, o := range opts {
 		o(s)
 	}
+	s.tableau = newTableauSites(s.tableauTTL, log)
 	s.routes()
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sort"
 	"sync"
@@ -35,6 +36,7 @@ type snapshot struct {
 // integration, so a plan's many collections requests do not hammer Tableau.
 type tableauSites struct {
 	ttl time.Duration
+	log *slog.Logger // the server's: Tableau's warnings, retries and traces go there
 	mu  sync.Mutex
 	by  map[int64]*siteEntry
 }
@@ -44,13 +46,14 @@ type siteEntry struct {
 	key    string     // config the client was made for
 	client *tableau.Client
 	snap   *snapshot
+	log    *slog.Logger
 }
 
-func newTableauSites(ttl time.Duration) *tableauSites {
+func newTableauSites(ttl time.Duration, log *slog.Logger) *tableauSites {
 	if ttl <= 0 {
 		ttl = DefaultTableauTTL
 	}
-	return &tableauSites{ttl: ttl, by: map[int64]*siteEntry{}}
+	return &tableauSites{ttl: ttl, log: log, by: map[int64]*siteEntry{}}
 }
 
 func configKey(i *Integration) string {
@@ -64,7 +67,7 @@ func (t *tableauSites) entry(id int64) *siteEntry {
 	defer t.mu.Unlock()
 	e := t.by[id]
 	if e == nil {
-		e = &siteEntry{}
+		e = &siteEntry{log: t.log}
 		t.by[id] = e
 	}
 	return e
@@ -82,7 +85,7 @@ func (e *siteEntry) ensureClient(i *Integration) error {
 		go func() { _ = old.SignOut(context.Background()) }() // best effort; the session would expire anyway
 	}
 	c, err := tableau.New(tableau.Config{Host: i.Host, Site: i.SiteID, TokenName: i.TokenName, TokenSecret: i.TableauToken,
-		UserAgent: "dbtexposures-server", Retry: tableauRetry})
+		UserAgent: "dbtexposures-server", Retry: tableauRetry, Logger: e.log.With("integration_id", i.ID)})
 	if err != nil {
 		return &tableauFailure{status: http.StatusBadRequest, msg: "The integration's Tableau settings are invalid: " + err.Error()}
 	}

@@ -1,6 +1,7 @@
 // Package tableau is a client for Tableau's REST API (JSON) and Metadata API
 // (GraphQL), following TABLEAU-WIRE.md beside this file. It knows nothing
-// about Terraform, so dbtexposures-server uses it too.
+// about Terraform: its logging and HTTP transport come from its Config, so
+// dbtexposures-server uses it too.
 package tableau
 
 import (
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -41,6 +43,11 @@ type Config struct {
 	PageSize    int    // Metadata API page size; 0 means DefaultPageSize
 	Retry       transport.RetryConfig
 	UserAgent   string
+	// Logger receives request traces (redacted), retries and Tableau's
+	// warnings; nil discards them.
+	Logger *slog.Logger
+	// Transport carries the requests; nil is a pooled transport of its own.
+	Transport http.RoundTripper
 }
 
 // Client talks to one Tableau site with one personal access token. It is safe
@@ -48,6 +55,7 @@ type Config struct {
 // session at a time: a second sign-in would end the first.
 type Client struct {
 	cfg      Config
+	log      *slog.Logger
 	http     *retryablehttp.Client
 	requests atomic.Int64
 
@@ -97,10 +105,13 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "terraform-provider-dbtexposures"
 	}
-	hc := transport.NewClient("Tableau", cfg.Retry)
+	if cfg.Logger == nil {
+		cfg.Logger = transport.Discard
+	}
+	hc := transport.NewClient("Tableau", cfg.Retry, cfg.Logger, cfg.Transport)
 	// Sign-in redirects are followed by hand: Go would turn the POST into a GET.
 	hc.HTTPClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c := &Client{cfg: cfg, http: hc, server: u, version: cfg.APIVersion}
+	c := &Client{cfg: cfg, log: cfg.Logger, http: hc, server: u, version: cfg.APIVersion}
 	// Count every attempt, retries included, so request budgets are honest.
 	logRetry := hc.RequestLogHook
 	hc.RequestLogHook = func(l retryablehttp.Logger, r *http.Request, attempt int) {

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-log/tflog"
-
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
@@ -78,7 +76,7 @@ func (c *Client) graphQL(ctx context.Context, query string, vars map[string]any,
 			case code == "RATE_EXCEEDED":
 				throttled = true
 			case ge.warning():
-				tflog.Warn(ctx, "Tableau Metadata API warning", map[string]any{"host": host, "code": code, "message": ge.Message})
+				c.log.WarnContext(ctx, "Tableau Metadata API warning", "host", host, "code", code, "message", ge.Message)
 			case code == "FEATURE_DISABLED":
 				return &Error{Host: host, Status: 200, Code: code, Summary: "Metadata API disabled", Detail: ge.Message,
 					Hint: "Enable the Metadata API on this Tableau Server (tsm maintenance metadata-services enable)"}
@@ -134,7 +132,7 @@ func (c *Client) pageAll(ctx context.Context, query, field string, each func(nod
 				return fmt.Errorf("Tableau: even one %s node exceeds the Metadata API's node or time limit", field)
 			}
 			first = max(1, first/2)
-			tflog.Info(ctx, "Tableau query hit a node or time limit; halving the page size", map[string]any{"field": field, "first": first})
+			c.log.InfoContext(ctx, "Tableau query hit a node or time limit; halving the page size", "field", field, "first", first)
 			continue
 		}
 		if err != nil {

@@ -2,12 +2,16 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
+
+// LevelTrace is below slog's Debug: request and response bodies. The provider
+// maps it to Terraform's TRACE; the server shows it with --log-level trace.
+const LevelTrace = slog.LevelDebug - 4
 
 // maxLoggedBody keeps trace logs readable on large list responses.
 const maxLoggedBody = 8 << 10
@@ -15,73 +19,71 @@ const maxLoggedBody = 8 << 10
 // maxBufferedBody bounds the extra memory logging may take per response.
 const maxBufferedBody = 4 << 20
 
+// Discard is the logger of clients given none.
+var Discard = slog.New(slog.DiscardHandler)
+
 type readCloser struct {
 	io.Reader
 	io.Closer
 }
 
-// LoggingTransport logs each HTTP exchange through tflog at debug (line) and
-// trace (headers and bodies), with secrets redacted. Outside Terraform, where the
-// context carries no logger, tflog discards everything.
+// LoggingTransport logs each HTTP exchange to Log: one line per exchange at
+// Debug, and headers and bodies at LevelTrace, with every secret redacted.
+// Each record carries the request's context, so a handler can route it (the
+// provider's goes to tflog, which finds Terraform's logger there).
 type LoggingTransport struct {
 	Name string // "dbt Cloud" or "Tableau": which API the log line is about
 	Next http.RoundTripper
+	Log  *slog.Logger
 }
 
 func (t *LoggingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	fields := map[string]any{
-		"api":    t.Name,
-		"method": req.Method,
-		"url":    req.URL.Redacted(),
+	tracing := t.Log.Enabled(ctx, LevelTrace)
+	fields := []any{"api", t.Name, "method", req.Method, "url", req.URL.Redacted()}
+	if tracing {
+		t.Log.Log(ctx, LevelTrace, t.Name+" API request", append(fields,
+			"headers", RedactHeaders(req.Header), "body", RedactJSON(requestBody(req), maxLoggedBody))...)
 	}
-	var reqBody []byte
-	if req.GetBody != nil {
-		if rc, err := req.GetBody(); err == nil {
-			reqBody, _ = io.ReadAll(rc)
-			_ = rc.Close()
-		}
-	}
-	tflog.Trace(ctx, t.Name+" API request", merge(fields, map[string]any{
-		"headers": RedactHeaders(req.Header),
-		"body":    RedactJSON(reqBody, maxLoggedBody),
-	}))
 
 	start := time.Now()
 	resp, err := t.Next.RoundTrip(req)
-	fields["duration_ms"] = time.Since(start).Milliseconds()
+	fields = append(fields, "duration_ms", time.Since(start).Milliseconds())
 	if err != nil {
-		tflog.Debug(ctx, t.Name+" API request failed", merge(fields, map[string]any{"error": err.Error()}))
+		t.Log.DebugContext(ctx, t.Name+" API request failed", append(fields, "error", err.Error())...)
 		return nil, err
 	}
-	fields["status"] = resp.StatusCode
-	tflog.Debug(ctx, t.Name+" API response", fields)
-
-	// Buffer at most maxBufferedBody so the body can be traced and still read by
-	// the caller; anything longer streams through untraced.
-	if resp.Body != nil {
-		buf, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBufferedBody+1))
-		if rerr != nil || len(buf) > maxBufferedBody {
-			resp.Body = readCloser{io.MultiReader(bytes.NewReader(buf), resp.Body), resp.Body}
-			return resp, nil
-		}
-		_ = resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(buf))
-		tflog.Trace(ctx, t.Name+" API response body", merge(fields, map[string]any{
-			"headers": RedactHeaders(resp.Header),
-			"body":    RedactJSON(buf, maxLoggedBody),
-		}))
+	fields = append(fields, "status", resp.StatusCode)
+	t.Log.DebugContext(ctx, t.Name+" API response", fields...)
+	if tracing && resp.Body != nil {
+		t.traceResponse(ctx, resp, fields)
 	}
 	return resp, nil
 }
 
-func merge(a, b map[string]any) map[string]any {
-	out := make(map[string]any, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
+// traceResponse buffers at most maxBufferedBody so the body can be traced and
+// still read by the caller; anything longer streams through untraced.
+func (t *LoggingTransport) traceResponse(ctx context.Context, resp *http.Response, fields []any) {
+	buf, err := io.ReadAll(io.LimitReader(resp.Body, maxBufferedBody+1))
+	if err != nil || len(buf) > maxBufferedBody {
+		resp.Body = readCloser{io.MultiReader(bytes.NewReader(buf), resp.Body), resp.Body}
+		return
 	}
-	for k, v := range b {
-		out[k] = v
+	_ = resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(buf))
+	t.Log.Log(ctx, LevelTrace, t.Name+" API response body", append(fields,
+		"headers", RedactHeaders(resp.Header), "body", RedactJSON(buf, maxLoggedBody))...)
+}
+
+func requestBody(req *http.Request) []byte {
+	if req.GetBody == nil {
+		return nil
 	}
-	return out
+	rc, err := req.GetBody()
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	return b
 }

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
 // RetryConfig says how hard a client tries before giving up.
@@ -33,14 +33,22 @@ func DefaultRetryConfig() RetryConfig {
 // retried with exponential backoff and full jitter, honouring Retry-After; the
 // wait between attempts ends as soon as the request's context is done. After the
 // last attempt the final response is returned as it is, so callers can report it.
-func NewClient(apiName string, cfg RetryConfig) *retryablehttp.Client {
+// Exchanges and retries are logged to log (nil discards); base is the transport
+// underneath (nil: a pooled transport of its own).
+func NewClient(apiName string, cfg RetryConfig, log *slog.Logger, base http.RoundTripper) *retryablehttp.Client {
+	if log == nil {
+		log = Discard
+	}
 	hc := cleanhttp.DefaultPooledClient()
-	hc.Transport = &LoggingTransport{Name: apiName, Next: hc.Transport}
+	if base != nil {
+		hc.Transport = base
+	}
+	hc.Transport = &LoggingTransport{Name: apiName, Next: hc.Transport, Log: log}
 	hc.Timeout = cfg.Timeout
 	// Redirects are followed by callers that need them (Tableau's sign-in re-POSTs).
 	return &retryablehttp.Client{
 		HTTPClient:   hc,
-		Logger:       nil, // retries are logged through tflog below, never printed
+		Logger:       nil, // retries go to log below, never printed
 		RetryWaitMin: cfg.WaitMin,
 		RetryWaitMax: cfg.WaitMax,
 		RetryMax:     cfg.MaxRetries,
@@ -49,9 +57,8 @@ func NewClient(apiName string, cfg RetryConfig) *retryablehttp.Client {
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, attempt int) {
 			if attempt > 0 {
-				tflog.Info(req.Context(), apiName+" API request retried", map[string]any{
-					"method": req.Method, "url": req.URL.Redacted(), "attempt": attempt,
-				})
+				log.InfoContext(req.Context(), apiName+" API request retried",
+					"api", apiName, "method", req.Method, "url", req.URL.Redacted(), "attempt", attempt)
 			}
 		},
 	}

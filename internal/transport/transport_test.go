@@ -1,10 +1,17 @@
 package transport
 
 import (
+	"bytes"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -72,5 +79,44 @@ func TestRedaction(t *testing.T) {
 	}
 	if RedactJSON([]byte("token=abc"), 0) != "(non-JSON body omitted)" {
 		t.Fatal("non-JSON body must not be logged")
+	}
+}
+
+// A client logs to the logger it is given: one retry line per retried attempt,
+// and traces whose secrets are redacted.
+func TestClientLogsRetriesAndRedactedTraces(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte(`{"token":"SERVER-SECRET","name":"ok"}`))
+	}))
+	defer srv.Close()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: LevelTrace}))
+	c := NewClient("Test", RetryConfig{MaxRetries: 2, WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond, Timeout: 5 * time.Second}, log, nil)
+	req, _ := retryablehttp.NewRequest(http.MethodPost, srv.URL, []byte(`{"password":"CLIENT-SECRET"}`))
+	req.Header.Set("Authorization", "Token HEADER-SECRET")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "SERVER-SECRET") {
+		t.Fatalf("the caller must still get the whole body: %s", body)
+	}
+	out := logs.String()
+	for _, want := range []string{`msg="Test API request retried"`, "attempt=1", `msg="Test API response body"`, "Authorization:" + Redacted, "status=503"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{"SERVER-SECRET", "CLIENT-SECRET", "HEADER-SECRET"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log shows %s:\n%s", secret, out)
+		}
 	}
 }

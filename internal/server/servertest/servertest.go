@@ -4,6 +4,7 @@ package servertest
 
 import (
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -28,6 +29,12 @@ type Server struct {
 // New starts a server on a fresh database; it is stopped when the test ends.
 func New(t testing.TB, opts ...server.Option) *Server {
 	t.Helper()
+	return NewLogged(t, nil, opts...)
+}
+
+// NewLogged is New with the server logging to log.
+func NewLogged(t testing.TB, log *slog.Logger, opts ...server.Option) *Server {
+	t.Helper()
 	store, err := server.OpenStore(filepath.Join(t.TempDir(), "dbtexposures.db"))
 	if err != nil {
 		t.Fatalf("opening store: %v", err)
@@ -36,7 +43,7 @@ func New(t testing.TB, opts ...server.Option) *Server {
 	if _, err := store.Bootstrap(context.Background(), token); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	api := server.New(store, nil, opts...)
+	api := server.New(store, log, opts...)
 	hs := httptest.NewServer(api)
 	t.Cleanup(func() {
 		hs.Close()
