@@ -1,8 +1,22 @@
-# Against dbt Cloud: the host_url default is https://cloud.getdbt.com/api.
-# Credentials usually come from DBT_CLOUD_ACCOUNT_ID and DBT_CLOUD_TOKEN, and the
-# Tableau settings from TABLEAU_HOST, TABLEAU_SITE_ID, TABLEAU_TOKEN_NAME and TABLEAU_TOKEN.
+terraform {
+  required_version = ">= 1.11"
+  required_providers {
+    dbtexposures = {
+      source  = "dbtexposures/dbtexposures"
+      version = "~> 0.1"
+    }
+  }
+}
+
+# One provider block: dbt Cloud for the resources, Tableau for the discovery data
+# sources. Every value can come from the environment instead: DBT_CLOUD_HOST_URL,
+# DBT_CLOUD_ACCOUNT_ID, DBT_CLOUD_TOKEN, TABLEAU_HOST, TABLEAU_SITE_ID,
+# TABLEAU_TOKEN_NAME and TABLEAU_TOKEN.
 provider "dbtexposures" {
+  # The default; against a self-hosted dbtexposures-server use e.g. "http://127.0.0.1:8484/api".
+  host_url   = "https://cloud.getdbt.com/api"
   account_id = 12345
+  token      = var.dbt_cloud_token
 
   # Only the discovery data sources need Tableau.
   tableau = {
@@ -13,20 +27,13 @@ provider "dbtexposures" {
   }
 }
 
-# Against a self-hosted dbtexposures-server.
-provider "dbtexposures" {
-  alias      = "selfhosted"
-  host_url   = "http://127.0.0.1:8484/api"
-  account_id = 1
-  token      = var.dbtexposures_token
+variable "dbt_cloud_token" {
+  type      = string
+  sensitive = true
 }
 
 variable "tableau_pat_secret" {
   type      = string
   sensitive = true
-}
-
-variable "dbtexposures_token" {
-  type      = string
-  sensitive = true
+  ephemeral = true
 }
