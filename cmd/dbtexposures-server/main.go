@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
@@ -96,13 +97,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	store, err := server.OpenStore(*dbPath)
+	db, err := store.Open(*dbPath)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer db.Close()
 	if *bootstrap != "" {
-		created, err := store.Bootstrap(ctx, *bootstrap)
+		created, err := db.Bootstrap(ctx, *bootstrap)
 		if err != nil {
 			return fmt.Errorf("bootstrapping: %w", err)
 		}
@@ -115,7 +116,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", *dbPath)
-	api := server.New(store, log, server.WithTableauTTL(*ttl))
+	api := server.New(db, log, server.WithTableauTTL(*ttl))
 	defer api.Close()
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -192,12 +193,12 @@ func createAccount(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *name == "" {
 		return errors.New("--name is required")
 	}
-	store, err := server.OpenStore(*dbPath)
+	db, err := store.Open(*dbPath)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	acct, proj, token, err := store.CreateAccount(ctx, *name)
+	defer db.Close()
+	acct, proj, token, err := db.CreateAccount(ctx, *name)
 	if err != nil {
 		return err
 	}

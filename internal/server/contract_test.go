@@ -19,6 +19,7 @@ import (
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
@@ -107,7 +108,7 @@ func (c *contractRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestContractLineageAgainstOpenAPISpec(t *testing.T) {
-	st, err := server.OpenStore(filepath.Join(t.TempDir(), "db"))
+	st, err := store.Open(filepath.Join(t.TempDir(), "db"))
 	if err != nil {
 		t.Fatal(err)
 	}

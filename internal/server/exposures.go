@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
 // putManifest stores the project's dbt manifest (target/manifest.json) and
@@ -43,8 +44,8 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getExposures(w http.ResponseWriter, r *http.Request) {
 	pid, _ := pathID(w, r, "project_id")
 	rec, err := s.store.Exposures(r.Context(), pid)
-	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("Project %d has no exposures yet: PUT its dbt manifest to .../projects/%d/manifest/ and select Tableau content.", pid, pid))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("store.Project %d has no exposures yet: PUT its dbt manifest to .../projects/%d/manifest/ and select Tableau content.", pid, pid))
 		return
 	}
 	if err != nil {
@@ -78,7 +79,7 @@ func (s *Server) postSync(w http.ResponseWriter, r *http.Request) {
 	writeData(w, exposuresBody(pid, rec))
 }
 
-func exposuresBody(pid int64, rec *ExposureRecord) map[string]any {
+func exposuresBody(pid int64, rec *store.ExposureRecord) map[string]any {
 	var ex, un []any
 	_ = json.Unmarshal([]byte(rec.ExposuresJSON), &ex)
 	_ = json.Unmarshal([]byte(rec.UnmatchedJSON), &un)

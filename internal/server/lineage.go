@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
 // integrationJSON is dbt Cloud's LineageIntegration plus the config, which is
@@ -25,7 +27,7 @@ type tableauConfigJSON struct {
 	TokenName string `json:"token_name"`
 }
 
-func toJSON(i *Integration) integrationJSON {
+func toJSON(i *store.Integration) integrationJSON {
 	return integrationJSON{
 		ID: i.ID, AccountID: i.AccountID, ProjectID: i.ProjectID, Name: i.Name,
 		Config:    tableauConfigJSON{Host: i.Host, SiteID: i.SiteID, TokenName: i.TokenName},
@@ -66,7 +68,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	created, err := s.store.CreateIntegration(r.Context(), in.Integration)
-	if errors.Is(err, ErrConflict) {
+	if errors.Is(err, store.ErrConflict) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid field \"name\": project %d already has a %q lineage integration; update or delete it instead.", pid, in.Name))
 		return
 	}
@@ -101,7 +103,7 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid field \"name\": an integration cannot change its tool (it is %q); create a new one instead.", cur.Name))
 		return
 	}
-	patch := IntegrationPatch{}
+	patch := store.IntegrationPatch{}
 	if in.Host != "" {
 		patch.Host = &in.Host
 	}
@@ -129,7 +131,7 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) {
 	}
 	s.tableau.forget(cur.ID)
 	if err := s.store.DeleteIntegration(r.Context(), cur.AccountID, cur.ProjectID, cur.ID); err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("Lineage integration %d was not found in project %d.", cur.ID, cur.ProjectID))
 			return
 		}
@@ -140,14 +142,14 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) {
 }
 
 // loadIntegration reads the integration named by the path, or answers 404.
-func (s *Server) loadIntegration(w http.ResponseWriter, r *http.Request) (*Integration, bool) {
+func (s *Server) loadIntegration(w http.ResponseWriter, r *http.Request) (*store.Integration, bool) {
 	pid, _ := pathID(w, r, "project_id")
 	id, ok := pathID(w, r, "id")
 	if !ok {
 		return nil, false
 	}
 	i, err := s.store.GetIntegration(r.Context(), tokenAccount(r), pid, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Lineage integration %d was not found in project %d.", id, pid))
 		return nil, false
 	}
@@ -174,7 +176,7 @@ func (s *Server) answerBad(w http.ResponseWriter, r *http.Request, err error) bo
 
 // decodedIntegration is a create or patch body after validation.
 type decodedIntegration struct {
-	Integration
+	store.Integration
 	siteIDSet bool
 }
 
@@ -184,7 +186,7 @@ func (s *Server) decodeIntegration(r *http.Request, acct, pid int64, create bool
 	if err != nil {
 		return nil, err
 	}
-	out := &decodedIntegration{Integration: Integration{AccountID: acct, ProjectID: pid}}
+	out := &decodedIntegration{Integration: store.Integration{AccountID: acct, ProjectID: pid}}
 	name, hasName, err := stringField(m, "name", "name")
 	if err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
 type watchItemJSON struct {
@@ -125,12 +127,12 @@ func (s *Server) postSelections(w http.ResponseWriter, r *http.Request) {
 		"status": statusJSON{Code: 200, IsSuccess: true}})
 }
 
-func decodeSelection(r *http.Request) ([]Watch, []string, error) {
+func decodeSelection(r *http.Request) ([]store.Watch, []string, error) {
 	m, err := readObject(r, "", "to_add", "to_remove")
 	if err != nil {
 		return nil, nil, err
 	}
-	var add []Watch
+	var add []store.Watch
 	if raw, ok := m["to_add"]; ok && string(raw) != "null" {
 		var items []json.RawMessage
 		if err := json.Unmarshal(raw, &items); err != nil {
@@ -160,7 +162,7 @@ func decodeSelection(r *http.Request) ([]Watch, []string, error) {
 			if typ != "folder" && typ != "dashboard" {
 				return nil, nil, badField(prefix+"type", "must be \"folder\" or \"dashboard\", got %q", typ)
 			}
-			add = append(add, Watch{Identifier: id, Name: name, Type: typ})
+			add = append(add, store.Watch{Identifier: id, Name: name, Type: typ})
 		}
 	}
 	var remove []string

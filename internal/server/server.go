@@ -1,6 +1,7 @@
-// Package server implements dbtexposures-server: the subset of dbt Cloud's API
+// Package server is dbtexposures-server's HTTP API: the subset of dbt Cloud's API
 // that the provider uses (accounts, projects, lineage integrations), as dbt
-// Cloud's OpenAPI spec describes it, persisted in SQLite.
+// Cloud's OpenAPI spec describes it, plus our manifest and exposures extensions.
+// A request ends here; storage begins in internal/server/store (SQLite).
 package server
 
 import (
@@ -13,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
 // MaxBodyBytes bounds request bodies; the largest legitimate one is a few KiB.
@@ -23,7 +26,7 @@ const MaxManifestBytes = 256 << 20
 
 // Server serves the API over a Store.
 type Server struct {
-	store      *Store
+	store      *store.Store
 	log        *slog.Logger
 	mux        *http.ServeMux
 	tableauTTL time.Duration
@@ -40,11 +43,11 @@ func WithTableauTTL(d time.Duration) Option {
 }
 
 // New builds the server. A nil logger discards logs.
-func New(store *Store, log *slog.Logger, opts ...Option) *Server {
+func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: store, log: log, mux: http.NewServeMux(), tableauTTL: DefaultTableauTTL, sync: newSyncer()}
+	s := &Server{store: st, log: log, mux: http.NewServeMux(), tableauTTL: DefaultTableauTTL, sync: newSyncer()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -131,7 +134,7 @@ func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		acct, err := s.store.AccountForToken(r.Context(), tok)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			w.Header().Set("WWW-Authenticate", `Token realm="dbtexposures"`)
 			writeError(w, http.StatusUnauthorized, "Invalid token.")
 			return
@@ -184,7 +187,7 @@ func (s *Server) inProject(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if !exists {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("Project %d was not found in account %d.", pid, tokenAccount(r)))
+			writeError(w, http.StatusNotFound, fmt.Sprintf("store.Project %d was not found in account %d.", pid, tokenAccount(r)))
 			return
 		}
 		next(w, r)

@@ -15,6 +15,7 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
 func ptr(s string) *string { return &s }
@@ -234,8 +235,8 @@ func TestBadBodiesNameTheField(t *testing.T) {
 func TestPersistsAcrossRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db.sqlite")
 	ctx := context.Background()
-	start := func() (*server.Store, *httptest.Server, *dbtcloud.Client) {
-		st, err := server.OpenStore(path)
+	start := func() (*store.Store, *httptest.Server, *dbtcloud.Client) {
+		st, err := store.Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}

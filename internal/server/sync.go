@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
@@ -143,7 +144,7 @@ func (s *Server) syncProject(ctx context.Context, accountID, projectID int64) er
 
 func (s *Server) generate(ctx context.Context, accountID, projectID int64) error {
 	raw, err := s.store.Manifest(ctx, projectID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no dbt manifest uploaded for project %d: PUT target/manifest.json to /api/v3/accounts/%d/projects/%d/manifest/", projectID, accountID, projectID)
 	}
 	if err != nil {
@@ -157,7 +158,7 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 	if err != nil {
 		return err
 	}
-	var in *Integration
+	var in *store.Integration
 	for i := range list {
 		if list[i].Name == "tableau" {
 			in = &list[i]
@@ -202,12 +203,12 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 	}
 	ej, _ := json.Marshal(out)
 	uj, _ := json.Marshal(unmatched)
-	return s.store.SaveSync(ctx, projectID, ExposureRecord{ExposuresJSON: string(ej), UnmatchedJSON: string(uj), YAML: string(yml), SyncedAt: now()})
+	return s.store.SaveSync(ctx, projectID, store.ExposureRecord{ExposuresJSON: string(ej), UnmatchedJSON: string(uj), YAML: string(yml), SyncedAt: store.Now()})
 }
 
 // watched picks the workbooks the selection covers: watched dashboards, and
 // every workbook in a watched folder or below it.
-func watched(projects []tableau.Project, all []tableau.Workbook, watches map[string]Watch) []tableau.Workbook {
+func watched(projects []tableau.Project, all []tableau.Workbook, watches map[string]store.Watch) []tableau.Workbook {
 	parent := map[string]string{}
 	for _, p := range projects {
 		parent[p.ID] = p.ParentID

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
@@ -56,7 +57,7 @@ func newTableauSites(ttl time.Duration, log *slog.Logger) *tableauSites {
 	return &tableauSites{ttl: ttl, log: log, by: map[int64]*siteEntry{}}
 }
 
-func configKey(i *Integration) string {
+func configKey(i *store.Integration) string {
 	sum := sha256.Sum256([]byte(i.Host + "\x00" + i.SiteID + "\x00" + i.TokenName + "\x00" + i.TableauToken))
 	return hex.EncodeToString(sum[:])
 }
@@ -75,7 +76,7 @@ func (t *tableauSites) entry(id int64) *siteEntry {
 
 // ensureClient makes the entry's client match the integration's config, signing
 // the old one out and dropping its snapshot when the config changed. e.mu is held.
-func (e *siteEntry) ensureClient(i *Integration) error {
+func (e *siteEntry) ensureClient(i *store.Integration) error {
 	key := configKey(i)
 	if e.key == key && e.client != nil {
 		return nil
@@ -94,7 +95,7 @@ func (e *siteEntry) ensureClient(i *Integration) error {
 }
 
 // discover reads the integration's site with its lineage (Metadata API), for syncs.
-func (t *tableauSites) discover(ctx context.Context, i *Integration) ([]tableau.Project, []tableau.Workbook, error) {
+func (t *tableauSites) discover(ctx context.Context, i *store.Integration) ([]tableau.Project, []tableau.Workbook, error) {
 	e := t.entry(i.ID)
 	e.mu.Lock()
 	err := e.ensureClient(i)
@@ -112,7 +113,7 @@ func (t *tableauSites) discover(ctx context.Context, i *Integration) ([]tableau.
 
 // get returns the integration's snapshot, reading Tableau when it is older than
 // the TTL, when refresh is set, or when the integration's config changed.
-func (t *tableauSites) get(ctx context.Context, i *Integration, refresh bool) (*snapshot, error) {
+func (t *tableauSites) get(ctx context.Context, i *store.Integration, refresh bool) (*snapshot, error) {
 	e := t.entry(i.ID)
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -176,7 +177,7 @@ type tableauFailure struct {
 
 func (f *tableauFailure) Error() string { return f.msg }
 
-func asTableauFailure(i *Integration, err error) error {
+func asTableauFailure(i *store.Integration, err error) error {
 	var te *tableau.Error
 	if errors.As(err, &te) {
 		switch {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
@@ -19,7 +20,7 @@ import (
 type Server struct {
 	*httptest.Server
 	API       *server.Server
-	Store     *server.Store
+	Store     *store.Store
 	HostURL   string // base URL including /api, as the provider's host_url
 	Token     string
 	AccountID int64
@@ -35,22 +36,22 @@ func New(t testing.TB, opts ...server.Option) *Server {
 // NewLogged is New with the server logging to log.
 func NewLogged(t testing.TB, log *slog.Logger, opts ...server.Option) *Server {
 	t.Helper()
-	store, err := server.OpenStore(filepath.Join(t.TempDir(), "dbtexposures.db"))
+	db, err := store.Open(filepath.Join(t.TempDir(), "dbtexposures.db"))
 	if err != nil {
 		t.Fatalf("opening store: %v", err)
 	}
 	const token = "test-bootstrap-token"
-	if _, err := store.Bootstrap(context.Background(), token); err != nil {
+	if _, err := db.Bootstrap(context.Background(), token); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	api := server.New(store, log, opts...)
+	api := server.New(db, log, opts...)
 	hs := httptest.NewServer(api)
 	t.Cleanup(func() {
 		hs.Close()
 		api.Close() // background syncs end before the database closes
-		store.Close()
+		db.Close()
 	})
-	return &Server{Server: hs, API: api, Store: store, HostURL: hs.URL + "/api", Token: token, AccountID: 1, ProjectID: 1}
+	return &Server{Server: hs, API: api, Store: db, HostURL: hs.URL + "/api", Token: token, AccountID: 1, ProjectID: 1}
 }
 
 // FastRetry keeps tests of failures quick while still exercising retries.

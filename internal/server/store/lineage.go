@@ -1,4 +1,4 @@
-package server
+package store
 
 import (
 	"context"
@@ -38,7 +38,7 @@ func scanIntegration(row interface{ Scan(...any) error }) (*Integration, error) 
 
 // CreateIntegration inserts in and returns it with its ID and timestamps.
 func (s *Store) CreateIntegration(ctx context.Context, in Integration) (*Integration, error) {
-	ts := now()
+	ts := Now()
 	res, err := s.db.ExecContext(ctx, `INSERT INTO lineage_integrations(account_id, project_id, name, host, site_id, token_name, tableau_token, created_at, updated_at)
 		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.AccountID, in.ProjectID, in.Name, in.Host, in.SiteID, in.TokenName, in.TableauToken, ts, ts)
 	if err != nil {
@@ -103,7 +103,7 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID, projectID, id 
 	set(&cur.SiteID, p.SiteID)
 	set(&cur.TokenName, p.TokenName)
 	set(&cur.TableauToken, p.TableauToken)
-	cur.UpdatedAt = now()
+	cur.UpdatedAt = Now()
 	if _, err := tx.ExecContext(ctx, `UPDATE lineage_integrations SET host = ?, site_id = ?, token_name = ?, tableau_token = ?, updated_at = ? WHERE id = ?`,
 		cur.Host, cur.SiteID, cur.TokenName, cur.TableauToken, cur.UpdatedAt, id); err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package server
+package store
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 // PutManifest stores a project's dbt manifest, replacing the previous one.
 func (s *Store) PutManifest(ctx context.Context, projectID int64, manifest []byte) (string, error) {
-	ts := now()
+	ts := Now()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO project_manifests(project_id, manifest, uploaded_at) VALUES(?, ?, ?)
 		ON CONFLICT(project_id) DO UPDATE SET manifest = excluded.manifest, uploaded_at = excluded.uploaded_at`, projectID, manifest, ts)
 	return ts, err
@@ -64,7 +64,7 @@ func (s *Store) SaveSync(ctx context.Context, projectID int64, r ExposureRecord)
 // SaveSyncError records a failed sync and keeps the previous exposures.
 func (s *Store) SaveSyncError(ctx context.Context, projectID int64, msg string) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO project_exposures(project_id, attempted_at, error) VALUES(?, ?, ?)
-		ON CONFLICT(project_id) DO UPDATE SET attempted_at = excluded.attempted_at, error = excluded.error`, projectID, now(), msg)
+		ON CONFLICT(project_id) DO UPDATE SET attempted_at = excluded.attempted_at, error = excluded.error`, projectID, Now(), msg)
 	return err
 }
 

@@ -1,4 +1,4 @@
-package server
+package store
 
 import (
 	"context"
@@ -37,7 +37,7 @@ func (s *Store) ChangeWatches(ctx context.Context, integrationID int64, add []Wa
 		return 0, 0, err
 	}
 	defer tx.Rollback()
-	ts := now()
+	ts := Now()
 	for _, w := range add {
 		res, err := tx.ExecContext(ctx, `INSERT INTO lineage_watches(integration_id, identifier, name, type, created_at) VALUES(?, ?, ?, ?, ?)
 			ON CONFLICT(integration_id, identifier) DO NOTHING`, integrationID, w.Identifier, w.Name, w.Type, ts)

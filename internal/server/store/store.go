@@ -1,4 +1,7 @@
-package server
+// Package store is dbtexposures-server's persistence: accounts, tokens (hashed),
+// lineage integrations, watches, manifests and synced exposures in one SQLite
+// file. It knows nothing of HTTP; internal/server answers requests over it.
+package store
 
 import (
 	"context"
@@ -24,8 +27,8 @@ type Store struct {
 	db *sql.DB
 }
 
-// OpenStore opens (creating if needed) the database at path and migrates it.
-func OpenStore(path string) (*Store, error) {
+// Open opens (creating if needed) the database at path and migrates it.
+func Open(path string) (*Store, error) {
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
@@ -108,7 +111,8 @@ func (s *Store) migrate(ctx context.Context) error {
 	return err
 }
 
-func now() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000000Z07:00") }
+// Now is the time as the API shows it (RFC 3339, microseconds, UTC).
+func Now() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000000Z07:00") }
 
 // HashToken is how API tokens are stored: they are random, so SHA-256 suffices.
 func HashToken(token string) string {
@@ -181,7 +185,7 @@ func (s *Store) CreateAccount(ctx context.Context, name string) (accountID, proj
 }
 
 func createAccount(ctx context.Context, tx *sql.Tx, name, projectName, tokenHash string) (int64, int64, error) {
-	ts := now()
+	ts := Now()
 	res, err := tx.ExecContext(ctx, `INSERT INTO accounts(name, created_at) VALUES(?, ?)`, name, ts)
 	if err != nil {
 		return 0, 0, err
