@@ -15,6 +15,7 @@ import (
 
 func main() {
 	bin := flag.String("bin", "bin", "directory with the built provider and server")
+	version := flag.String("version", "", "the provider's version, as built into -bin (make demo passes the VERSION file's)")
 	config := flag.String("config", "examples/demo", "Terraform configuration to apply")
 	work := flag.String("work", "examples/demo/.demo", "scratch directory (emptied first)")
 	fixture := flag.String("fixture", "examples/demo/tableau-site.json", "Tableau site for the emulator")
@@ -27,7 +28,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := demo.Run(ctx, demo.Options{BinDir: *bin, ConfigDir: *config, Fixture: *fixture, Manifest: *manifest, WorkDir: *work, Terraform: tf, Out: os.Stdout}); err != nil {
+	if err := demo.Run(ctx, demo.Options{BinDir: *bin, Version: *version, ConfigDir: *config, Fixture: *fixture, Manifest: *manifest, WorkDir: *work, Terraform: tf, Out: os.Stdout}); err != nil {
 		fmt.Fprintln(os.Stderr, "dbtexposures-demo:", err)
 		os.Exit(1)
 	}

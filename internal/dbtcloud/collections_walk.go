@@ -52,7 +52,7 @@ func (c *Client) WalkCollections(ctx context.Context, projectID, integrationID i
 		}
 		for _, it := range items {
 			out = append(out, TreeItem{WatchSelectionItem: it, Parent: folder})
-			if it.Type == "folder" && !visited[it.Identifier] { // a server that repeats a folder cannot make us loop
+			if it.Type == ItemFolder && !visited[it.Identifier] { // a server that repeats a folder cannot make us loop
 				visited[it.Identifier] = true
 				wg.Add(1)
 				go visit(it.Identifier)

@@ -43,12 +43,23 @@ type PatchLineageIntegrationRequest struct {
 	Config *TableauConfig `json:"config,omitempty"`
 }
 
+// ItemType is the kind of an item in the BI tool's tree, as WatchSelectionItem.type.
+type ItemType string
+
+const (
+	ItemFolder    ItemType = "folder"    // a Tableau project
+	ItemDashboard ItemType = "dashboard" // a Tableau workbook
+)
+
+// Valid reports whether t is one of the types dbt Cloud's API knows.
+func (t ItemType) Valid() bool { return t == ItemFolder || t == ItemDashboard }
+
 // WatchSelectionItem is one folder or dashboard in the BI tool's tree.
 type WatchSelectionItem struct {
-	Identifier string `json:"identifier"`
-	Name       string `json:"name"`
-	Type       string `json:"type"` // "folder" or "dashboard"
-	Watching   bool   `json:"watching"`
+	Identifier string   `json:"identifier"`
+	Name       string   `json:"name"`
+	Type       ItemType `json:"type"`
+	Watching   bool     `json:"watching"`
 }
 
 // SelectionChange is PostLineageIntegrationWatchSelectionRequest.

@@ -1,6 +1,7 @@
-// Package demo runs the whole stack on one machine: dbtexposures-server on a
-// temporary database, then the real terraform CLI applying examples/demo with
-// the locally built provider, then a second plan that must be empty.
+// Package demo runs the whole stack on one machine: the Tableau emulator and
+// dbtexposures-server on a temporary database, then the real terraform CLI
+// applying examples/demo with the locally built provider (installed from a
+// local mirror, as a user would), then a second plan that must be empty.
 package demo
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -25,6 +27,7 @@ import (
 // Options say where things are.
 type Options struct {
 	BinDir    string // holds terraform-provider-dbtexposures and dbtexposures-server
+	Version   string // the provider's version, as built into BinDir
 	ConfigDir string // the Terraform configuration to apply (examples/demo)
 	Fixture   string // the Tableau site the emulator serves (examples/demo/tableau-site.json)
 	Manifest  string // the dbt manifest (examples/demo/manifest.json)
@@ -33,133 +36,213 @@ type Options struct {
 	Out       io.Writer
 }
 
-const demoToken = "demo-bootstrap-token"
+const (
+	demoToken      = "demo-bootstrap-token"
+	demoTableauPAT = "demo-tableau-pat-secret"
+)
 
-// Run runs the demo and returns an error if any step fails. It stops what it started.
-func Run(ctx context.Context, o Options) (err error) {
-	// Terraform runs in a subdirectory, so every path it is given must be absolute.
-	if o.WorkDir, err = filepath.Abs(o.WorkDir); err != nil {
+// demo is one run: where things are and what it started.
+type demo struct {
+	Options
+	server     string // the dbtexposures-server binary
+	tableauURL string
+	hostURL    string // dbtexposures-server's API, as the provider's host_url
+	tfDir      string
+	env        []string // terraform's environment
+	stops      []func()
+}
+
+// step is one stage of the story, told before it runs.
+type step struct {
+	title string
+	run   func(context.Context) error
+}
+
+// Run runs the demo and returns an error naming the step that failed. It stops
+// what it started.
+func Run(ctx context.Context, o Options) error {
+	d, err := newDemo(o)
+	if err != nil {
 		return err
+	}
+	defer d.stopAll()
+	for _, st := range d.steps() {
+		fmt.Fprintf(d.Out, "\n==> %s\n", st.title)
+		if err := st.run(ctx); err != nil {
+			return fmt.Errorf("%s: %w", st.title, err)
+		}
+	}
+	return nil
+}
+
+func (d *demo) steps() []step {
+	return []step{
+		{"Starting the Tableau emulator (site from " + d.Fixture + ")", d.startTableau},
+		{"Starting dbtexposures-server on a fresh database", d.startServer},
+		{"Uploading the dbt project's manifest (" + d.Manifest + ")", d.uploadManifest},
+		{"terraform init: the provider built here, from a local mirror (no registry, no dev_overrides)", d.initTerraform},
+		{"terraform apply -target: first the dbt Cloud project's Tableau connection", func(ctx context.Context) error {
+			return d.terraform(ctx, "apply", "-auto-approve", "-input=false", "-no-color", "-target=dbtexposures_tableau_connection.demo")
+		}},
+		{"terraform plan: what a reviewer sees in the pull request that selects workbooks", func(ctx context.Context) error {
+			return d.terraform(ctx, "plan", "-input=false", "-no-color", "-out=demo.tfplan")
+		}},
+		{"terraform apply", func(ctx context.Context) error {
+			return d.terraform(ctx, "apply", "-auto-approve", "-input=false", "-no-color", "demo.tfplan")
+		}},
+		{"terraform plan again: it must be empty", d.planIsEmpty},
+		{"What Terraform discovered in Tableau", func(ctx context.Context) error {
+			return d.terraform(ctx, "output", "-no-color")
+		}},
+		{"The connection and its selection as the dbt Cloud API returns them", d.showConnection},
+		{"The exposures dbtexposures-server generated (GET .../exposures/?format=yaml)", d.showExposures},
+	}
+}
+
+// newDemo empties the work folder and resolves every path: Terraform runs in a
+// subfolder, so each path it is given must be absolute.
+func newDemo(o Options) (*demo, error) {
+	var err error
+	if o.WorkDir, err = filepath.Abs(o.WorkDir); err != nil {
+		return nil, err
 	}
 	if err := os.RemoveAll(o.WorkDir); err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.MkdirAll(o.WorkDir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
-	binDir, err := filepath.Abs(o.BinDir)
-	if err != nil {
-		return err
+	for _, p := range []*string{&o.BinDir, &o.Fixture, &o.Manifest} {
+		if *p, err = filepath.Abs(*p); err != nil {
+			return nil, err
+		}
 	}
-	say := func(format string, a ...any) { fmt.Fprintf(o.Out, "\n==> "+format+"\n", a...) }
+	if o.Version == "" {
+		return nil, errors.New("the provider's version is required (make demo passes the VERSION file's)")
+	}
+	return &demo{Options: o, server: filepath.Join(o.BinDir, "dbtexposures-server"), tfDir: filepath.Join(o.WorkDir, "terraform")}, nil
+}
 
-	server := filepath.Join(binDir, "dbtexposures-server")
-	fixture, err := filepath.Abs(o.Fixture)
-	if err != nil {
-		return err
+func (d *demo) stopAll() {
+	for i := len(d.stops) - 1; i >= 0; i-- {
+		d.stops[i]()
 	}
-	tport, err := portOr(8485)
-	if err != nil {
-		return err
-	}
-	tableauURL := fmt.Sprintf("http://127.0.0.1:%d", tport)
-	say("Starting the Tableau emulator on %s (site from %s)", tableauURL, o.Fixture)
-	stopTableau, err := start(ctx, o.WorkDir, "tableau-emulator", tableauURL+"/api/2.4/serverinfo", "",
-		server, "tableau-emulator", "--listen", fmt.Sprintf("127.0.0.1:%d", tport), "--fixture", fixture)
-	if err != nil {
-		return err
-	}
-	defer stopTableau()
+}
 
+func (d *demo) startTableau(ctx context.Context) error {
+	port, err := portOr(8485)
+	if err != nil {
+		return err
+	}
+	d.tableauURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+	stop, err := start(ctx, d.WorkDir, "tableau-emulator", d.tableauURL+"/api/2.4/serverinfo", "",
+		d.server, "tableau-emulator", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--fixture", d.Fixture)
+	if err != nil {
+		return err
+	}
+	d.stops = append(d.stops, stop)
+	fmt.Fprintf(d.Out, "Tableau emulator at %s\n", d.tableauURL)
+	return nil
+}
+
+func (d *demo) startServer(ctx context.Context) error {
 	port, err := portOr(8484)
 	if err != nil {
 		return err
 	}
-	hostURL := fmt.Sprintf("http://127.0.0.1:%d/api", port)
-	say("Starting dbtexposures-server on %s (database %s)", hostURL, filepath.Join(o.WorkDir, "dbtexposures.db"))
-	stop, err := start(ctx, o.WorkDir, "server", hostURL+"/v2/accounts/", demoToken,
-		server, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--db", filepath.Join(o.WorkDir, "dbtexposures.db"), "--bootstrap-token", demoToken)
+	d.hostURL = fmt.Sprintf("http://127.0.0.1:%d/api", port)
+	db := filepath.Join(d.WorkDir, "dbtexposures.db")
+	stop, err := start(ctx, d.WorkDir, "server", d.hostURL+"/v2/accounts/", demoToken,
+		d.server, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--db", db, "--bootstrap-token", demoToken)
 	if err != nil {
 		return err
 	}
-	defer stop()
-
-	say("Uploading the dbt project's manifest (%s)", o.Manifest)
-	if err := uploadManifest(ctx, hostURL, o.Manifest, o.Out); err != nil {
-		return err
-	}
-
-	cliConfig := filepath.Join(o.WorkDir, "terraformrc")
-	if err := os.WriteFile(cliConfig, []byte(fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "dbtexposures/dbtexposures" = %q
-  }
-  direct {}
+	d.stops = append(d.stops, stop)
+	fmt.Fprintf(d.Out, "dbtexposures-server at %s (database %s)\n", d.hostURL, db)
+	return nil
 }
-`, binDir)), 0o644); err != nil {
+
+// initTerraform lays the built provider out as a local mirror, as make install
+// does, records its checksum and runs terraform init from that mirror only.
+func (d *demo) initTerraform(ctx context.Context) error {
+	platform := runtime.GOOS + "_" + runtime.GOARCH
+	mirror := filepath.Join(d.WorkDir, "plugins")
+	dir := filepath.Join(mirror, "registry.terraform.io", "dbtexposures", "dbtexposures", d.Version, platform)
+	if err := copyFile(filepath.Join(d.BinDir, "terraform-provider-dbtexposures"), filepath.Join(dir, "terraform-provider-dbtexposures_v"+d.Version), 0o755); err != nil {
+		return fmt.Errorf("placing the provider in the local mirror: %w", err)
+	}
+	cliConfig := filepath.Join(d.WorkDir, "terraformrc") // empty: nothing from the user's own CLI configuration
+	if err := os.WriteFile(cliConfig, nil, 0o644); err != nil {
 		return err
 	}
-	tfDir := filepath.Join(o.WorkDir, "terraform")
-	if err := copyTF(o.ConfigDir, tfDir); err != nil {
+	if err := copyTF(d.ConfigDir, d.tfDir); err != nil {
 		return err
 	}
-	env := append(os.Environ(),
+	d.env = append(os.Environ(),
 		"TF_CLI_CONFIG_FILE="+cliConfig,
 		"TF_IN_AUTOMATION=1",
 		"CHECKPOINT_DISABLE=1",
-		"DBT_CLOUD_HOST_URL="+hostURL,
+		"DBT_CLOUD_HOST_URL="+d.hostURL,
 		"DBT_CLOUD_ACCOUNT_ID=1",
 		"DBT_CLOUD_TOKEN="+demoToken,
-		"TF_VAR_tableau_pat=demo-tableau-pat-secret",
-		"TF_VAR_tableau_host="+tableauURL,
+		"TF_VAR_tableau_pat="+demoTableauPAT,
+		"TF_VAR_tableau_host="+d.tableauURL,
 		// The discovery data sources read Tableau directly, with the same PAT.
-		"TABLEAU_HOST="+tableauURL,
+		"TABLEAU_HOST="+d.tableauURL,
 		"TABLEAU_SITE_ID=jaffle",
 		"TABLEAU_TOKEN_NAME=dbt-demo",
-		"TABLEAU_TOKEN=demo-tableau-pat-secret",
+		"TABLEAU_TOKEN="+demoTableauPAT,
 	)
-	tf := func(args ...string) (int, error) {
-		cmd := exec.CommandContext(ctx, o.Terraform, args...)
-		cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = tfDir, env, o.Out, o.Out
-		err := cmd.Run()
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return exit.ExitCode(), nil
-		}
-		return 0, err
+	if err := d.terraform(ctx, "providers", "lock", "-no-color", "-fs-mirror="+mirror, "-platform="+platform); err != nil {
+		return err
 	}
+	return d.terraform(ctx, "init", "-input=false", "-no-color", "-plugin-dir="+mirror)
+}
 
-	say("terraform apply -target: first the dbt Cloud project's Tableau connection")
-	if code, err := tf("apply", "-auto-approve", "-input=false", "-no-color", "-target=dbtexposures_tableau_connection.demo"); err != nil || code != 0 {
-		return fmt.Errorf("terraform apply of the connection failed (exit %d): %v", code, err)
+// run runs terraform in the configuration's folder, printing what it prints,
+// and returns its exit code; err is set only when it could not run at all.
+func (d *demo) run(ctx context.Context, args ...string) (int, error) {
+	cmd := exec.CommandContext(ctx, d.Terraform, args...)
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = d.tfDir, d.env, d.Out, d.Out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), nil
 	}
+	if err != nil {
+		return 0, fmt.Errorf("running %s: %w", d.Terraform, err)
+	}
+	return 0, nil
+}
 
-	say("terraform plan: what a reviewer sees in the pull request that selects workbooks")
-	if code, err := tf("plan", "-input=false", "-no-color", "-out=demo.tfplan"); err != nil || code != 0 {
-		return fmt.Errorf("terraform plan failed (exit %d): %v", code, err)
-	}
-
-	say("terraform apply (the locally built provider, through dev_overrides)")
-	if code, err := tf("apply", "-auto-approve", "-input=false", "-no-color", "demo.tfplan"); err != nil || code != 0 {
-		return fmt.Errorf("terraform apply failed (exit %d): %v", code, err)
-	}
-	say("terraform plan again: it must be empty")
-	code, err := tf("plan", "-detailed-exitcode", "-input=false", "-no-color")
+// terraform runs terraform and fails unless it exits 0.
+func (d *demo) terraform(ctx context.Context, args ...string) error {
+	code, err := d.run(ctx, args...)
 	if err != nil {
 		return err
 	}
 	if code != 0 {
-		return fmt.Errorf("the second plan is not empty (terraform plan -detailed-exitcode exited %d)", code)
+		return fmt.Errorf("terraform %s exited with code %d; its output is above", args[0], code)
 	}
-	fmt.Fprintln(o.Out, "OK: no changes after apply.")
+	return nil
+}
 
-	say("What Terraform discovered in Tableau")
-	if code, err := tf("output", "-no-color"); err != nil || code != 0 {
-		return fmt.Errorf("terraform output failed (exit %d): %v", code, err)
+func (d *demo) planIsEmpty(ctx context.Context) error {
+	code, err := d.run(ctx, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	switch {
+	case err != nil:
+		return err
+	case code == 2:
+		return errors.New("the second plan is not empty: the apply left changes behind (terraform plan -detailed-exitcode exited 2)")
+	case code != 0:
+		return fmt.Errorf("terraform plan exited with code %d; its output is above", code)
 	}
+	fmt.Fprintln(d.Out, "OK: no changes after apply.")
+	return nil
+}
 
-	say("The connection and its selection as the dbt Cloud API returns them")
-	client, err := dbtcloud.New(dbtcloud.Config{HostURL: hostURL, AccountID: 1, Token: demoToken})
+func (d *demo) showConnection(ctx context.Context) error {
+	client, err := dbtcloud.New(dbtcloud.Config{HostURL: d.hostURL, AccountID: 1, Token: demoToken})
 	if err != nil {
 		return err
 	}
@@ -171,7 +254,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		return fmt.Errorf("expected one lineage integration, the API has %d", len(list))
 	}
 	pretty, _ := json.MarshalIndent(list[0], "", "  ")
-	fmt.Fprintln(o.Out, string(pretty))
+	fmt.Fprintln(d.Out, string(pretty))
 	tree, err := client.WalkCollections(ctx, 1, list[0].ID, dbtcloud.DefaultWalkConcurrency)
 	if err != nil {
 		return err
@@ -180,15 +263,13 @@ func Run(ctx context.Context, o Options) (err error) {
 	for _, it := range tree {
 		if it.Watching {
 			watched++
-			fmt.Fprintf(o.Out, "watching %-9s %s\n", it.Type, it.Name)
+			fmt.Fprintf(d.Out, "watching %-9s %s\n", it.Type, it.Name)
 		}
 	}
 	if watched == 0 {
-		return fmt.Errorf("the API reports nothing watched after apply")
+		return errors.New("the API reports nothing watched after apply")
 	}
-
-	say("The exposures dbtexposures-server generated (GET .../exposures/?format=yaml)")
-	return showExposures(ctx, hostURL, o.Out)
+	return nil
 }
 
 // portOr is the default port when it is free, else any free port.
@@ -256,6 +337,18 @@ func start(ctx context.Context, dir, name, readyURL, token, bin string, args ...
 	}
 }
 
+// copyFile copies src to dst (creating dst's folder) with the given mode.
+func copyFile(src, dst string, mode os.FileMode) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, mode)
+}
+
 // copyTF copies the .tf files (only) of src into dst, leaving state and caches behind.
 func copyTF(src, dst string) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
@@ -269,11 +362,7 @@ func copyTF(src, dst string) error {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".tf") {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()), 0o644); err != nil {
 			return err
 		}
 	}
@@ -303,13 +392,13 @@ func api(ctx context.Context, method, url string, body io.Reader) ([]byte, error
 }
 
 // uploadManifest PUTs the manifest: dbtexposures-server's extension for dbt Core projects.
-func uploadManifest(ctx context.Context, hostURL, path string, out io.Writer) error {
-	f, err := os.Open(path)
+func (d *demo) uploadManifest(ctx context.Context) error {
+	f, err := os.Open(d.Manifest)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	b, err := api(ctx, http.MethodPut, hostURL+"/v3/accounts/1/projects/1/manifest/", f)
+	b, err := api(ctx, http.MethodPut, d.hostURL+"/v3/accounts/1/projects/1/manifest/", f)
 	if err != nil {
 		return err
 	}
@@ -320,13 +409,13 @@ func uploadManifest(ctx context.Context, hostURL, path string, out io.Writer) er
 		} `json:"data"`
 	}
 	_ = json.Unmarshal(b, &ans)
-	fmt.Fprintf(out, "manifest v%d with %d models, seeds, snapshots and sources\n", ans.Data.SchemaVersion, ans.Data.Nodes)
+	fmt.Fprintf(d.Out, "manifest v%d with %d models, seeds, snapshots and sources\n", ans.Data.SchemaVersion, ans.Data.Nodes)
 	return nil
 }
 
 // showExposures syncs now, prints the YAML and the lineage as a table.
-func showExposures(ctx context.Context, hostURL string, out io.Writer) error {
-	base := hostURL + "/v3/accounts/1/projects/1/exposures/"
+func (d *demo) showExposures(ctx context.Context) error {
+	base := d.hostURL + "/v3/accounts/1/projects/1/exposures/"
 	b, err := api(ctx, http.MethodPost, base+"sync/", nil)
 	if err != nil {
 		return err
@@ -350,12 +439,12 @@ func showExposures(ctx context.Context, hostURL string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(out, string(yml))
+	fmt.Fprint(d.Out, string(yml))
 	if len(ans.Data.Exposures) == 0 {
 		return fmt.Errorf("the sync produced no exposures")
 	}
-	fmt.Fprintf(out, "\n==> Lineage: which dashboards depend on which dbt nodes\n\n")
-	tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
+	fmt.Fprintf(d.Out, "\n==> Lineage: which dashboards depend on which dbt nodes\n\n")
+	tw := tabwriter.NewWriter(d.Out, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "DASHBOARD\tDEPENDS ON")
 	for _, e := range ans.Data.Exposures {
 		fmt.Fprintf(tw, "%s\t%s\n", e.Label, strings.Join(e.DependsOn, ", "))

@@ -103,79 +103,74 @@ func (r *autoExposureSelectionResource) Schema(_ context.Context, _ resource.Sch
 
 func (r *autoExposureSelectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.client = dbtClientFrom(req.ProviderData, &resp.Diagnostics)
-	if pd, ok := req.ProviderData.(*providerData); ok {
+	if pd := providerDataFrom(req.ProviderData, &resp.Diagnostics); pd != nil {
 		r.trees = &pd.trees
 	}
 }
 
-func ident(m *selectionModel) string {
-	return fmt.Sprintf("project %d, connection %d", m.ProjectID.ValueInt64(), m.ConnectionID.ValueInt64())
-}
-
 // desired reads folder_ids and workbook_ids as identifier -> type.
-func (m *selectionModel) desired(ctx context.Context, diags *diag.Diagnostics) map[string]string {
+func (m *selectionModel) desired(ctx context.Context, diags *diag.Diagnostics) map[string]dbtcloud.ItemType {
 	var folders, workbooks []string
 	diags.Append(m.FolderIDs.ElementsAs(ctx, &folders, false)...)
 	diags.Append(m.WorkbookIDs.ElementsAs(ctx, &workbooks, false)...)
-	out := map[string]string{}
+	out := map[string]dbtcloud.ItemType{}
 	for _, f := range folders {
-		out[f] = "folder"
+		out[f] = dbtcloud.ItemFolder
 	}
 	for _, w := range workbooks {
-		if out[w] == "folder" {
+		if out[w] == dbtcloud.ItemFolder {
 			diags.AddAttributeError(path.Root("workbook_ids"), "Identifier in both folder_ids and workbook_ids", fmt.Sprintf("%q is listed in both; keep it in one.", w))
 		}
-		out[w] = "dashboard"
+		out[w] = dbtcloud.ItemDashboard
 	}
 	return out
 }
 
+// selectionKind is how the configuration speaks of an item type: its argument,
+// the word for it, and the data source that lists its identifiers.
+type selectionKind struct {
+	argument, noun, source string
+}
+
+func kindOf(t dbtcloud.ItemType) selectionKind {
+	if t == dbtcloud.ItemFolder {
+		return selectionKind{"folder_ids", "folder", "dbtexposures_tableau_projects (projects[*].id)"}
+	}
+	return selectionKind{"workbook_ids", "workbook", "dbtexposures_tableau_workbooks (workbooks[*].id)"}
+}
+
 // resolve looks the desired identifiers up in the tree; unknown or mistyped ones
 // are attribute errors. known (from state) names items Tableau no longer has.
-func resolve(tree *collectionsTree, want map[string]string, known map[string]dbtcloud.WatchSelectionItem, diags *diag.Diagnostics) []dbtcloud.WatchSelectionItem {
-	var missing = map[string][]string{}
+func resolve(tree *collectionsTree, want map[string]dbtcloud.ItemType, known map[string]dbtcloud.WatchSelectionItem, diags *diag.Diagnostics) []dbtcloud.WatchSelectionItem {
+	missing := map[dbtcloud.ItemType][]string{}
 	var items []dbtcloud.WatchSelectionItem
 	for id, typ := range want {
 		it, ok := tree.items[id]
-		attrName := map[string]string{"folder": "folder_ids", "dashboard": "workbook_ids"}[typ]
+		k := kindOf(typ)
 		switch {
 		case !ok && known[id].Name != "":
-			diags.AddAttributeError(path.Root(attrName), "Selected item deleted in Tableau",
+			diags.AddAttributeError(path.Root(k.argument), "Selected item deleted in Tableau",
 				fmt.Sprintf("%s %q (%s) was selected but no longer exists in the Tableau site of this connection: it was deleted, or the connection's token can no longer see it. "+
-					"Remove %q from %s; the apply will then unwatch it.", strings.ToUpper(kind(typ)[:1])+kind(typ)[1:], known[id].Name, id, id, attrName))
+					"Remove %q from %s; the apply will then unwatch it.", strings.ToUpper(k.noun[:1])+k.noun[1:], known[id].Name, id, id, k.argument))
 		case !ok:
-			missing[attrName] = append(missing[attrName], id)
+			missing[typ] = append(missing[typ], id)
 		case it.Type != typ:
-			other := map[string]string{"folder": "folder_ids", "dashboard": "workbook_ids"}[it.Type]
-			diags.AddAttributeError(path.Root(attrName), "Identifier of the wrong kind",
-				fmt.Sprintf("%q is %s %q in Tableau, not a %s: move it to %s.", id, article(it.Type), it.Name, kind(typ), other))
+			actual := kindOf(it.Type)
+			diags.AddAttributeError(path.Root(k.argument), "Identifier of the wrong kind",
+				fmt.Sprintf("%q is the %s %q in Tableau, not a %s: move it to %s.", id, actual.noun, it.Name, k.noun, actual.argument))
 		default:
 			items = append(items, dbtcloud.WatchSelectionItem{Identifier: id, Name: it.Name, Type: it.Type})
 		}
 	}
-	for attrName, ids := range missing {
+	for typ, ids := range missing {
 		sort.Strings(ids)
-		source := map[string]string{"folder_ids": "dbtexposures_tableau_projects (projects[*].id)", "workbook_ids": "dbtexposures_tableau_workbooks (workbooks[*].id)"}[attrName]
-		diags.AddAttributeError(path.Root(attrName), "Unknown Tableau identifiers",
+		k := kindOf(typ)
+		diags.AddAttributeError(path.Root(k.argument), "Unknown Tableau identifiers",
 			fmt.Sprintf("These identifiers are not in the Tableau site of this connection: %s. They may be mistyped, deleted in Tableau, or not visible to the connection's token. "+
-				"Use IDs from the %s data source, or remove them.", strings.Join(ids, ", "), source))
+				"Use IDs from the %s data source, or remove them.", strings.Join(ids, ", "), k.source))
 	}
 	sortItems(items)
 	return items
-}
-
-func kind(t string) string {
-	if t == "folder" {
-		return "folder"
-	}
-	return "workbook"
-}
-
-func article(t string) string {
-	if t == "folder" {
-		return "the folder"
-	}
-	return "the workbook"
 }
 
 // stateItems reads a model's selection back as items by identifier.
@@ -191,7 +186,7 @@ func stateItems(ctx context.Context, m *selectionModel, diags *diag.Diagnostics)
 	}
 	diags.Append(m.Selected.ElementsAs(ctx, &items, false)...)
 	for _, it := range items {
-		out[it.Identifier.ValueString()] = dbtcloud.WatchSelectionItem{Identifier: it.Identifier.ValueString(), Name: it.Name.ValueString(), Type: it.Type.ValueString()}
+		out[it.Identifier.ValueString()] = dbtcloud.WatchSelectionItem{Identifier: it.Identifier.ValueString(), Name: it.Name.ValueString(), Type: dbtcloud.ItemType(it.Type.ValueString())}
 	}
 	return out
 }
@@ -209,7 +204,7 @@ func selectedValue(items []dbtcloud.WatchSelectionItem) types.List {
 	vals := make([]attr.Value, 0, len(items))
 	for _, it := range items {
 		vals = append(vals, types.ObjectValueMust(selectedItemType.AttrTypes, map[string]attr.Value{
-			"identifier": types.StringValue(it.Identifier), "name": types.StringValue(it.Name), "type": types.StringValue(it.Type),
+			"identifier": types.StringValue(it.Identifier), "name": types.StringValue(it.Name), "type": types.StringValue(string(it.Type)),
 		}))
 	}
 	return types.ListValueMust(selectedItemType, vals)
@@ -241,7 +236,7 @@ func (r *autoExposureSelectionResource) ModifyPlan(ctx context.Context, req reso
 		if dbtcloud.IsNotFound(err) && req.State.Raw.IsNull() {
 			return // the connection may be created in this same apply
 		}
-		resp.Diagnostics.Append(diagnostics.DBTCloud("read the connection's Tableau folders", ident(&plan), err))
+		resp.Diagnostics.Append(diagnostics.DBTCloud("read the connection's Tableau folders", subject(plan.ProjectID, plan.ConnectionID), err))
 		return
 	}
 	// Validate on every plan, so that a selected item deleted in Tableau is named
@@ -251,7 +246,7 @@ func (r *autoExposureSelectionResource) ModifyPlan(ctx context.Context, req reso
 		return // unchanged: keep the state's `selected`
 	}
 	plan.Selected = selectedValue(items)
-	plan.ID = types.StringValue(treeKey(plan.ProjectID.ValueInt64(), plan.ConnectionID.ValueInt64()))
+	plan.ID = types.StringValue(twoPartID(plan.ProjectID.ValueInt64(), plan.ConnectionID.ValueInt64()))
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
@@ -299,7 +294,7 @@ func (r *autoExposureSelectionResource) converge(ctx context.Context, m *selecti
 			return err
 		}
 	}
-	m.ID = types.StringValue(treeKey(pid, cid))
+	m.ID = types.StringValue(twoPartID(pid, cid))
 	m.Selected = selectedValue(items)
 	return nil
 }
@@ -311,7 +306,7 @@ func (r *autoExposureSelectionResource) Create(ctx context.Context, req resource
 		return
 	}
 	if err := r.converge(ctx, &plan, nil, &resp.Diagnostics); err != nil {
-		resp.Diagnostics.Append(diagnostics.DBTCloud("set the auto-exposure selection", ident(&plan), err))
+		resp.Diagnostics.Append(diagnostics.DBTCloud("set the auto-exposure selection", subject(plan.ProjectID, plan.ConnectionID), err))
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -327,7 +322,7 @@ func (r *autoExposureSelectionResource) Update(ctx context.Context, req resource
 		return
 	}
 	if err := r.converge(ctx, &plan, stateItems(ctx, &state, &resp.Diagnostics), &resp.Diagnostics); err != nil {
-		resp.Diagnostics.Append(diagnostics.DBTCloud("update the auto-exposure selection", ident(&plan), err))
+		resp.Diagnostics.Append(diagnostics.DBTCloud("update the auto-exposure selection", subject(plan.ProjectID, plan.ConnectionID), err))
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -346,19 +341,19 @@ func (r *autoExposureSelectionResource) Read(ctx context.Context, req resource.R
 	tree, err := r.trees.get(ctx, r.client, pid, cid)
 	if dbtcloud.IsNotFound(err) {
 		resp.Diagnostics.AddWarning("Tableau connection not found",
-			fmt.Sprintf("The connection of this selection (%s) no longer exists in dbt Cloud; the selection was removed from state.", ident(&state)))
+			fmt.Sprintf("The connection of this selection (%s) no longer exists in dbt Cloud; the selection was removed from state.", subject(state.ProjectID, state.ConnectionID)))
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.Append(diagnostics.DBTCloud("read the auto-exposure selection", ident(&state), err))
+		resp.Diagnostics.Append(diagnostics.DBTCloud("read the auto-exposure selection", subject(state.ProjectID, state.ConnectionID), err))
 		return
 	}
 	var folders, workbooks []attr.Value
 	var items []dbtcloud.WatchSelectionItem
 	add := func(it dbtcloud.WatchSelectionItem) {
 		items = append(items, it)
-		if it.Type == "folder" {
+		if it.Type == dbtcloud.ItemFolder {
 			folders = append(folders, types.StringValue(it.Identifier))
 		} else {
 			workbooks = append(workbooks, types.StringValue(it.Identifier))
@@ -380,7 +375,7 @@ func (r *autoExposureSelectionResource) Read(ctx context.Context, req resource.R
 	state.FolderIDs = types.SetValueMust(types.StringType, folders)
 	state.WorkbookIDs = types.SetValueMust(types.StringType, workbooks)
 	state.Selected = selectedValue(items)
-	state.ID = types.StringValue(treeKey(pid, cid))
+	state.ID = types.StringValue(twoPartID(pid, cid))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -396,7 +391,7 @@ func (r *autoExposureSelectionResource) Delete(ctx context.Context, req resource
 	state.WorkbookIDs = types.SetValueMust(types.StringType, nil)
 	// A connection that is gone took its selection with it: nothing to clear.
 	if err := r.converge(ctx, &state, prior, &resp.Diagnostics); err != nil && !dbtcloud.IsNotFound(err) {
-		resp.Diagnostics.Append(diagnostics.DBTCloud("clear the auto-exposure selection", ident(&state), err))
+		resp.Diagnostics.Append(diagnostics.DBTCloud("clear the auto-exposure selection", subject(state.ProjectID, state.ConnectionID), err))
 	}
 }
 
@@ -407,7 +402,7 @@ func (r *autoExposureSelectionResource) ImportState(ctx context.Context, req res
 			fmt.Sprintf("Expected \"<project_id>:<connection_id>\", for example \"123:456\"; got %q. %s", req.ID, err))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), treeKey(projectID, connectionID))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), twoPartID(projectID, connectionID))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), projectID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("connection_id"), connectionID)...)
 }

@@ -216,7 +216,7 @@ func TestAccAutoExposureSelection(t *testing.T) {
 					list, _ := e.srv.Client(t).ListLineageIntegrations(context.Background(), e.srv.ProjectID)
 					cid = list[0].ID
 					if _, err := e.srv.Client(t).UpdateSelections(context.Background(), e.srv.ProjectID, cid, dbtcloud.SelectionChange{
-						ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: e.f.Projects[0].ID, Name: "Finance", Type: "folder"}}}); err != nil {
+						ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: e.f.Projects[0].ID, Name: "Finance", Type: dbtcloud.ItemFolder}}}); err != nil {
 						t.Fatal(err)
 					}
 				},

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
@@ -30,12 +29,8 @@ type treeCache struct {
 	trees map[string]*collectionsTree
 }
 
-func treeKey(projectID, connectionID int64) string {
-	return fmt.Sprintf("%d:%d", projectID, connectionID)
-}
-
 func (c *treeCache) get(ctx context.Context, client *dbtcloud.Client, projectID, connectionID int64) (*collectionsTree, error) {
-	key := treeKey(projectID, connectionID)
+	key := twoPartID(projectID, connectionID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if t, ok := c.trees[key]; ok {
@@ -59,5 +54,5 @@ func (c *treeCache) get(ctx context.Context, client *dbtcloud.Client, projectID,
 func (c *treeCache) invalidate(projectID, connectionID int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.trees, treeKey(projectID, connectionID))
+	delete(c.trees, twoPartID(projectID, connectionID))
 }

@@ -226,15 +226,24 @@ func (p *dbtexposuresProvider) DataSources(_ context.Context) []func() datasourc
 	}
 }
 
-// dbtClientFrom unpacks provider data for a resource, adding an error when the
-// provider has no dbt Cloud connection. It returns nil while unconfigured.
-func dbtClientFrom(data any, diags *diag.Diagnostics) *dbtcloud.Client {
+// providerDataFrom unpacks what Configure gave a resource or data source. It
+// returns nil while the provider is not configured yet (validation).
+func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
 	if data == nil {
-		return nil // the provider is not configured yet (validation); try again later
+		return nil
 	}
 	pd, ok := data.(*providerData)
 	if !ok {
 		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", data))
+	}
+	return pd
+}
+
+// dbtClientFrom is the dbt Cloud client for a resource, adding an error when
+// the provider has no dbt Cloud connection. It returns nil while unconfigured.
+func dbtClientFrom(data any, diags *diag.Diagnostics) *dbtcloud.Client {
+	pd := providerDataFrom(data, diags)
+	if pd == nil {
 		return nil
 	}
 	if pd.dbt == nil {

@@ -117,8 +117,8 @@ resource "dbtexposures_tableau_connection" "test" {
 // The spec-only BI tree: two top folders, one with two dashboards. watching is
 // the only state, as in dbt Cloud, where the selection is the watched items.
 var specTree = map[string][]dbtcloud.WatchSelectionItem{
-	"":      {{Identifier: "f-fin", Name: "Finance", Type: "folder"}, {Identifier: "f-mkt", Name: "Marketing", Type: "folder"}},
-	"f-fin": {{Identifier: "d-rev", Name: "Revenue", Type: "dashboard"}, {Identifier: "d-cost", Name: "Costs", Type: "dashboard"}},
+	"":      {{Identifier: "f-fin", Name: "Finance", Type: dbtcloud.ItemFolder}, {Identifier: "f-mkt", Name: "Marketing", Type: dbtcloud.ItemFolder}},
+	"f-fin": {{Identifier: "d-rev", Name: "Revenue", Type: dbtcloud.ItemDashboard}, {Identifier: "d-cost", Name: "Costs", Type: dbtcloud.ItemDashboard}},
 }
 
 var specWatching = struct {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strconv"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
@@ -141,23 +139,12 @@ func (r *tableauConnectionResource) Configure(_ context.Context, req resource.Co
 	r.client = dbtClientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func connectionID(projectID, integrationID int64) string {
-	return fmt.Sprintf("%d:%d", projectID, integrationID)
-}
-
-func identify(m *tableauConnectionModel) string {
-	if m.IntegrationID.IsNull() || m.IntegrationID.IsUnknown() {
-		return fmt.Sprintf("project %d", m.ProjectID.ValueInt64())
-	}
-	return fmt.Sprintf("project %d, integration %d", m.ProjectID.ValueInt64(), m.IntegrationID.ValueInt64())
-}
-
 // apply copies what dbt Cloud returned into m. The config is not in dbt Cloud's
 // published schema; when a server returns it we read it (so changes made in the
 // UI show as drift), otherwise the configured values stand.
 func (m *tableauConnectionModel) apply(in *dbtcloud.LineageIntegration) {
 	m.IntegrationID = types.Int64Value(in.ID)
-	m.ID = types.StringValue(connectionID(m.ProjectID.ValueInt64(), in.ID))
+	m.ID = types.StringValue(twoPartID(m.ProjectID.ValueInt64(), in.ID))
 	m.CreatedAt = types.StringValue(in.CreatedAt)
 	m.UpdatedAt = types.StringValue(in.UpdatedAt)
 	if c := in.Config; c != nil {
@@ -204,7 +191,7 @@ func (r *tableauConnectionResource) Create(ctx context.Context, req resource.Cre
 		},
 	})
 	if err != nil {
-		resp.Diagnostics.Append(diagnostics.DBTCloud("create the Tableau connection", identify(&plan), err))
+		resp.Diagnostics.Append(diagnostics.DBTCloud("create the Tableau connection", subject(plan.ProjectID, plan.IntegrationID), err))
 		return
 	}
 	plan.applyKeepingArguments(created)
@@ -220,17 +207,17 @@ func (r *tableauConnectionResource) Read(ctx context.Context, req resource.ReadR
 	got, err := r.client.GetLineageIntegration(ctx, state.ProjectID.ValueInt64(), state.IntegrationID.ValueInt64())
 	if dbtcloud.IsNotFound(err) {
 		resp.Diagnostics.AddWarning("Tableau connection not found",
-			fmt.Sprintf("The Tableau connection (%s) no longer exists in dbt Cloud; it was removed from state and the next apply creates it again.", identify(&state)))
+			fmt.Sprintf("The Tableau connection (%s) no longer exists in dbt Cloud; it was removed from state and the next apply creates it again.", subject(state.ProjectID, state.IntegrationID)))
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.Append(diagnostics.DBTCloud("read the Tableau connection", identify(&state), err))
+		resp.Diagnostics.Append(diagnostics.DBTCloud("read the Tableau connection", subject(state.ProjectID, state.IntegrationID), err))
 		return
 	}
 	if got.Name != "" && got.Name != integrationName {
 		resp.Diagnostics.AddError("Not a Tableau connection",
-			fmt.Sprintf("Lineage integration %s is a %q integration, not %q. Import the ID of the project's Tableau integration instead.", identify(&state), got.Name, integrationName))
+			fmt.Sprintf("Lineage integration %s is a %q integration, not %q. Import the ID of the project's Tableau integration instead.", subject(state.ProjectID, state.IntegrationID), got.Name, integrationName))
 		return
 	}
 	state.apply(got)
@@ -281,7 +268,7 @@ func (r *tableauConnectionResource) Update(ctx context.Context, req resource.Upd
 		got, err = r.client.GetLineageIntegration(ctx, state.ProjectID.ValueInt64(), state.IntegrationID.ValueInt64())
 	}
 	if err != nil {
-		resp.Diagnostics.Append(diagnostics.DBTCloud("update the Tableau connection", identify(&state), err))
+		resp.Diagnostics.Append(diagnostics.DBTCloud("update the Tableau connection", subject(state.ProjectID, state.IntegrationID), err))
 		return
 	}
 	plan.applyKeepingArguments(got)
@@ -296,7 +283,7 @@ func (r *tableauConnectionResource) Delete(ctx context.Context, req resource.Del
 	}
 	err := r.client.DeleteLineageIntegration(ctx, state.ProjectID.ValueInt64(), state.IntegrationID.ValueInt64())
 	if err != nil && !dbtcloud.IsNotFound(err) {
-		resp.Diagnostics.Append(diagnostics.DBTCloud("delete the Tableau connection", identify(&state), err))
+		resp.Diagnostics.Append(diagnostics.DBTCloud("delete the Tableau connection", subject(state.ProjectID, state.IntegrationID), err))
 	}
 }
 
@@ -307,24 +294,7 @@ func (r *tableauConnectionResource) ImportState(ctx context.Context, req resourc
 			fmt.Sprintf("Expected \"<project_id>:<integration_id>\", for example \"123:456\"; got %q. %s", req.ID, err))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), connectionID(projectID, integrationID))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), twoPartID(projectID, integrationID))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), projectID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("integration_id"), integrationID)...)
-}
-
-// parseTwoPartID parses "<a>:<b>" where both are positive integers.
-func parseTwoPartID(id string) (int64, int64, error) {
-	parts := strings.Split(id, ":")
-	if len(parts) != 2 {
-		return 0, 0, fmt.Errorf("the ID must have exactly two parts separated by a colon")
-	}
-	var out [2]int64
-	for i, p := range parts {
-		n, err := strconv.ParseInt(strings.TrimSpace(p), 10, 64)
-		if err != nil || n < 1 {
-			return 0, 0, fmt.Errorf("part %d (%q) must be a positive whole number", i+1, p)
-		}
-		out[i] = n
-	}
-	return out[0], out[1], nil
 }

@@ -139,14 +139,11 @@ func (s *tableauSource) Workbooks(ctx context.Context) ([]tableau.Project, []tab
 	return projects, s.workbooks, nil
 }
 
-// tableauFrom unpacks provider data for a data source that needs Tableau.
+// tableauFrom is the Tableau source for a data source, adding an error when the
+// provider has no Tableau settings. It returns nil while unconfigured.
 func tableauFrom(data any, diags *diag.Diagnostics) *tableauSource {
-	if data == nil {
-		return nil
-	}
-	pd, ok := data.(*providerData)
-	if !ok {
-		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", data))
+	pd := providerDataFrom(data, diags)
+	if pd == nil {
 		return nil
 	}
 	if pd.tableau == nil || pd.tableau.client == nil {

@@ -146,7 +146,7 @@ func TestContractLineageAgainstOpenAPISpec(t *testing.T) {
 		resp.Body.Close()
 	}
 	if _, err := c.UpdateSelections(ctx, 1, created.ID, dbtcloud.SelectionChange{
-		ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: top[0].Identifier, Name: top[0].Name, Type: "folder"}}}); err != nil {
+		ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: top[0].Identifier, Name: top[0].Name, Type: dbtcloud.ItemFolder}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.UpdateSelections(ctx, 1, created.ID, dbtcloud.SelectionChange{ToRemove: []string{top[0].Identifier}}); err != nil {

@@ -60,7 +60,7 @@ func TestServerLogShowsTableauWarningsAndRetries(t *testing.T) {
 	}
 	const finance = "00000003-0000-4000-8000-000000000002"
 	if _, err := srv.Client(t).UpdateSelections(context.Background(), 1, in.ID, dbtcloud.SelectionChange{
-		ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: finance, Name: "Finance", Type: "folder"}}}); err != nil {
+		ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: finance, Name: "Finance", Type: dbtcloud.ItemFolder}}}); err != nil {
 		t.Fatal(err)
 	}
 	if code, b := rawCall(t, "POST", base+"exposures/sync/", srv.Token, nil); code != 200 || decodeSync(t, b).Data.SyncError != nil {

@@ -8,15 +8,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
-
-type watchItemJSON struct {
-	Identifier string `json:"identifier"`
-	Name       string `json:"name"`
-	Type       string `json:"type"`
-	Watching   bool   `json:"watching"`
-}
 
 // answerTableau answers a Tableau failure with its status and message.
 func (s *Server) answerTableau(w http.ResponseWriter, r *http.Request, err error) {
@@ -54,15 +48,15 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	items := []watchItemJSON{}
+	items := []dbtcloud.WatchSelectionItem{}
 	for _, id := range snap.children[parent] {
 		_, watching := watches[id]
-		items = append(items, watchItemJSON{Identifier: id, Name: snap.projects[id].Name, Type: "folder", Watching: watching})
+		items = append(items, dbtcloud.WatchSelectionItem{Identifier: id, Name: snap.projects[id].Name, Type: dbtcloud.ItemFolder, Watching: watching})
 	}
 	if parent != "" {
 		for _, id := range snap.contents[parent] {
 			_, watching := watches[id]
-			items = append(items, watchItemJSON{Identifier: id, Name: snap.workbooks[id].Name, Type: "dashboard", Watching: watching})
+			items = append(items, dbtcloud.WatchSelectionItem{Identifier: id, Name: snap.workbooks[id].Name, Type: dbtcloud.ItemDashboard, Watching: watching})
 		}
 	}
 	writeList(w, []any{map[string]any{"collections": items}}, len(items), len(items))
@@ -88,17 +82,14 @@ func (s *Server) postSelections(w http.ResponseWriter, r *http.Request) {
 		}
 		var unknown, mistyped []string
 		for i, a := range add {
-			_, isFolder := snap.projects[a.Identifier]
-			_, isDashboard := snap.workbooks[a.Identifier]
+			name, actual := snap.item(a.Identifier)
 			switch {
-			case !isFolder && !isDashboard:
+			case actual == "":
 				unknown = append(unknown, a.Identifier)
-			case isFolder && a.Type != "folder", isDashboard && a.Type != "dashboard":
-				mistyped = append(mistyped, fmt.Sprintf("%s is a %s", a.Identifier, map[bool]string{true: "folder", false: "dashboard"}[isFolder]))
-			case isFolder:
-				add[i].Name = snap.projects[a.Identifier].Name // store Tableau's current name
+			case a.Type != actual:
+				mistyped = append(mistyped, fmt.Sprintf("%s is a %s", a.Identifier, actual))
 			default:
-				add[i].Name = snap.workbooks[a.Identifier].Name
+				add[i].Name = name // store Tableau's current name
 			}
 		}
 		if len(unknown) > 0 {
@@ -159,10 +150,10 @@ func decodeSelection(r *http.Request) ([]store.Watch, []string, error) {
 			if strings.TrimSpace(id) == "" {
 				return nil, nil, badField(prefix+"identifier", "is required")
 			}
-			if typ != "folder" && typ != "dashboard" {
-				return nil, nil, badField(prefix+"type", "must be \"folder\" or \"dashboard\", got %q", typ)
+			if !dbtcloud.ItemType(typ).Valid() {
+				return nil, nil, badField(prefix+"type", "must be %q or %q, got %q", dbtcloud.ItemFolder, dbtcloud.ItemDashboard, typ)
 			}
-			add = append(add, store.Watch{Identifier: id, Name: name, Type: typ})
+			add = append(add, store.Watch{Identifier: id, Name: name, Type: dbtcloud.ItemType(typ)})
 		}
 	}
 	var remove []string

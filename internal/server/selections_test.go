@@ -36,7 +36,7 @@ func names(items []dbtcloud.WatchSelectionItem) string {
 		if it.Watching {
 			w = "*"
 		}
-		out = append(out, it.Type[:1]+":"+it.Name+w)
+		out = append(out, string(it.Type)[:1]+":"+it.Name+w)
 	}
 	return strings.Join(out, ",")
 }
@@ -76,7 +76,7 @@ func TestCollectionsAndSelections(t *testing.T) {
 	// Watch a folder and a workbook.
 	wb := kids[1]
 	res, err := c.UpdateSelections(ctx, srv.ProjectID, in.ID, dbtcloud.SelectionChange{ToAdd: []dbtcloud.WatchSelectionItem{
-		{Identifier: quarterly, Name: "Quarterly", Type: "folder"}, {Identifier: wb.Identifier, Name: wb.Name, Type: "dashboard"}}})
+		{Identifier: quarterly, Name: "Quarterly", Type: dbtcloud.ItemFolder}, {Identifier: wb.Identifier, Name: wb.Name, Type: dbtcloud.ItemDashboard}}})
 	if err != nil || res.Added != 2 || res.Removed != 0 {
 		t.Fatalf("add: %+v %v", res, err)
 	}
@@ -85,13 +85,13 @@ func TestCollectionsAndSelections(t *testing.T) {
 		t.Fatalf("watching flags: %s", names(kids))
 	}
 	// Adding again changes nothing.
-	if res, _ := c.UpdateSelections(ctx, srv.ProjectID, in.ID, dbtcloud.SelectionChange{ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: quarterly, Name: "Quarterly", Type: "folder"}}}); res.Added != 0 {
+	if res, _ := c.UpdateSelections(ctx, srv.ProjectID, in.ID, dbtcloud.SelectionChange{ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: quarterly, Name: "Quarterly", Type: dbtcloud.ItemFolder}}}); res.Added != 0 {
 		t.Fatalf("re-add counted: %+v", res)
 	}
 
 	// Unknown identifiers are listed and nothing changes.
 	_, err = c.UpdateSelections(ctx, srv.ProjectID, in.ID, dbtcloud.SelectionChange{
-		ToAdd:    []dbtcloud.WatchSelectionItem{{Identifier: "ghost-1", Name: "x", Type: "dashboard"}, {Identifier: "ghost-2", Name: "y", Type: "folder"}},
+		ToAdd:    []dbtcloud.WatchSelectionItem{{Identifier: "ghost-1", Name: "x", Type: dbtcloud.ItemDashboard}, {Identifier: "ghost-2", Name: "y", Type: dbtcloud.ItemFolder}},
 		ToRemove: []string{quarterly}})
 	if err == nil || !strings.Contains(err.Error(), "ghost-1, ghost-2") {
 		t.Fatalf("unknown ids: %v", err)
@@ -100,7 +100,7 @@ func TestCollectionsAndSelections(t *testing.T) {
 		t.Fatalf("a refused request changed the selection: %v", w)
 	}
 	// A folder sent as a dashboard is refused.
-	if _, err := c.UpdateSelections(ctx, srv.ProjectID, in.ID, dbtcloud.SelectionChange{ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: finance, Name: "Finance", Type: "dashboard"}}}); err == nil || !strings.Contains(err.Error(), "is a folder") {
+	if _, err := c.UpdateSelections(ctx, srv.ProjectID, in.ID, dbtcloud.SelectionChange{ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: finance, Name: "Finance", Type: dbtcloud.ItemDashboard}}}); err == nil || !strings.Contains(err.Error(), "is a folder") {
 		t.Fatalf("mistyped: %v", err)
 	}
 
@@ -136,7 +136,7 @@ func TestCollectionsAreCachedAndRefreshedOnSelection(t *testing.T) {
 	if st := emu.Stats(); st.REST != 4 || st.SignIns != 1 {
 		t.Fatalf("cache: %+v", st)
 	}
-	if _, err := c.UpdateSelections(ctx, srv.ProjectID, in.ID, dbtcloud.SelectionChange{ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: f.Projects[0].ID, Name: "Finance", Type: "folder"}}}); err != nil {
+	if _, err := c.UpdateSelections(ctx, srv.ProjectID, in.ID, dbtcloud.SelectionChange{ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: f.Projects[0].ID, Name: "Finance", Type: dbtcloud.ItemFolder}}}); err != nil {
 		t.Fatal(err)
 	}
 	if st := emu.Stats(); st.REST != 6 || st.SignIns != 1 {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
@@ -217,7 +218,7 @@ func watched(projects []tableau.Project, all []tableau.Workbook, watches map[str
 		seen := map[string]bool{}
 		for id := projectID; id != "" && !seen[id]; id = parent[id] {
 			seen[id] = true
-			if w, ok := watches[id]; ok && w.Type == "folder" {
+			if w, ok := watches[id]; ok && w.Type == dbtcloud.ItemFolder {
 				return true
 			}
 		}

@@ -89,7 +89,7 @@ func TestExposureSync(t *testing.T) {
 	// Watch the Finance folder (three workbooks, one a level down) and Customer 360.
 	const finance, customer360 = "00000003-0000-4000-8000-000000000002", "00000004-0000-4000-8000-000000000003"
 	if _, err := c.UpdateSelections(ctx, 1, in.ID, dbtcloud.SelectionChange{ToAdd: []dbtcloud.WatchSelectionItem{
-		{Identifier: finance, Name: "Finance", Type: "folder"}, {Identifier: customer360, Name: "Customer 360", Type: "dashboard"}}}); err != nil {
+		{Identifier: finance, Name: "Finance", Type: dbtcloud.ItemFolder}, {Identifier: customer360, Name: "Customer 360", Type: dbtcloud.ItemDashboard}}}); err != nil {
 		t.Fatal(err)
 	}
 	_, b := rawCall(t, "POST", base+"exposures/sync/", srv.Token, nil)

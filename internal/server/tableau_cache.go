@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
@@ -31,6 +32,18 @@ type snapshot struct {
 	workbooks map[string]tableau.RESTWorkbook
 	children  map[string][]string // project ID ("" = top) -> child project IDs
 	contents  map[string][]string // project ID -> workbook IDs
+}
+
+// item names the folder or dashboard with this identifier, and its type; the
+// type is "" when the site has no such item.
+func (s *snapshot) item(id string) (string, dbtcloud.ItemType) {
+	if p, ok := s.projects[id]; ok {
+		return p.Name, dbtcloud.ItemFolder
+	}
+	if w, ok := s.workbooks[id]; ok {
+		return w.Name, dbtcloud.ItemDashboard
+	}
+	return "", ""
 }
 
 // tableauSites keeps one Tableau client (so one session) and one snapshot per

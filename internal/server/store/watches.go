@@ -2,13 +2,15 @@ package store
 
 import (
 	"context"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 )
 
 // Watch is an item of an integration's selection.
 type Watch struct {
 	Identifier string
 	Name       string
-	Type       string // "folder" or "dashboard"
+	Type       dbtcloud.ItemType
 }
 
 // Watches returns the integration's selection keyed by identifier.
