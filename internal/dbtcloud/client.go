@@ -196,10 +196,19 @@ func listAll[T any](ctx context.Context, c *Client, path string) ([]T, error) {
 	return nil, fmt.Errorf("GET %s: gave up after %d pages; the server keeps reporting more items", path, maxPages)
 }
 
-// scrub removes the token from an error text (url.Error can echo request details).
+// scrub removes the token from an error text (url.Error can echo request
+// details), keeping the error itself for errors.Is and errors.As.
 func scrub(err error, secret string) error {
 	if secret == "" || !strings.Contains(err.Error(), secret) {
 		return err
 	}
-	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), secret, transport.Redacted))
+	return &scrubbed{msg: strings.ReplaceAll(err.Error(), secret, transport.Redacted), err: err}
 }
+
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (s *scrubbed) Error() string { return s.msg }
+func (s *scrubbed) Unwrap() error { return s.err }

@@ -190,3 +190,66 @@ func TestNotFoundIsRecognised(t *testing.T) {
 		t.Fatalf("want not found, got %v", err)
 	}
 }
+
+// A create is never resent after dbt Cloud may have acted on it: a 5xx (or a
+// lost response) is reported once, as an outcome to check; a 429 is retried.
+func TestCreateIsNotResentAfterAnAmbiguousFailure(t *testing.T) {
+	var calls atomic.Int32
+	c := testClient(t, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusBadGateway)
+	})
+	_, err := c.CreateLineageIntegration(context.Background(), 1, CreateLineageIntegrationRequest{Name: "tableau"})
+	if calls.Load() != 1 {
+		t.Fatalf("the create was sent %d times after a 502; it must be sent once", calls.Load())
+	}
+	if !OutcomeUnknown(err) {
+		t.Fatalf("a 502 on create must leave the outcome unknown: %v", err)
+	}
+
+	calls.Store(0)
+	c = testClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		ok(w, map[string]any{"id": 9, "name": "tableau"})
+	})
+	got, err := c.CreateLineageIntegration(context.Background(), 1, CreateLineageIntegrationRequest{Name: "tableau"})
+	if err != nil || got.ID != 9 || calls.Load() != 2 {
+		t.Fatalf("a 429 on create must be retried: %v %+v after %d calls", err, got, calls.Load())
+	}
+
+	// The server reads the request, then drops the connection without answering.
+	calls.Store(0)
+	c = testClient(t, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	})
+	_, err = c.CreateLineageIntegration(context.Background(), 1, CreateLineageIntegrationRequest{Name: "tableau"})
+	if calls.Load() != 1 || !OutcomeUnknown(err) {
+		t.Fatalf("a lost response: sent %d times, outcome unknown %v (%v)", calls.Load(), OutcomeUnknown(err), err)
+	}
+	if OutcomeUnknown(&APIError{StatusCode: 400}) {
+		t.Fatal("a 400 is a definite refusal")
+	}
+}
+
+// A request that could not connect never reached the server, so even a create
+// may be sent again; the outcome of such a failure is known: nothing happened.
+func TestNoConnectionIsAKnownOutcome(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there any more
+	c, err := New(Config{HostURL: url + "/api", AccountID: 7, Token: "t",
+		Retry: transport.RetryConfig{MaxRetries: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond, Timeout: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CreateLineageIntegration(context.Background(), 1, CreateLineageIntegrationRequest{Name: "tableau"})
+	if err == nil || OutcomeUnknown(err) {
+		t.Fatalf("a refused connection must be a known outcome: %v", err)
+	}
+}

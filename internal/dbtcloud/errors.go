@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
 // APIError is a non-2xx answer from dbt Cloud, with the envelope's messages.
@@ -48,6 +50,21 @@ func newAPIError(method, path string, code int, raw []byte) *APIError {
 		e.UserMessage = strings.TrimSpace(string(raw))
 	}
 	return e
+}
+
+// OutcomeUnknown reports whether a failed request may nonetheless have been
+// carried out: the server answered 5xx or 408, or the exchange broke after the
+// request was sent (a timeout, a reset connection, a lost response). A create
+// that fails this way must be checked for before it is sent again.
+func OutcomeUnknown(err error) bool {
+	if err == nil {
+		return false
+	}
+	var e *APIError
+	if errors.As(err, &e) {
+		return e.StatusCode >= 500 || e.StatusCode == http.StatusRequestTimeout
+	}
+	return !transport.NeverSent(err)
 }
 
 // IsNotFound reports whether err is dbt Cloud saying the object does not exist.

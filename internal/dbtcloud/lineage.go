@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
 // LineageIntegration is dbt Cloud's LineageIntegration schema. Config is not in
@@ -83,8 +85,12 @@ func (c *Client) ListLineageIntegrations(ctx context.Context, projectID int64) (
 	return listAll[LineageIntegration](ctx, c, c.lineagePath(projectID))
 }
 
-// CreateLineageIntegration creates an integration; req.AccountID defaults to the client's account.
+// CreateLineageIntegration creates an integration; req.AccountID defaults to the
+// client's account. The POST is not idempotent, so it is resent only when dbt
+// Cloud certainly did not act on it (429, no connection); after any other
+// failure, OutcomeUnknown tells whether the integration may exist anyway.
 func (c *Client) CreateLineageIntegration(ctx context.Context, projectID int64, req CreateLineageIntegrationRequest) (*LineageIntegration, error) {
+	ctx = transport.NotIdempotent(ctx)
 	if req.AccountID == 0 {
 		req.AccountID = c.accountID
 	}

@@ -38,7 +38,7 @@ func nextStep(err error) string {
 	case code == http.StatusTooManyRequests:
 		return "dbt Cloud rate-limited the requests and retries ran out: wait a few minutes, then run again."
 	case code >= 500:
-		return "dbt Cloud had an internal error and retries ran out: run again later; nothing was changed by this failed call."
+		return "dbt Cloud answered with a server error (after retries, where retrying is safe): run again later."
 	default:
 		return "See the message below."
 	}

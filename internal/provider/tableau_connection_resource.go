@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -63,7 +64,10 @@ func (r *tableauConnectionResource) Schema(_ context.Context, _ resource.SchemaR
 		MarkdownDescription: "The Tableau connection of a dbt Cloud project: dbt Cloud's Tableau *lineage integration*, " +
 			"which auto-exposures use to read workbooks from one Tableau site. Give the Tableau personal access token " +
 			"either as `token` (kept in state, marked sensitive) or, on Terraform 1.11 and later, as the write-only " +
-			"`token_wo` with `token_wo_version` (never stored in state; bump the version to rotate the token).",
+			"`token_wo` with `token_wo_version` (never stored in state; bump the version to rotate the token).\n\n" +
+			"dbt Cloud keeps one Tableau connection per project. Creating it is never sent twice blindly: if the answer is lost " +
+			"(a timeout, a `5xx`), the provider looks for the integration the create made (same `host`, `site_id` and `token_name`) " +
+			"and adopts it; a Tableau integration made elsewhere fails the apply with the `terraform import` command to use.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -183,19 +187,87 @@ func (r *tableauConnectionResource) Create(ctx context.Context, req resource.Cre
 		token = wo.ValueString()
 	}
 	ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
-	created, err := r.client.CreateLineageIntegration(ctx, plan.ProjectID.ValueInt64(), dbtcloud.CreateLineageIntegrationRequest{
-		Name: integrationName,
-		Config: dbtcloud.TableauConfig{
-			Host: plan.Host.ValueStringPointer(), SiteID: plan.SiteID.ValueStringPointer(),
-			TokenName: plan.TokenName.ValueStringPointer(), Token: &token,
-		},
-	})
+	cfg := dbtcloud.TableauConfig{
+		Host: plan.Host.ValueStringPointer(), SiteID: plan.SiteID.ValueStringPointer(),
+		TokenName: plan.TokenName.ValueStringPointer(), Token: &token,
+	}
+	pid := plan.ProjectID.ValueInt64()
+	created, err := r.client.CreateLineageIntegration(ctx, pid, dbtcloud.CreateLineageIntegrationRequest{Name: integrationName, Config: cfg})
 	if err != nil {
-		resp.Diagnostics.Append(diagnostics.DBTCloud("create the Tableau connection", subject(plan.ProjectID, plan.IntegrationID), err))
-		return
+		if created = r.recoverCreate(ctx, pid, cfg, err, &resp.Diagnostics); created == nil {
+			return
+		}
 	}
 	plan.applyKeepingArguments(created)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// recoverCreate finds out what a failed create left behind, since the create is
+// never sent twice. When dbt Cloud may have acted on it (a lost response, a
+// timeout, a 5xx) and the project has a Tableau integration with the planned
+// host, site and token name, that is the one the create made: it is adopted,
+// with the planned values and token sent again. Any other Tableau integration
+// in the project is someone else's, and the error says how to import it.
+func (r *tableauConnectionResource) recoverCreate(ctx context.Context, pid int64, cfg dbtcloud.TableauConfig, createErr error, diags *diag.Diagnostics) *dbtcloud.LineageIntegration {
+	where := fmt.Sprintf("project %d", pid)
+	existing, err := r.client.ListLineageIntegrations(ctx, pid)
+	if err != nil {
+		diags.Append(diagnostics.DBTCloud("create the Tableau connection", where, createErr))
+		diags.AddError("Could not check what the failed create left behind",
+			fmt.Sprintf("Listing the lineage integrations of project %d failed too, so it is not known whether the create took effect. "+
+				"Before applying again, look in dbt Cloud for a Tableau integration in the project and, if there is one, import it with "+
+				"terraform import dbtexposures_tableau_connection.<name> %d:<integration_id>.\n\nError: %s", pid, pid, err))
+		return nil
+	}
+	unknown := dbtcloud.OutcomeUnknown(createErr)
+	var others []dbtcloud.LineageIntegration
+	for _, in := range existing {
+		if in.Name != integrationName {
+			continue
+		}
+		if unknown && sameTableauSite(in.Config, cfg) {
+			return r.adopt(ctx, pid, in.ID, cfg, createErr, diags)
+		}
+		others = append(others, in)
+	}
+	if len(others) == 0 {
+		diags.Append(diagnostics.DBTCloud("create the Tableau connection", where, createErr))
+		return nil
+	}
+	other := others[0]
+	maybeOurs := ""
+	if unknown {
+		maybeOurs = " It may also be the one this apply created before its answer was lost, if dbt Cloud does not show its settings."
+	}
+	diags.AddError("The project already has a Tableau connection",
+		fmt.Sprintf("Project %d already has Tableau lineage integration %d, made outside this configuration (in dbt Cloud's UI or by another configuration).%s "+
+			"dbt Cloud keeps one per project. To manage it with this resource, import it:\n\n"+
+			"  terraform import dbtexposures_tableau_connection.<name> %d:%d\n\n"+
+			"where <name> is this resource's name in your configuration (or use an import block with that id). "+
+			"Otherwise delete it in dbt Cloud and apply again.\n\nThe create failed with: %s",
+			pid, other.ID, maybeOurs, pid, other.ID, createErr))
+	return nil
+}
+
+// sameTableauSite reports whether an integration's config (when dbt Cloud
+// shows it) has the planned host, site and token name.
+func sameTableauSite(got *dbtcloud.TableauConfig, want dbtcloud.TableauConfig) bool {
+	eq := func(a, b *string) bool { return a != nil && b != nil && *a == *b }
+	return got != nil && eq(got.Host, want.Host) && eq(got.SiteID, want.SiteID) && eq(got.TokenName, want.TokenName)
+}
+
+// adopt takes over the integration a lost create made: it sends the planned
+// values, token included, so state and dbt Cloud agree.
+func (r *tableauConnectionResource) adopt(ctx context.Context, pid, id int64, cfg dbtcloud.TableauConfig, createErr error, diags *diag.Diagnostics) *dbtcloud.LineageIntegration {
+	got, err := r.client.UpdateLineageIntegration(ctx, pid, id, dbtcloud.PatchLineageIntegrationRequest{Config: &cfg})
+	if err != nil {
+		diags.Append(diagnostics.DBTCloud("take over the Tableau connection the failed create made", fmt.Sprintf("project %d, connection %d", pid, id), err))
+		return nil
+	}
+	diags.AddWarning("Took over the Tableau connection a failed create made",
+		fmt.Sprintf("The create's answer was lost (%s), but dbt Cloud had made the connection: integration %d of project %d, with the planned host, site and token name. "+
+			"It is now managed by this resource, with the planned settings and token.", createErr, id, pid))
+	return got
 }
 
 func (r *tableauConnectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

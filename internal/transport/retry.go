@@ -2,8 +2,10 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -52,7 +54,7 @@ func NewClient(apiName string, cfg RetryConfig, log *slog.Logger, base http.Roun
 		RetryWaitMin: cfg.WaitMin,
 		RetryWaitMax: cfg.WaitMax,
 		RetryMax:     cfg.MaxRetries,
-		CheckRetry:   retryablehttp.DefaultRetryPolicy,
+		CheckRetry:   retryPolicy,
 		Backoff:      Backoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, attempt int) {
@@ -62,6 +64,43 @@ func NewClient(apiName string, cfg RetryConfig, log *slog.Logger, base http.Roun
 			}
 		},
 	}
+}
+
+type notIdempotentKey struct{}
+
+// NotIdempotent marks the requests made with ctx as unsafe to send twice (a
+// create): they are retried only when the server certainly did not act on them,
+// that is after a 429 or when no connection was made. After a timeout, a reset
+// connection or a 5xx the outcome is unknown, and the caller must find out.
+func NotIdempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, notIdempotentKey{}, true)
+}
+
+func isNotIdempotent(ctx context.Context) bool {
+	v, _ := ctx.Value(notIdempotentKey{}).(bool)
+	return v
+}
+
+// retryPolicy is retryablehttp's (transport errors, 429 and 5xx) for idempotent
+// requests, and the safe subset of it for requests marked NotIdempotent.
+func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if !isNotIdempotent(ctx) {
+		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	}
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		return NeverSent(err), nil
+	}
+	return resp.StatusCode == http.StatusTooManyRequests, nil
+}
+
+// NeverSent reports whether err means the request never reached the server:
+// the connection could not be made (refused, unresolvable, unreachable).
+func NeverSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // Backoff waits what the server asked for when it said (Retry-After on 429 and
