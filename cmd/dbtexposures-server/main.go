@@ -26,12 +26,17 @@ import (
 
 const usage = `Usage:
   dbtexposures-server serve [--listen ADDR] [--db PATH] [--bootstrap-token TOKEN]
+                           [--sync-interval DURATION] [--tableau-cache-ttl DURATION]
+                           [--tableau-allowed-hosts HOSTS,IPS,CIDRS] [--log-level LEVEL]
   dbtexposures-server admin create-account --db PATH --name NAME
   dbtexposures-server tableau-emulator [--listen ADDR] --fixture FILE
 
 serve flags default to the environment: DBTEXPOSURES_LISTEN (127.0.0.1:8484),
-DBTEXPOSURES_DB (./dbtexposures.db), DBTEXPOSURES_BOOTSTRAP_TOKEN and
-DBTEXPOSURES_LOG_LEVEL (info; trace shows API bodies with secrets redacted).
+DBTEXPOSURES_DB (./dbtexposures.db), DBTEXPOSURES_BOOTSTRAP_TOKEN,
+DBTEXPOSURES_SYNC_INTERVAL (24h), DBTEXPOSURES_TABLEAU_CACHE_TTL (5m),
+DBTEXPOSURES_TABLEAU_ALLOWED_HOSTS (any host but link-local and cloud-metadata
+addresses) and DBTEXPOSURES_LOG_LEVEL (info; trace shows API bodies with
+secrets redacted). A value that cannot be used stops the server, named.
 `
 
 func main() {
@@ -73,37 +78,78 @@ func envOr(name, def string) string {
 	return def
 }
 
-func durationEnv(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
+// serveOptions are serve's flags, after checking.
+type serveOptions struct {
+	listen, dbPath, bootstrap string
+	interval, ttl             time.Duration
+	level                     slog.Level
+	egress                    *server.Egress
+}
+
+// serveEnv names the environment variable behind each serve flag; a flag given
+// on the command line wins.
+var serveEnv = map[string]string{
+	"listen":                "DBTEXPOSURES_LISTEN",
+	"db":                    "DBTEXPOSURES_DB",
+	"bootstrap-token":       "DBTEXPOSURES_BOOTSTRAP_TOKEN",
+	"sync-interval":         "DBTEXPOSURES_SYNC_INTERVAL",
+	"tableau-cache-ttl":     "DBTEXPOSURES_TABLEAU_CACHE_TTL",
+	"tableau-allowed-hosts": "DBTEXPOSURES_TABLEAU_ALLOWED_HOSTS",
+	"log-level":             "DBTEXPOSURES_LOG_LEVEL",
+}
+
+// parseServe reads serve's flags and their environment variables, and refuses
+// any value it cannot use, naming it, rather than starting on a default.
+func parseServe(args []string, stderr io.Writer) (*serveOptions, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &serveOptions{}
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8484", "address to listen on")
+	fs.StringVar(&o.dbPath, "db", "./dbtexposures.db", "SQLite database file")
+	fs.StringVar(&o.bootstrap, "bootstrap-token", "", "API token for account 1, created on an empty database")
+	fs.DurationVar(&o.interval, "sync-interval", 24*time.Hour, "how often exposures are synced besides on selection changes (0 disables)")
+	fs.DurationVar(&o.ttl, "tableau-cache-ttl", server.DefaultTableauTTL, "how long what was read from Tableau is reused")
+	allowed := fs.String("tableau-allowed-hosts", "", "comma-separated host names, IPs and CIDRs the server may read Tableau at (default: any but link-local and cloud-metadata addresses)")
+	level := fs.String("log-level", "info", "trace (API bodies, secrets redacted), debug (one line per API call), info, warn or error")
+	for name, variable := range serveEnv {
+		if v := os.Getenv(variable); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				return nil, fmt.Errorf("%s=%q is not a valid --%s: %v", variable, v, name, err)
+			}
+		}
 	}
-	return def
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if o.interval < 0 {
+		return nil, fmt.Errorf("--sync-interval (or DBTEXPOSURES_SYNC_INTERVAL) must not be negative; use 0 to sync only on changes")
+	}
+	if o.ttl <= 0 {
+		return nil, fmt.Errorf("--tableau-cache-ttl (or DBTEXPOSURES_TABLEAU_CACHE_TTL) must be positive, such as 5m")
+	}
+	var err error
+	if o.level, err = parseLevel(*level); err != nil {
+		return nil, err
+	}
+	if o.egress, err = server.ParseEgress(*allowed); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", envOr("DBTEXPOSURES_LISTEN", "127.0.0.1:8484"), "address to listen on")
-	dbPath := fs.String("db", envOr("DBTEXPOSURES_DB", "./dbtexposures.db"), "SQLite database file")
-	bootstrap := fs.String("bootstrap-token", os.Getenv("DBTEXPOSURES_BOOTSTRAP_TOKEN"), "API token for account 1, created on an empty database")
-	interval := fs.Duration("sync-interval", durationEnv("DBTEXPOSURES_SYNC_INTERVAL", 24*time.Hour), "how often exposures are synced besides on selection changes (0 disables)")
-	ttl := fs.Duration("tableau-cache-ttl", durationEnv("DBTEXPOSURES_TABLEAU_CACHE_TTL", server.DefaultTableauTTL), "how long what was read from Tableau is reused")
-	logLevel := fs.String("log-level", envOr("DBTEXPOSURES_LOG_LEVEL", "info"), "trace (API bodies, secrets redacted), debug (one line per API call), info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	level, err := parseLevel(*logLevel)
+	o, err := parseServe(args, stderr)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	db, err := store.Open(*dbPath)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.level}))
+	db, err := store.Open(o.dbPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if *bootstrap != "" {
-		created, err := db.Bootstrap(ctx, *bootstrap)
+	if o.bootstrap != "" {
+		created, err := db.Bootstrap(ctx, o.bootstrap)
 		if err != nil {
 			return fmt.Errorf("bootstrapping: %w", err)
 		}
@@ -111,16 +157,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Info("bootstrapped empty database: account 1, project 1, usable with the bootstrap token")
 		}
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
 	}
-	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", *dbPath)
-	api := server.New(db, log, server.WithTableauTTL(*ttl))
+	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", o.dbPath)
+	api := server.New(db, log, server.WithTableauTTL(o.ttl), server.WithTableauEgress(o.egress))
 	defer api.Close()
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
-	go api.Run(runCtx, *interval)
+	go api.Run(runCtx, o.interval)
 	return serveUntilSignal(ctx, ln, api)
 }
 

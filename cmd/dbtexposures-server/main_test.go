@@ -160,3 +160,36 @@ func TestUsageErrors(t *testing.T) {
 		t.Fatalf("bad log level: %v", err)
 	}
 }
+
+// The server refuses to start on a value it cannot use, and names it.
+func TestServeRefusesInvalidSettings(t *testing.T) {
+	cases := []struct {
+		env, value string
+		args       []string
+		want       string
+	}{
+		{"DBTEXPOSURES_SYNC_INTERVAL", "soon", nil, `DBTEXPOSURES_SYNC_INTERVAL="soon" is not a valid --sync-interval`},
+		{"DBTEXPOSURES_TABLEAU_CACHE_TTL", "5 minutes", nil, `DBTEXPOSURES_TABLEAU_CACHE_TTL="5 minutes" is not a valid --tableau-cache-ttl`},
+		{"", "", []string{"--sync-interval", "-1h"}, "--sync-interval (or DBTEXPOSURES_SYNC_INTERVAL) must not be negative"},
+		{"", "", []string{"--tableau-cache-ttl", "0s"}, "--tableau-cache-ttl (or DBTEXPOSURES_TABLEAU_CACHE_TTL) must be positive"},
+		{"DBTEXPOSURES_TABLEAU_ALLOWED_HOSTS", "10.0.0.0/33", nil, `--tableau-allowed-hosts: "10.0.0.0/33" is not a CIDR`},
+		{"", "", []string{"--tableau-allowed-hosts", "tableau.example.com,tab leau"}, `--tableau-allowed-hosts: "tab leau" is neither a host name`},
+	}
+	for _, c := range cases {
+		if c.env != "" {
+			t.Setenv(c.env, c.value)
+		}
+		var stdout, stderr bytes.Buffer
+		db := filepath.Join(t.TempDir(), "d.db")
+		err := run(context.Background(), append([]string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, c.args...), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s=%q %v: got %v, want %q", c.env, c.value, c.args, err, c.want)
+		}
+		if _, statErr := os.Stat(db); statErr == nil {
+			t.Errorf("%s=%q %v: the server opened its database before refusing", c.env, c.value, c.args)
+		}
+		if c.env != "" {
+			os.Unsetenv(c.env)
+		}
+	}
+}

@@ -153,7 +153,8 @@ func (d *demo) startServer(ctx context.Context) error {
 	d.hostURL = fmt.Sprintf("http://127.0.0.1:%d/api", port)
 	db := filepath.Join(d.WorkDir, "dbtexposures.db")
 	stop, err := start(ctx, d.WorkDir, "server", d.hostURL+"/v2/accounts/", demoToken,
-		d.server, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--db", db, "--bootstrap-token", demoToken)
+		d.server, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--db", db, "--bootstrap-token", demoToken,
+		"--tableau-allowed-hosts", "127.0.0.1") // the emulator, and nothing else
 	if err != nil {
 		return err
 	}

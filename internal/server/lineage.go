@@ -234,7 +234,7 @@ func (s *Server) decodeIntegration(r *http.Request, acct, pid int64, create bool
 	if err != nil {
 		return nil, err
 	}
-	get := func(name string, required bool) (string, bool, error) {
+	get := func(name string, required bool, check func(string) error) (string, bool, error) {
 		v, present, err := stringField(cfg, "config."+name, name)
 		if err != nil {
 			return "", false, err
@@ -242,23 +242,26 @@ func (s *Server) decodeIntegration(r *http.Request, acct, pid int64, create bool
 		if (create && required && !present) || (present && required && strings.TrimSpace(v) == "") {
 			return "", false, badField("config."+name, "is required and must not be empty")
 		}
+		if present && v != "" {
+			if err := check(v); err != nil {
+				return "", false, badField("config."+name, "%s", err)
+			}
+		}
 		return v, present, nil
 	}
-	if out.Host, _, err = get("host", true); err != nil {
+	text := func(max int) func(string) error { return func(v string) error { return checkText(v, max) } }
+	if out.Host, _, err = get("host", true, checkHost); err != nil {
 		return nil, err
-	}
-	if out.Host != "" && strings.ContainsAny(out.Host, " \t\n") {
-		return nil, badField("config.host", "must be a host name such as 10az.online.tableau.com or a URL, without spaces")
 	}
 	// site_id may be "" (the default site of Tableau Server); clients that drop
 	// empty strings from JSON leave it out, which means the same.
-	if out.SiteID, out.siteIDSet, err = get("site_id", false); err != nil {
+	if out.SiteID, out.siteIDSet, err = get("site_id", false, text(maxTextLen)); err != nil {
 		return nil, err
 	}
-	if out.TokenName, _, err = get("token_name", true); err != nil {
+	if out.TokenName, _, err = get("token_name", true, text(maxTextLen)); err != nil {
 		return nil, err
 	}
-	if out.TableauToken, _, err = get("token", true); err != nil {
+	if out.TableauToken, _, err = get("token", true, text(maxTokenLen)); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -30,6 +30,7 @@ type Server struct {
 	log        *slog.Logger
 	mux        *http.ServeMux
 	tableauTTL time.Duration
+	egress     *Egress
 	tableau    *tableauSites
 	sync       *syncer
 }
@@ -42,6 +43,12 @@ func WithTableauTTL(d time.Duration) Option {
 	return func(s *Server) { s.tableauTTL = d }
 }
 
+// WithTableauEgress sets where the server may connect to read Tableau; by
+// default anywhere but link-local and cloud-metadata addresses.
+func WithTableauEgress(e *Egress) Option {
+	return func(s *Server) { s.egress = e }
+}
+
 // New builds the server. A nil logger discards logs.
 func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
@@ -51,7 +58,10 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.tableau = newTableauSites(s.tableauTTL, log)
+	if s.egress == nil {
+		s.egress = &Egress{}
+	}
+	s.tableau = newTableauSites(s.tableauTTL, log, s.egress)
 	s.routes()
 	return s
 }

@@ -49,10 +49,11 @@ func (s *snapshot) item(id string) (string, dbtcloud.ItemType) {
 // tableauSites keeps one Tableau client (so one session) and one snapshot per
 // integration, so a plan's many collections requests do not hammer Tableau.
 type tableauSites struct {
-	ttl time.Duration
-	log *slog.Logger // the server's: Tableau's warnings, retries and traces go there
-	mu  sync.Mutex
-	by  map[int64]*siteEntry
+	ttl       time.Duration
+	log       *slog.Logger      // the server's: Tableau's warnings, retries and traces go there
+	transport http.RoundTripper // through the egress rules
+	mu        sync.Mutex
+	by        map[int64]*siteEntry
 }
 
 type siteEntry struct {
@@ -60,14 +61,13 @@ type siteEntry struct {
 	key    string     // config the client was made for
 	client *tableau.Client
 	snap   *snapshot
-	log    *slog.Logger
 }
 
-func newTableauSites(ttl time.Duration, log *slog.Logger) *tableauSites {
+func newTableauSites(ttl time.Duration, log *slog.Logger, egress *Egress) *tableauSites {
 	if ttl <= 0 {
 		ttl = DefaultTableauTTL
 	}
-	return &tableauSites{ttl: ttl, log: log, by: map[int64]*siteEntry{}}
+	return &tableauSites{ttl: ttl, log: log, transport: egress.Transport(), by: map[int64]*siteEntry{}}
 }
 
 func configKey(i *store.Integration) string {
@@ -81,7 +81,7 @@ func (t *tableauSites) entry(id int64) *siteEntry {
 	defer t.mu.Unlock()
 	e := t.by[id]
 	if e == nil {
-		e = &siteEntry{log: t.log}
+		e = &siteEntry{}
 		t.by[id] = e
 	}
 	return e
@@ -89,7 +89,7 @@ func (t *tableauSites) entry(id int64) *siteEntry {
 
 // ensureClient makes the entry's client match the integration's config, signing
 // the old one out and dropping its snapshot when the config changed. e.mu is held.
-func (e *siteEntry) ensureClient(i *store.Integration) error {
+func (t *tableauSites) ensureClient(e *siteEntry, i *store.Integration) error {
 	key := configKey(i)
 	if e.key == key && e.client != nil {
 		return nil
@@ -99,7 +99,7 @@ func (e *siteEntry) ensureClient(i *store.Integration) error {
 		go func() { _ = old.SignOut(context.Background()) }() // best effort; the session would expire anyway
 	}
 	c, err := tableau.New(tableau.Config{Host: i.Host, Site: i.SiteID, TokenName: i.TokenName, TokenSecret: i.TableauToken,
-		UserAgent: "dbtexposures-server", Retry: tableauRetry, Logger: e.log.With("integration_id", i.ID)})
+		UserAgent: "dbtexposures-server", Retry: tableauRetry, Logger: t.log.With("integration_id", i.ID), Transport: t.transport})
 	if err != nil {
 		return &tableauFailure{status: http.StatusBadRequest, msg: "The integration's Tableau settings are invalid: " + err.Error()}
 	}
@@ -111,7 +111,7 @@ func (e *siteEntry) ensureClient(i *store.Integration) error {
 func (t *tableauSites) discover(ctx context.Context, i *store.Integration) ([]tableau.Project, []tableau.Workbook, error) {
 	e := t.entry(i.ID)
 	e.mu.Lock()
-	err := e.ensureClient(i)
+	err := t.ensureClient(e, i)
 	c := e.client
 	e.mu.Unlock()
 	if err != nil {
@@ -130,7 +130,7 @@ func (t *tableauSites) get(ctx context.Context, i *store.Integration, refresh bo
 	e := t.entry(i.ID)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if err := e.ensureClient(i); err != nil {
+	if err := t.ensureClient(e, i); err != nil {
 		return nil, err
 	}
 	if e.snap != nil && !refresh && time.Since(e.snap.fetched) < t.ttl {
@@ -191,6 +191,9 @@ type tableauFailure struct {
 func (f *tableauFailure) Error() string { return f.msg }
 
 func asTableauFailure(i *store.Integration, err error) error {
+	if errors.Is(err, ErrEgressRefused) {
+		return &tableauFailure{http.StatusBadRequest, fmt.Sprintf("Invalid field \"config.host\": the server does not connect to %s: %v", i.Host, err)}
+	}
 	var te *tableau.Error
 	if errors.As(err, &te) {
 		switch {
