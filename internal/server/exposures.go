@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
@@ -14,13 +15,26 @@ import (
 
 // putManifest stores the project's dbt manifest (target/manifest.json) and
 // syncs its exposures. An extension of ours: dbt Cloud builds its own.
+// An upload that is too large costs no more than a copy buffer: a declared
+// length over the limit is refused unread, and the body is spooled to a
+// temporary file, never to memory, until it is known to fit.
 func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 	pid, _ := pathID(w, r, "project_id")
-	raw, err := io.ReadAll(r.Body)
+	if r.ContentLength > MaxManifestBytes {
+		s.manifestTooLarge(w)
+		return
+	}
+	release, ok := s.heavy.tryAcquire(tokenAccount(r))
+	if !ok {
+		s.busy(w)
+		return
+	}
+	defer release()
+	raw, err := spoolManifest(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("The manifest is larger than %d MiB.", MaxManifestBytes>>20))
+			s.manifestTooLarge(w)
 			return
 		}
 		s.internal(w, r, err)
@@ -38,6 +52,34 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 	}
 	s.triggerSync(tokenAccount(r), pid)
 	writeData(w, map[string]any{"project_id": pid, "schema_version": m.SchemaVersion, "nodes": len(m.Nodes), "uploaded_at": ts})
+}
+
+func (s *Server) manifestTooLarge(w http.ResponseWriter) {
+	writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("The manifest is larger than %d MiB, the most this server accepts.", MaxManifestBytes>>20))
+}
+
+// busy answers a request for heavy work while the account already runs its share.
+func (s *Server) busy(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "5")
+	writeError(w, http.StatusTooManyRequests, fmt.Sprintf("This account already runs %d manifest uploads or exposure syncs; try again in a few seconds.", heavyPerAccount))
+}
+
+// spoolManifest copies the body to a temporary file, then reads back what was
+// accepted. A body over the limit fails while copying, with nothing held.
+func spoolManifest(body io.Reader) ([]byte, error) {
+	f, err := os.CreateTemp("", "dbtexposures-manifest-*.json")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := io.Copy(f, body); err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(f)
 }
 
 // getExposures answers the last sync: JSON in the envelope, or ?format=yaml.
@@ -70,7 +112,13 @@ func (s *Server) getExposures(w http.ResponseWriter, r *http.Request) {
 // postSync syncs now and answers the result.
 func (s *Server) postSync(w http.ResponseWriter, r *http.Request) {
 	pid, _ := pathID(w, r, "project_id")
+	release, ok := s.heavy.tryAcquire(tokenAccount(r))
+	if !ok {
+		s.busy(w)
+		return
+	}
 	_ = s.syncProject(r.Context(), tokenAccount(r), pid) // a failure is recorded and shown below
+	release()
 	rec, err := s.store.Exposures(r.Context(), pid)
 	if err != nil {
 		s.internal(w, r, err)

@@ -33,6 +33,7 @@ type Server struct {
 	egress     *Egress
 	tableau    *tableauSites
 	sync       *syncer
+	heavy      accountSlots // uploads and syncs running per account
 }
 
 // Option configures a Server.

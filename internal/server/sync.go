@@ -77,23 +77,31 @@ func (s *Server) triggerSync(accountID, projectID int64) {
 	y.running[projectID] = true
 	y.wg.Add(1)
 	y.mu.Unlock()
-	go func() {
-		defer y.wg.Done()
-		for {
+	go s.syncLoop(accountID, projectID)
+}
+
+// syncLoop syncs the project until no further sync was asked for meanwhile,
+// each sync in one of the account's slots for heavy work.
+func (s *Server) syncLoop(accountID, projectID int64) {
+	y := s.sync
+	defer y.wg.Done()
+	for {
+		if release, err := s.heavy.acquire(y.ctx, accountID); err == nil {
 			if err := s.syncProject(y.ctx, accountID, projectID); err != nil {
 				s.log.Warn("exposure sync failed", "project_id", projectID, "error", err.Error())
 			}
-			y.mu.Lock()
-			if y.again[projectID] && y.ctx.Err() == nil {
-				y.again[projectID] = false
-				y.mu.Unlock()
-				continue
-			}
-			y.running[projectID] = false
-			y.mu.Unlock()
-			return
+			release()
 		}
-	}()
+		y.mu.Lock()
+		if y.again[projectID] && y.ctx.Err() == nil {
+			y.again[projectID] = false
+			y.mu.Unlock()
+			continue
+		}
+		y.running[projectID] = false
+		y.mu.Unlock()
+		return
+	}
 }
 
 // Run syncs every project with a manifest each interval until ctx ends (dbt
