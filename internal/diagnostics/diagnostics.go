@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
 // DBTCloud builds an error diagnostic for a failed dbt Cloud call.
@@ -44,14 +46,45 @@ func nextStep(err error) string {
 	}
 }
 
-// Tableau builds an error diagnostic for a failed Tableau read: it names the
-// host and says what to check.
+// Tableau builds an error diagnostic for a failed Tableau read of the
+// provider's tableau settings: it names the host, says what to check in the
+// provider's arguments (one specific hint when Tableau's answer allows, the
+// checklist otherwise) and gives Tableau's answer.
 func Tableau(action, host string, err error) diag.Diagnostic {
+	hint, reason := tableauHint(err)
 	return diag.NewErrorDiagnostic(
 		fmt.Sprintf("Could not %s", action),
-		fmt.Sprintf("Reading from Tableau at %s failed. Check the personal access token name and secret "+
-			"(tableau.token_name and tableau.token, or TABLEAU_TOKEN_NAME and TABLEAU_TOKEN), the site ID "+
-			"(tableau.site_id or TABLEAU_SITE_ID: the site's content URL), that the host is reachable, and that "+
-			"the Metadata API is enabled on that Tableau.\n\nError: %s", host, err),
+		fmt.Sprintf("Reading from Tableau at %s failed. %s\n\nError: %s", host, hint, reason),
 	)
+}
+
+// TableauAgain is the one-line error of a further read that failed the same
+// way in the same run: the first one's diagnostic explains it.
+func TableauAgain(action, host string) diag.Diagnostic {
+	return diag.NewErrorDiagnostic(fmt.Sprintf("Could not %s", action),
+		fmt.Sprintf("Tableau at %s could not be read; the first Tableau error of this run says why and what to fix.", host))
+}
+
+func tableauHint(err error) (hint, reason string) {
+	var te *tableau.Error
+	if !errors.As(err, &te) {
+		return "Check tableau.host (TABLEAU_HOST) and that it is reachable from here.", err.Error()
+	}
+	reason = te.Reason()
+	switch {
+	case te.Code == "401001":
+		return "Tableau refused the personal access token: check tableau.token_name and tableau.token (TABLEAU_TOKEN_NAME, TABLEAU_TOKEN), " +
+			"that the token has not expired or been revoked, and tableau.site_id (TABLEAU_SITE_ID), the site's content URL.", reason
+	case strings.HasPrefix(te.Code, "403"):
+		return "The token's user may not read this content: check its site role and project permissions in Tableau.", reason
+	case te.Code == "404003" || te.Code == "404001":
+		return "This Tableau does not know the REST API version asked for; check tableau.host.", reason
+	case te.Code == "FEATURE_DISABLED":
+		return "The Metadata API is disabled on this Tableau: enable it (Tableau Server: tsm maintenance metadata-services enable).", reason
+	case te.Status == http.StatusTooManyRequests || te.Status >= 500 || te.Code == "RATE_EXCEEDED":
+		return "Tableau was busy or failing and retries ran out: run again later.", reason
+	}
+	return "Check the personal access token (tableau.token_name and tableau.token, or TABLEAU_TOKEN_NAME and TABLEAU_TOKEN), the site " +
+		"(tableau.site_id or TABLEAU_SITE_ID: the site's content URL), that tableau.host is reachable, and that the Metadata API is " +
+		"enabled on that Tableau.", te.Error()
 }

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"sync"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
@@ -22,11 +24,32 @@ func (t *collectionsTree) watching() map[string]dbtcloud.TreeItem {
 	return out
 }
 
-// treeCache remembers walks within one provider process, so that the refresh
-// and the plan of one run walk the tree once. Writes invalidate it.
+// biUnreadable reports whether a collections failure means that dbt Cloud
+// could not read the BI tool (a refused token, an unreachable site), or
+// answered with errors of its own: everything but dbt Cloud refusing our token
+// or not knowing the connection, which the user must fix in dbt Cloud.
+func biUnreadable(err error) bool {
+	var e *dbtcloud.APIError
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		return false
+	}
+	return true
+}
+
+// treeCache remembers walks within one provider run (Terraform configures the
+// provider anew for each), so that the refresh and the plan walk the tree once.
+// A walk that failed because the BI tool cannot be read is not tried again in
+// the run, and its warning is given once. Writes invalidate the walk.
 type treeCache struct {
-	mu    sync.Mutex
-	trees map[string]*collectionsTree
+	mu     sync.Mutex
+	trees  map[string]*collectionsTree
+	failed map[string]error
+	warned map[string]bool
+	owners map[string]bool // connections a selection resource claimed in this run
 }
 
 func (c *treeCache) get(ctx context.Context, client *dbtcloud.Client, projectID, connectionID int64) (*collectionsTree, error) {
@@ -36,23 +59,58 @@ func (c *treeCache) get(ctx context.Context, client *dbtcloud.Client, projectID,
 	if t, ok := c.trees[key]; ok {
 		return t, nil
 	}
+	if err, ok := c.failed[key]; ok {
+		return nil, err
+	}
 	items, err := client.WalkCollections(ctx, projectID, connectionID, dbtcloud.DefaultWalkConcurrency)
 	if err != nil {
+		if biUnreadable(err) {
+			setKey(&c.failed, key, err)
+		}
 		return nil, err
 	}
 	t := &collectionsTree{items: make(map[string]dbtcloud.TreeItem, len(items))}
 	for _, it := range items {
 		t.items[it.Identifier] = it
 	}
-	if c.trees == nil {
-		c.trees = map[string]*collectionsTree{}
-	}
-	c.trees[key] = t
+	setKey(&c.trees, key, t)
 	return t, nil
 }
 
 func (c *treeCache) invalidate(projectID, connectionID int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.trees, twoPartID(projectID, connectionID))
+	key := twoPartID(projectID, connectionID)
+	delete(c.trees, key)
+	delete(c.failed, key)
+}
+
+// firstWarning reports whether this is the first warning about key in the run.
+func (c *treeCache) firstWarning(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.warned[key] {
+		return false
+	}
+	setKey(&c.warned, key, true)
+	return true
+}
+
+// claim records that a selection resource manages the connection key in this
+// run; it reports false when another one already does.
+func (c *treeCache) claim(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.owners[key] {
+		return false
+	}
+	setKey(&c.owners, key, true)
+	return true
+}
+
+func setKey[V any](m *map[string]V, key string, v V) {
+	if *m == nil {
+		*m = map[string]V{}
+	}
+	(*m)[key] = v
 }

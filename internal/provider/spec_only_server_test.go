@@ -179,8 +179,8 @@ resource "dbtexposures_auto_exposure_selection" "s" {
 			{
 				Config: cfg(`"d-rev"`),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(selAddr, "selected.0.name", "Marketing"),
-					resource.TestCheckResourceAttr(selAddr, "selected.1.name", "Revenue"),
+					resource.TestCheckTypeSetElemNestedAttrs(selAddr, "selected.*", map[string]string{"name": "Marketing", "type": "folder"}),
+					resource.TestCheckTypeSetElemNestedAttrs(selAddr, "selected.*", map[string]string{"name": "Revenue", "type": "dashboard"}),
 				),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},

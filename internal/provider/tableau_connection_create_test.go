@@ -22,16 +22,21 @@ import (
 )
 
 // lossyProxy forwards everything to the server, but loses the server's answer
-// to the first create: the integration is made, the client gets a 502.
-func lossyProxy(t *testing.T, srv *servertest.Server) (hostURL string, creates *atomic.Int32) {
+// to the first create: the integration is made, the client gets a 502. With
+// failLists, listing the integrations fails too.
+func lossyProxy(t *testing.T, srv *servertest.Server, failLists ...bool) (hostURL string, creates *atomic.Int32) {
 	t.Helper()
 	target, _ := url.Parse(srv.URL)
 	creates = &atomic.Int32{}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	proxy.ModifyResponse = func(resp *http.Response) error {
 		r := resp.Request
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/integrations/lineage/") && creates.Add(1) == 1 {
+		lineage := strings.HasSuffix(r.URL.Path, "/integrations/lineage/")
+		if r.Method == http.MethodPost && lineage && creates.Add(1) == 1 {
 			return errors.New("the proxy lost the answer")
+		}
+		if r.Method == http.MethodGet && lineage && len(failLists) > 0 && failLists[0] {
+			return errors.New("the proxy cannot reach dbt Cloud")
 		}
 		return nil
 	}
@@ -112,4 +117,37 @@ func TestAccTableauConnection_existingIntegrationNamesImportCommand(t *testing.T
 	if n := len(integrationsOf(t, srv)); n != 1 {
 		t.Fatalf("the failed apply left %d integrations, want the one made outside Terraform", n)
 	}
+}
+
+// When the check after a lost create fails too, the error says that it is not
+// known whether the integration was made, and how to find out.
+func TestAccTableauConnection_lostCreateAndFailedCheck(t *testing.T) {
+	srv := servertest.New(t)
+	hostURL, _ := lossyProxy(t, srv, true)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: providerBlock(hostURL, srv.AccountID, srv.Token) + fmt.Sprintf(`
+resource "dbtexposures_tableau_connection" "test" {
+  project_id = %d
+  host       = "10az.online.tableau.com"
+  site_id    = "acme"
+  token_name = "dbt-lineage"
+  token      = "the-pat-secret"
+}
+`, srv.ProjectID),
+			ExpectError: regexp.MustCompile(`(?s)Could not check what the failed create left behind.*` + words("not known whether the create took effect") +
+				".*" + words(fmt.Sprintf("terraform import dbtexposures_tableau_connection.<name> %d:<integration_id>", srv.ProjectID))),
+		}},
+	})
+}
+
+// words matches a phrase however Terraform wraps it: its words, in order,
+// separated by any white space.
+func words(phrase string) string {
+	ws := strings.Fields(phrase)
+	for i, w := range ws {
+		ws[i] = regexp.QuoteMeta(w)
+	}
+	return strings.Join(ws, `\s+`)
 }

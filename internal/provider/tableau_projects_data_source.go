@@ -6,8 +6,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
 )
 
 var _ datasource.DataSourceWithConfigure = (*tableauProjectsDataSource)(nil)
@@ -60,7 +58,7 @@ func (d *tableauProjectsDataSource) Configure(_ context.Context, req datasource.
 func (d *tableauProjectsDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
 	projects, err := d.src.Projects(ctx)
 	if err != nil {
-		resp.Diagnostics.Append(diagnostics.Tableau("read Tableau projects", d.src.client.Host(), err))
+		d.src.report("read Tableau projects", err, &resp.Diagnostics)
 		return
 	}
 	out := tableauProjectsModel{Projects: make([]tableauProjectModel, 0, len(projects))}

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
@@ -55,6 +56,8 @@ type tableauSource struct {
 	mu        sync.Mutex
 	projects  []tableau.Project
 	workbooks []tableau.Workbook
+	failure   error // a read that failed: not tried again in this process
+	reported  bool  // whether a data source has explained the failure
 }
 
 func newTableauSource(ctx context.Context, obj types.Object, retry transport.RetryConfig, userAgent string, diags *diag.Diagnostics) *tableauSource {
@@ -111,14 +114,40 @@ func newTableauSource(ctx context.Context, obj types.Object, retry transport.Ret
 func (s *tableauSource) Projects(ctx context.Context) ([]tableau.Project, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.failure != nil {
+		return nil, s.failure
+	}
 	if s.projects == nil {
 		ps, err := s.client.ListProjects(ctx)
 		if err != nil {
+			s.remember(ctx, err)
 			return nil, err
 		}
 		s.projects = ps
 	}
 	return s.projects, nil
+}
+
+// remember keeps a failure, so the other data sources of the run do not ask
+// Tableau again only to fail the same way. s.mu is held.
+func (s *tableauSource) remember(ctx context.Context, err error) {
+	if ctx.Err() == nil {
+		s.failure = err
+	}
+}
+
+// report adds the diagnostic of a failed read: the whole explanation the first
+// time in the process, one line after that.
+func (s *tableauSource) report(action string, err error, diags *diag.Diagnostics) {
+	s.mu.Lock()
+	first := !s.reported || s.failure == nil
+	s.reported = true
+	s.mu.Unlock()
+	if first {
+		diags.Append(diagnostics.Tableau(action, s.client.Host(), err))
+		return
+	}
+	diags.Append(diagnostics.TableauAgain(action, s.client.Host()))
 }
 
 // Workbooks reads every workbook with its lineage once per provider process.
@@ -129,9 +158,13 @@ func (s *tableauSource) Workbooks(ctx context.Context) ([]tableau.Project, []tab
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.failure != nil {
+		return nil, nil, s.failure
+	}
 	if s.workbooks == nil {
 		wbs, err := s.client.ListWorkbooks(ctx, projects)
 		if err != nil {
+			s.remember(ctx, err)
 			return nil, nil, err
 		}
 		s.workbooks = wbs

@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
@@ -169,7 +168,7 @@ func (d *tableauWorkbooksDataSource) Read(ctx context.Context, req datasource.Re
 func (s *tableauSource) FilteredWorkbooks(ctx context.Context, f workbookFilterModel, diags *diag.Diagnostics) []tableau.Workbook {
 	projects, workbooks, err := s.Workbooks(ctx)
 	if err != nil {
-		diags.Append(diagnostics.Tableau("read Tableau workbooks", s.client.Host(), err))
+		s.report("read Tableau workbooks", err, diags)
 		return nil
 	}
 	return filterWorkbooks(ctx, f, projects, workbooks, s.client.Host(), diags)

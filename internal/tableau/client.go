@@ -142,6 +142,14 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Hint == "" {
+		return e.Reason()
+	}
+	return e.Reason() + ". " + e.Hint
+}
+
+// Reason is what Tableau answered, without the hint of what to check.
+func (e *Error) Reason() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Tableau at %s answered HTTP %d", e.Host, e.Status)
 	if e.Code != "" {
@@ -149,9 +157,6 @@ func (e *Error) Error() string {
 	}
 	if e.Summary != "" || e.Detail != "" {
 		fmt.Fprintf(&b, ": %s", strings.TrimSpace(e.Summary+" "+dash(e.Detail)))
-	}
-	if e.Hint != "" {
-		fmt.Fprintf(&b, ". %s", e.Hint)
 	}
 	return b.String()
 }

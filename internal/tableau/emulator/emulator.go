@@ -89,6 +89,20 @@ func (e *Emulator) ExpireSessions() {
 	e.byPAT = map[string]string{}
 }
 
+// RotatePAT gives the site's personal access token a new secret and ends its
+// session, as revoking and regenerating the token in Tableau does: clients
+// holding the old secret are refused from then on.
+func (e *Emulator) RotatePAT(secret string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	pat := &e.site.fixture.PersonalAccessToken
+	pat.Secret = secret
+	if tok, ok := e.byPAT[pat.Name]; ok {
+		delete(e.sessions, tok)
+		delete(e.byPAT, pat.Name)
+	}
+}
+
 // DeleteWorkbook removes a workbook, as someone deleting it in Tableau would.
 func (e *Emulator) DeleteWorkbook(id string) bool {
 	e.mu.Lock()

@@ -92,7 +92,11 @@ func (e *Emulator) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e.SignInDelay > 0 {
-		time.Sleep(e.SignInDelay)
+		select {
+		case <-time.After(e.SignInDelay):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

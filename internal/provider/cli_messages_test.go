@@ -1,0 +1,160 @@
+package provider
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
+)
+
+// The warnings a user reads in `terraform plan` while dbt Cloud cannot read
+// Tableau: given once, in Terraform's terms, with the fix; and a changed
+// selection's names known after apply.
+func TestAccAutoExposureSelection_unreadableTableauWarnings(t *testing.T) {
+	f, err := emulator.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu, tab := tableautest.NewServer(t, f)
+	srv := servertest.New(t, server.WithTableauTTL(1))
+	secret := f.PersonalAccessToken.Secret // the emulator's fixture changes when the token is rotated
+	config := func(workbooks string) string {
+		return fmt.Sprintf(`
+terraform {
+  required_providers {
+    dbtexposures = { source = "dbtexposures/dbtexposures" }
+  }
+}
+%s
+resource "dbtexposures_tableau_connection" "c" {
+  project_id = %d
+  host       = %q
+  site_id    = %q
+  token_name = %q
+  token      = %q
+}
+
+resource "dbtexposures_auto_exposure_selection" "s" {
+  project_id    = %d
+  connection_id = dbtexposures_tableau_connection.c.integration_id
+  workbook_ids  = [%s]
+}
+`, providerBlock(srv.HostURL, srv.AccountID, srv.Token), srv.ProjectID, tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name,
+			secret, srv.ProjectID, workbooks)
+	}
+	const customer360, supplyChain = `"00000004-0000-4000-8000-000000000003"`, `"00000004-0000-4000-8000-000000000004"`
+	w := newCLIWorkspace(t, config(customer360))
+	w.mustRun("apply", "-auto-approve", "-input=false", "-no-color")
+
+	emu.RotatePAT("revoked-in-tableau")
+	out := w.mustRun("plan", "-input=false", "-no-color")
+	for _, want := range []string{
+		"Warning: dbt Cloud cannot read the connection's Tableau site",
+		"keeps its last known state",
+		"bump token_wo_version",
+		"token_name and token_wo (or token)", // the server's message, in the resource's arguments
+		"No changes.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the plan while Tableau refuses the token lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "config.token") {
+		t.Error("the plan speaks of the API's config.token instead of the resource's arguments")
+	}
+	if n := strings.Count(out, "Warning: dbt Cloud cannot read"); n != 1 {
+		t.Errorf("the warning is given %d times; once is enough", n)
+	}
+
+	w.write("main.tf", config(customer360+", "+supplyChain))
+	out, _ = w.run("plan", "-input=false", "-no-color")
+	for _, want := range []string{"Warning: Selection names known after apply", "] -> (known after apply)", "Plan: 0 to add, 1 to change"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("a changed selection while Tableau refuses the token: the plan lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("terraform plan:\n%s", out)
+	}
+}
+
+// A create whose answer is lost, and whose check cannot list the project's
+// integrations either, says so and how to find out before applying again; one
+// whose check finds the integration says it took it over.
+func TestAccTableauConnection_lostCreateMessages(t *testing.T) {
+	srv := servertest.New(t)
+	hostURL, _ := lossyProxy(t, srv)
+	config := fmt.Sprintf(`
+terraform {
+  required_providers {
+    dbtexposures = { source = "dbtexposures/dbtexposures" }
+  }
+}
+%s
+resource "dbtexposures_tableau_connection" "c" {
+  project_id = %d
+  host       = "10az.online.tableau.com"
+  site_id    = "acme"
+  token_name = "dbt-lineage"
+  token      = "the-pat-secret"
+}
+`, providerBlock(hostURL, srv.AccountID, srv.Token), srv.ProjectID)
+	w := newCLIWorkspace(t, config)
+	out := w.mustRun("apply", "-auto-approve", "-input=false", "-no-color")
+	for _, want := range []string{"Warning: Took over the Tableau connection a failed create made", "integration 1 of project 1", "Apply complete! Resources: 1 added"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("apply after a lost create lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// Two discovery data sources fail on the same refused token: the first error
+// explains it in the provider's arguments, the second says so in one line.
+func TestAccTableauDataSources_sharedFailureExplainedOnce(t *testing.T) {
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 3, TablesPerWorkbook: 1})
+	_, tab := tableautest.NewServer(t, f)
+	w := newCLIWorkspace(t, fmt.Sprintf(`
+terraform {
+  required_providers {
+    dbtexposures = { source = "dbtexposures/dbtexposures" }
+  }
+}
+
+provider "dbtexposures" {
+  tableau = {
+    host       = %q
+    site_id    = %q
+    token_name = %q
+    token      = "not-the-secret"
+  }
+}
+
+data "dbtexposures_tableau_projects" "all" {}
+
+data "dbtexposures_tableau_workbooks" "all" {}
+`, tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name))
+	out, code := w.run("plan", "-input=false", "-no-color")
+	if code == 0 {
+		t.Fatalf("the plan succeeded with a refused token:\n%s", out)
+	}
+	full := regexp.MustCompile(words("Tableau refused the personal access token: check tableau.token_name and tableau.token"))
+	again := regexp.MustCompile(words("could not be read; the first Tableau error of this run says why and what to fix."))
+	if n := len(full.FindAllString(out, -1)); n != 1 {
+		t.Errorf("the full explanation appears %d times, want once", n)
+	}
+	if n := len(again.FindAllString(out, -1)); n != 1 {
+		t.Errorf("the one-line repeat appears %d times, want once", n)
+	}
+	if strings.Contains(out, "Check the personal access token (tableau.token_name") {
+		t.Error("the generic checklist was added to an error with a specific hint")
+	}
+	if t.Failed() {
+		t.Logf("terraform plan:\n%s", out)
+	}
+}
