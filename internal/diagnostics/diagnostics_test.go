@@ -1,0 +1,49 @@
+package diagnostics
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
+)
+
+// Each Tableau failure gets one hint in the provider's arguments; only an
+// answer with no specific hint gets the checklist.
+func TestTableauHintsNameTheProviderArguments(t *testing.T) {
+	cases := []struct {
+		err       error
+		want, not string
+	}{
+		{&tableau.Error{Status: 401, Code: "401001", Hint: "client words"}, "Tableau refused the personal access token: check tableau.token_name and tableau.token", "client words"},
+		{&tableau.Error{Status: 403, Code: "403004"}, "may not read this content: check its site role", "Check the personal access token ("},
+		{&tableau.Error{Status: 404, Code: "404003"}, "does not know the REST API version asked for; check tableau.host", "Check the personal access token ("},
+		{&tableau.Error{Status: 200, Code: "FEATURE_DISABLED"}, "The Metadata API is disabled on this Tableau: enable it", "Check the personal access token ("},
+		{&tableau.Error{Status: 503}, "Tableau was busy or failing and retries ran out: run again later.", "Check the personal access token ("},
+		{&tableau.Error{Status: 200, Code: "RATE_EXCEEDED"}, "Tableau was busy or failing", "Check the personal access token ("},
+		{errors.New("dial tcp: connection refused"), "Check tableau.host (TABLEAU_HOST) and that it is reachable from here.", "token_name"},
+		{&tableau.Error{Status: 400, Code: "400000"}, "Check the personal access token (tableau.token_name and tableau.token, or TABLEAU_TOKEN_NAME and TABLEAU_TOKEN)", ""},
+	}
+	for _, c := range cases {
+		d := Tableau("read Tableau projects", "tableau.example.com", c.err).Detail()
+		if !strings.Contains(d, c.want) || (c.not != "" && strings.Contains(d, c.not)) {
+			t.Errorf("%v:\n%s\nwant %q, not %q", c.err, d, c.want, c.not)
+		}
+		if !strings.Contains(d, "Reading from Tableau at tableau.example.com failed.") {
+			t.Errorf("%v: the host is not named:\n%s", c.err, d)
+		}
+	}
+	again := TableauAgain("read Tableau workbooks", "tableau.example.com")
+	if again.Summary() != "Could not read Tableau workbooks" || !strings.Contains(again.Detail(), "the first Tableau error of this run says why") {
+		t.Errorf("repeat: %s / %s", again.Summary(), again.Detail())
+	}
+}
+
+// A server error does not claim that nothing changed: after a 5xx that is not known.
+func TestServerErrorsClaimNothingTheyCannotKnow(t *testing.T) {
+	d := DBTCloud("update the Tableau connection", "project 1, connection 2", &dbtcloud.APIError{Method: "PATCH", Path: "/x", StatusCode: 502}).Detail()
+	if !strings.Contains(d, "dbt Cloud answered with a server error (after retries, where retrying is safe): run again later.") || strings.Contains(d, "nothing was changed") {
+		t.Fatalf("5xx diagnostic: %s", d)
+	}
+}
