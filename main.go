@@ -6,7 +6,8 @@ import (
 	"log"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/provider"
 )
@@ -22,11 +23,15 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run with support for debuggers like delve")
 	flag.Parse()
 
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address:         "registry.terraform.io/dbtexposures/dbtexposures",
-		Debug:           debug,
-		ProtocolVersion: 6,
-	})
+	server, err := provider.NewProtocol6(version)()
+	if err != nil {
+		log.Fatal(err.Error())
+	}
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	err = tf6server.Serve("registry.terraform.io/dbtexposures/dbtexposures", func() tfprotov6.ProviderServer { return server }, opts...)
 	// Serve returns when Terraform stops the plugin; it waits about two seconds
 	// before killing it, time enough to sign out of Tableau.
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)

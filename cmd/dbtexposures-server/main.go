@@ -29,7 +29,7 @@ const usage = `Usage:
                            [--sync-interval DURATION] [--tableau-cache-ttl DURATION]
                            [--tableau-allowed-hosts HOSTS,IPS,CIDRS] [--log-level LEVEL]
   dbtexposures-server admin create-account --db PATH --name NAME
-  dbtexposures-server tableau-emulator [--listen ADDR] --fixture FILE
+  dbtexposures-server tableau-emulator [--listen ADDR] (--fixture FILE | --generate N) [--latency DURATION]
 
 serve flags default to the environment: DBTEXPOSURES_LISTEN (127.0.0.1:8484),
 DBTEXPOSURES_DB (./dbtexposures.db), DBTEXPOSURES_BOOTSTRAP_TOKEN,
@@ -205,13 +205,12 @@ func tableauEmulator(ctx context.Context, args []string, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8485", "address to listen on")
 	fixture := fs.String("fixture", "", "site fixture (JSON); its personal_access_token is what clients sign in with")
+	generate := fs.Int("generate", 0, "instead of a fixture, a generated site of this many workbooks with 1 to 4 tables each (site \"acme\", token dbt-discovery / emulator-pat-secret)")
+	latency := fs.Duration("latency", 0, "delay every answer by this much, as a network would")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *fixture == "" {
-		return errors.New("--fixture is required, e.g. examples/demo/tableau-site.json")
-	}
-	f, err := emulator.LoadFixture(*fixture)
+	f, err := emulatorSite(*fixture, *generate)
 	if err != nil {
 		return err
 	}
@@ -219,6 +218,7 @@ func tableauEmulator(ctx context.Context, args []string, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	emu.Latency = *latency
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
@@ -226,6 +226,21 @@ func tableauEmulator(ctx context.Context, args []string, stderr io.Writer) error
 	slog.New(slog.NewTextHandler(stderr, nil)).Info("Tableau emulator listening", "url", "http://"+ln.Addr().String(),
 		"site", f.Site.ContentURL, "projects", len(f.Projects), "workbooks", len(f.Workbooks))
 	return serveUntilSignal(ctx, ln, emu)
+}
+
+// emulatorSite is the site the emulator serves: a fixture file, or a generated one.
+func emulatorSite(fixture string, generate int) (*emulator.Fixture, error) {
+	switch {
+	case fixture != "" && generate > 0:
+		return nil, errors.New("give either --fixture or --generate, not both")
+	case generate > 0:
+		return emulator.Generate(emulator.GenerateOptions{Workbooks: generate, TablesPerWorkbook: 4, VaryTables: true}), nil
+	case generate < 0:
+		return nil, fmt.Errorf("--generate must be a positive number of workbooks, got %d", generate)
+	case fixture == "":
+		return nil, errors.New("--fixture is required, e.g. examples/demo/tableau-site.json (or --generate N)")
+	}
+	return emulator.LoadFixture(fixture)
 }
 
 func createAccount(ctx context.Context, args []string, stdout, stderr io.Writer) error {

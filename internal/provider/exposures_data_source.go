@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
 )
@@ -23,31 +24,13 @@ type exposuresDataSource struct{ src *tableauSource }
 
 type exposuresModel struct {
 	workbookFilterModel
-	ManifestPath    types.String     `tfsdk:"manifest_path"`
-	Maturity        types.String     `tfsdk:"maturity"`
-	OwnerName       types.String     `tfsdk:"owner_name"`
-	OwnerEmail      types.String     `tfsdk:"owner_email"`
-	Exposures       []exposureModel  `tfsdk:"exposures"`
-	YAML            types.String     `tfsdk:"yaml"`
-	UnmatchedTables []unmatchedModel `tfsdk:"unmatched_tables"`
-}
-
-type exposureModel struct {
-	Name        types.String   `tfsdk:"name"`
-	Label       types.String   `tfsdk:"label"`
-	Type        types.String   `tfsdk:"type"`
-	URL         types.String   `tfsdk:"url"`
-	Maturity    types.String   `tfsdk:"maturity"`
-	OwnerName   types.String   `tfsdk:"owner_name"`
-	OwnerEmail  types.String   `tfsdk:"owner_email"`
-	Description types.String   `tfsdk:"description"`
-	DependsOn   []types.String `tfsdk:"depends_on"`
-	WorkbookID  types.String   `tfsdk:"workbook_id"`
-}
-
-type unmatchedModel struct {
-	WorkbookID types.String `tfsdk:"workbook_id"`
-	Table      types.String `tfsdk:"table"`
+	ManifestPath    types.String `tfsdk:"manifest_path"`
+	Maturity        types.String `tfsdk:"maturity"`
+	OwnerName       types.String `tfsdk:"owner_name"`
+	OwnerEmail      types.String `tfsdk:"owner_email"`
+	Exposures       rawListValue `tfsdk:"exposures"` // set from exposuresValue
+	YAML            types.String `tfsdk:"yaml"`
+	UnmatchedTables rawListValue `tfsdk:"unmatched_tables"` // set from unmatchedValue
 }
 
 func (d *exposuresDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -71,30 +54,34 @@ func (d *exposuresDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 	}
 	attrs["owner_name"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Owner name for workbooks whose Tableau owner is unknown."}
 	attrs["owner_email"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Owner email for workbooks whose Tableau owner is unknown."}
+	exposure := schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+		"name":        str("Exposure name: the workbook name in snake_case, unique and stable (a short LUID suffix on collisions)."),
+		"label":       str("The workbook name."),
+		"type":        str("Always `dashboard`."),
+		"url":         str("The workbook's page in Tableau."),
+		"maturity":    str("The configured maturity, or empty."),
+		"owner_name":  str("Owner name from Tableau, or the default."),
+		"owner_email": str("Owner email from Tableau, or the default."),
+		"description": str("The workbook's description."),
+		"depends_on":  schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Sorted `ref('…')` and `source('…', '…')` strings."},
+		"workbook_id": str("Workbook LUID."),
+	}}
 	attrs["exposures"] = schema.ListNestedAttribute{
 		Computed:            true,
 		MarkdownDescription: "One exposure per matching workbook that reads at least one dbt model, seed, snapshot or source, sorted by name.",
-		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-			"name":        str("Exposure name: the workbook name in snake_case, unique and stable (a short LUID suffix on collisions)."),
-			"label":       str("The workbook name."),
-			"type":        str("Always `dashboard`."),
-			"url":         str("The workbook's page in Tableau."),
-			"maturity":    str("The configured maturity, or empty."),
-			"owner_name":  str("Owner name from Tableau, or the default."),
-			"owner_email": str("Owner email from Tableau, or the default."),
-			"description": str("The workbook's description."),
-			"depends_on":  schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Sorted `ref('…')` and `source('…', '…')` strings."},
-			"workbook_id": str("Workbook LUID."),
-		}},
+		NestedObject:        exposure,
+		CustomType:          rawList(exposure),
 	}
 	attrs["yaml"] = str("A dbt properties file (`version: 2`, `exposures:`) with the exposures, valid for dbt Core and dbt Cloud; write it into your dbt project with `local_file`.")
+	unmatched := schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+		"workbook_id": str("Workbook LUID."),
+		"table":       str("The table, `database.schema.name`."),
+	}}
 	attrs["unmatched_tables"] = schema.ListNestedAttribute{
 		Computed:            true,
 		MarkdownDescription: "Tables the matching workbooks read that are no dbt node (`database.schema.name`), so gaps in lineage are visible.",
-		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-			"workbook_id": str("Workbook LUID."),
-			"table":       str("The table, `database.schema.name`."),
-		}},
+		NestedObject:        unmatched,
+		CustomType:          rawList(unmatched),
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "dbt exposures for Tableau workbooks: each workbook's upstream tables and custom SQL are matched to the nodes " +
@@ -132,23 +119,40 @@ func (d *exposuresDataSource) Read(ctx context.Context, req datasource.ReadReque
 		resp.Diagnostics.AddError("Cannot render exposures YAML", err.Error())
 		return
 	}
-	cfg.YAML = types.StringValue(string(yml))
-	cfg.Exposures = make([]exposureModel, 0, len(res.Exposures))
-	for _, e := range res.Exposures {
-		deps := make([]types.String, 0, len(e.DependsOn))
-		for _, dep := range e.DependsOn {
-			deps = append(deps, types.StringValue(dep))
-		}
-		cfg.Exposures = append(cfg.Exposures, exposureModel{
-			Name: types.StringValue(e.Name), Label: types.StringValue(e.Label), Type: types.StringValue(e.Type),
-			URL: types.StringValue(e.URL), Maturity: types.StringValue(e.Maturity), OwnerName: types.StringValue(e.OwnerName),
-			OwnerEmail: types.StringValue(e.OwnerEmail), Description: types.StringValue(e.Description),
-			DependsOn: deps, WorkbookID: types.StringValue(e.WorkbookID),
+	exposuresType, diags := attrType(ctx, resp.State, "exposures")
+	resp.Diagnostics.Append(diags...)
+	unmatchedType, diags := attrType(ctx, resp.State, "unmatched_tables")
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(setResult(req.Config, &resp.State, map[string]tftypes.Value{
+		"yaml":             tfString(string(yml)),
+		"exposures":        exposuresValue(exposuresType.(tftypes.List), res.Exposures),
+		"unmatched_tables": unmatchedValue(unmatchedType.(tftypes.List), res.Unmatched),
+	})...)
+}
+
+// exposuresValue is the `exposures` attribute, built directly.
+func exposuresValue(t tftypes.List, list []exposures.Exposure) tftypes.Value {
+	et := t.ElementType.(tftypes.Object)
+	vals := make([]tftypes.Value, len(list))
+	for i, e := range list {
+		vals[i] = tftypes.NewValue(et, map[string]tftypes.Value{
+			"name": tfString(e.Name), "label": tfString(e.Label), "type": tfString(e.Type), "url": tfString(e.URL),
+			"maturity": tfString(e.Maturity), "owner_name": tfString(e.OwnerName), "owner_email": tfString(e.OwnerEmail),
+			"description": tfString(e.Description), "depends_on": tfStrings(e.DependsOn), "workbook_id": tfString(e.WorkbookID),
 		})
 	}
-	cfg.UnmatchedTables = make([]unmatchedModel, 0, len(res.Unmatched))
-	for _, u := range res.Unmatched {
-		cfg.UnmatchedTables = append(cfg.UnmatchedTables, unmatchedModel{WorkbookID: types.StringValue(u.WorkbookID), Table: types.StringValue(u.Table)})
+	return tftypes.NewValue(t, vals)
+}
+
+// unmatchedValue is the `unmatched_tables` attribute, built directly.
+func unmatchedValue(t tftypes.List, list []exposures.Unmatched) tftypes.Value {
+	ut := t.ElementType.(tftypes.Object)
+	vals := make([]tftypes.Value, len(list))
+	for i, u := range list {
+		vals[i] = tftypes.NewValue(ut, map[string]tftypes.Value{"workbook_id": tfString(u.WorkbookID), "table": tfString(u.Table)})
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &cfg)...)
+	return tftypes.NewValue(t, vals)
 }

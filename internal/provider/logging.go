@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"log/slog"
+	"os"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -20,8 +22,32 @@ type tflogHandler struct {
 	attrs []slog.Attr
 }
 
-// Enabled lets every record through: tflog filters by TF_LOG itself.
-func (tflogHandler) Enabled(context.Context, slog.Level) bool { return true }
+// Enabled says whether Terraform logs at level, so that the clients skip the
+// costly trace records (each response body parsed to redact it) when nobody
+// reads them. tflog filters again by the same settings.
+func (tflogHandler) Enabled(_ context.Context, level slog.Level) bool {
+	if level >= slog.LevelInfo {
+		return true
+	}
+	switch terraformLogLevel() {
+	case "TRACE", "JSON":
+		return true
+	case "DEBUG":
+		return level >= slog.LevelDebug
+	}
+	return false
+}
+
+// terraformLogLevel is the level Terraform gives this provider's logs: the
+// provider's own setting, all providers', or Terraform's.
+func terraformLogLevel() string {
+	for _, env := range []string{"TF_LOG_PROVIDER_DBTEXPOSURES", "TF_LOG_PROVIDER", "TF_LOG"} {
+		if v := os.Getenv(env); v != "" {
+			return strings.ToUpper(v)
+		}
+	}
+	return ""
+}
 
 func (h tflogHandler) Handle(ctx context.Context, r slog.Record) error {
 	fields := make(map[string]any, len(h.attrs)+r.NumAttrs())

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -35,7 +36,11 @@ var _ provider.Provider = (*dbtexposuresProvider)(nil)
 
 type dbtexposuresProvider struct {
 	version string
+	data    atomic.Pointer[providerData] // the last Configure's, for the direct reads
 }
+
+// configured is what the last Configure made, nil before it.
+func (p *dbtexposuresProvider) configured() *providerData { return p.data.Load() }
 
 // New returns the provider factory used by main and by tests.
 func New(version string) func() provider.Provider {
@@ -139,6 +144,7 @@ func (p *dbtexposuresProvider) Configure(ctx context.Context, req provider.Confi
 	data := &providerData{}
 	data.dbt, data.dbtErr = p.dbtClient(ctx, cfg, retry, req.TerraformVersion, &resp.Diagnostics)
 	data.tableau = newTableauSource(ctx, cfg.Tableau, retry, p.userAgent(req.TerraformVersion), &resp.Diagnostics)
+	p.data.Store(data)
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }

@@ -6,13 +6,12 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 )
 
 // testAccProtoV6ProviderFactories runs the provider in-process for acceptance tests.
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"dbtexposures": providerserver.NewProtocol6WithError(New("test")()),
+	"dbtexposures": NewProtocol6("test"),
 }
 
 // TestMain points terraform-plugin-testing at the terraform on PATH, so that

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
@@ -33,36 +34,7 @@ type workbookFilterModel struct {
 
 type tableauWorkbooksModel struct {
 	workbookFilterModel
-	Workbooks []workbookModel `tfsdk:"workbooks"`
-}
-
-type workbookModel struct {
-	ID             types.String     `tfsdk:"id"`
-	Name           types.String     `tfsdk:"name"`
-	ProjectID      types.String     `tfsdk:"project_id"`
-	ProjectName    types.String     `tfsdk:"project_name"`
-	ProjectPath    types.String     `tfsdk:"project_path"`
-	OwnerName      types.String     `tfsdk:"owner_name"`
-	OwnerEmail     types.String     `tfsdk:"owner_email"`
-	URL            types.String     `tfsdk:"url"`
-	UpdatedAt      types.String     `tfsdk:"updated_at"`
-	Tags           []types.String   `tfsdk:"tags"`
-	UpstreamTables []tableModel     `tfsdk:"upstream_tables"`
-	CustomSQL      []customSQLModel `tfsdk:"custom_sql"`
-}
-
-type tableModel struct {
-	Database       types.String `tfsdk:"database"`
-	Schema         types.String `tfsdk:"schema"`
-	Name           types.String `tfsdk:"name"`
-	FullName       types.String `tfsdk:"full_name"`
-	ConnectionType types.String `tfsdk:"connection_type"`
-}
-
-type customSQLModel struct {
-	Query          types.String `tfsdk:"query"`
-	Database       types.String `tfsdk:"database"`
-	ConnectionType types.String `tfsdk:"connection_type"`
+	Workbooks rawListValue `tfsdk:"workbooks"` // set from workbooksValue
 }
 
 // workbookFilterAttributes are the filter arguments, shared with dbtexposures_exposures.
@@ -129,10 +101,12 @@ func workbookAttributes() map[string]schema.Attribute {
 
 func (d *tableauWorkbooksDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := workbookFilterAttributes()
+	nested := schema.NestedAttributeObject{Attributes: workbookAttributes()}
 	attrs["workbooks"] = schema.ListNestedAttribute{
 		Computed:            true,
 		MarkdownDescription: "Matching workbooks, sorted by project path, then name. An empty list when none match.",
-		NestedObject:        schema.NestedAttributeObject{Attributes: workbookAttributes()},
+		NestedObject:        nested,
+		CustomType:          rawList(nested),
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Workbooks of the configured Tableau site with their upstream tables and custom SQL, read during plan " +
@@ -156,11 +130,43 @@ func (d *tableauWorkbooksDataSource) Read(ctx context.Context, req datasource.Re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cfg.Workbooks = make([]workbookModel, 0, len(selected))
-	for _, w := range selected {
-		cfg.Workbooks = append(cfg.Workbooks, toWorkbookModel(w))
+	listType, diags := attrType(ctx, resp.State, "workbooks")
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &cfg)...)
+	resp.Diagnostics.Append(setResult(req.Config, &resp.State, map[string]tftypes.Value{"workbooks": workbooksValue(listType.(tftypes.List), selected)})...)
+}
+
+// workbooksValue is the `workbooks` attribute, built directly.
+func workbooksValue(t tftypes.List, workbooks []tableau.Workbook) tftypes.Value {
+	wt := t.ElementType.(tftypes.Object)
+	tt, st := listElem(wt, "upstream_tables"), listElem(wt, "custom_sql")
+	vals := make([]tftypes.Value, len(workbooks))
+	for i, w := range workbooks {
+		tables := make([]tftypes.Value, len(w.UpstreamTables))
+		for j, tb := range w.UpstreamTables {
+			tables[j] = tftypes.NewValue(tt, map[string]tftypes.Value{
+				"database": tfString(tb.Database), "schema": tfString(tb.Schema), "name": tfString(tb.Name),
+				"full_name": tfString(tb.FullName), "connection_type": tfString(tb.ConnectionType),
+			})
+		}
+		sqls := make([]tftypes.Value, len(w.CustomSQL))
+		for j, c := range w.CustomSQL {
+			sqls[j] = tftypes.NewValue(st, map[string]tftypes.Value{
+				"query": tfString(c.Query), "database": tfString(c.Database), "connection_type": tfString(c.ConnectionType),
+			})
+		}
+		vals[i] = tftypes.NewValue(wt, map[string]tftypes.Value{
+			"id": tfString(w.ID), "name": tfString(w.Name), "project_id": tfString(w.ProjectID),
+			"project_name": tfString(w.ProjectName), "project_path": tfString(w.ProjectPath),
+			"owner_name": tfString(w.OwnerName), "owner_email": tfString(w.OwnerEmail), "url": tfString(w.URL),
+			"updated_at": tfString(w.UpdatedAt), "tags": tfStrings(w.Tags),
+			"upstream_tables": tftypes.NewValue(wt.AttributeTypes["upstream_tables"], tables),
+			"custom_sql":      tftypes.NewValue(wt.AttributeTypes["custom_sql"], sqls),
+		})
+	}
+	return tftypes.NewValue(t, vals)
 }
 
 // FilteredWorkbooks reads the site's workbooks and applies the data source's
@@ -255,28 +261,4 @@ func anyTag(have, want []string) bool {
 		}
 	}
 	return false
-}
-
-func toWorkbookModel(w tableau.Workbook) workbookModel {
-	m := workbookModel{
-		ID: types.StringValue(w.ID), Name: types.StringValue(w.Name), ProjectID: types.StringValue(w.ProjectID),
-		ProjectName: types.StringValue(w.ProjectName), ProjectPath: types.StringValue(w.ProjectPath),
-		OwnerName: types.StringValue(w.OwnerName), OwnerEmail: types.StringValue(w.OwnerEmail),
-		URL: types.StringValue(w.URL), UpdatedAt: types.StringValue(w.UpdatedAt),
-		Tags: make([]types.String, 0, len(w.Tags)), UpstreamTables: make([]tableModel, 0, len(w.UpstreamTables)),
-		CustomSQL: make([]customSQLModel, 0, len(w.CustomSQL)),
-	}
-	for _, t := range w.Tags {
-		m.Tags = append(m.Tags, types.StringValue(t))
-	}
-	for _, t := range w.UpstreamTables {
-		m.UpstreamTables = append(m.UpstreamTables, tableModel{
-			Database: types.StringValue(t.Database), Schema: types.StringValue(t.Schema), Name: types.StringValue(t.Name),
-			FullName: types.StringValue(t.FullName), ConnectionType: types.StringValue(t.ConnectionType),
-		})
-	}
-	for _, c := range w.CustomSQL {
-		m.CustomSQL = append(m.CustomSQL, customSQLModel{Query: types.StringValue(c.Query), Database: types.StringValue(c.Database), ConnectionType: types.StringValue(c.ConnectionType)})
-	}
-	return m
 }

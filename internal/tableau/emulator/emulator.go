@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,6 +48,11 @@ type Emulator struct {
 	MaxPageSize int
 	// SignInDelay makes sign-in slow, so that concurrent sign-ins would overlap.
 	SignInDelay time.Duration
+	// Latency delays every answer, as a network between client and Tableau does.
+	Latency time.Duration
+	// lastAnswer is when (Unix ns) the emulator last finished writing an answer,
+	// so that a client's own time after it can be measured.
+	lastAnswer atomic.Int64
 	// RedirectSignInTo, when set, answers sign-ins arriving at another host with
 	// a 301 to this base URL, as Tableau Cloud does to send clients to their pod.
 	RedirectSignInTo string
@@ -130,10 +136,21 @@ func (e *Emulator) takeFault(path string) *Fault {
 	return nil
 }
 
+// LastAnswer is when the emulator last finished writing an answer.
+func (e *Emulator) LastAnswer() time.Time { return time.Unix(0, e.lastAnswer.Load()) }
+
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	e.stats.Requests++
 	e.mu.Unlock()
+	defer func() { e.lastAnswer.Store(time.Now().UnixNano()) }()
+	if e.Latency > 0 {
+		select {
+		case <-time.After(e.Latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if f := e.takeFault(r.URL.Path); f != nil {
 		if f.Delay > 0 {
 			select {

@@ -6,7 +6,10 @@ import "fmt"
 type GenerateOptions struct {
 	Workbooks         int // how many workbooks
 	TablesPerWorkbook int // upstream tables each (the special workbooks aside)
-	ExtraProjects     int // more projects, nested up to five deep, that hold workbooks too
+	// VaryTables gives workbook i 1 + i mod TablesPerWorkbook tables instead,
+	// so a site has a mix, as real ones do.
+	VaryTables    bool
+	ExtraProjects int // more projects, nested up to five deep, that hold workbooks too
 }
 
 func luid(kind, i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", kind, i) }
@@ -53,7 +56,11 @@ func Generate(o GenerateOptions) *Fixture {
 			Tags: tags[i%len(tags)], CreatedAt: "2024-03-01T10:00:00Z", UpdatedAt: fmt.Sprintf("2024-06-%02dT12:00:00Z", 1+i%28),
 			Description: "Generated workbook",
 		}
-		for t := 0; t < o.TablesPerWorkbook; t++ {
+		tables := o.TablesPerWorkbook
+		if o.VaryTables && tables > 0 {
+			tables = 1 + i%tables
+		}
+		for t := 0; t < tables; t++ {
 			tn := fmt.Sprintf("Fct_Orders_%d", (i+t)%50)
 			if t%2 == 1 {
 				tn = fmt.Sprintf("DIM_CUSTOMERS_%d", (i+t)%50)

@@ -1,0 +1,156 @@
+package provider
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
+)
+
+// benchSite is a Tableau site of 10,000 workbooks with 1 to 4 tables each,
+// behind 20 ms of network latency.
+func benchSite(b *testing.B) (*emulator.Emulator, *httptest.Server, *emulator.Fixture) {
+	b.Helper()
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 10000, TablesPerWorkbook: 4, VaryTables: true})
+	emu, srv := tableautest.NewServer(b, f)
+	emu.Latency = 20 * time.Millisecond
+	return emu, srv, f
+}
+
+// protocolValue encodes v as the msgpack a Terraform CLI sends for typ.
+func protocolValue(b *testing.B, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
+	b.Helper()
+	dv, err := tfprotov6.NewDynamicValue(typ, v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &dv
+}
+
+// nullObject is a value of typ with every attribute null but those given.
+func nullObject(typ tftypes.Object, set map[string]tftypes.Value) tftypes.Value {
+	vals := map[string]tftypes.Value{}
+	for name, t := range typ.AttributeTypes {
+		if v, ok := set[name]; ok {
+			vals[name] = v
+			continue
+		}
+		vals[name] = tftypes.NewValue(t, nil)
+	}
+	return tftypes.NewValue(typ, vals)
+}
+
+// configuredProvider starts a fresh provider (so nothing is cached from an
+// earlier iteration) and configures it for the site, as Terraform does.
+func configuredProvider(b *testing.B, tab *httptest.Server, f *emulator.Fixture) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
+	b.Helper()
+	ctx := context.Background()
+	p, err := NewProtocol6("bench")()
+	if err != nil {
+		b.Fatal(err)
+	}
+	schemas, err := p.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ptype := schemas.Provider.ValueType().(tftypes.Object)
+	tabType := ptype.AttributeTypes["tableau"].(tftypes.Object)
+	cfg := nullObject(ptype, map[string]tftypes.Value{"tableau": nullObject(tabType, map[string]tftypes.Value{
+		"host":       tftypes.NewValue(tftypes.String, tab.URL),
+		"site_id":    tftypes.NewValue(tftypes.String, f.Site.ContentURL),
+		"token_name": tftypes.NewValue(tftypes.String, f.PersonalAccessToken.Name),
+		"token":      tftypes.NewValue(tftypes.String, f.PersonalAccessToken.Secret),
+	})})
+	resp, err := p.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.4", Config: protocolValue(b, ptype, cfg)})
+	if err != nil || len(resp.Diagnostics) > 0 {
+		b.Fatalf("configure: %v %v", err, resp.Diagnostics)
+	}
+	return p, schemas
+}
+
+// heapPeak samples the live heap until stop is closed.
+func heapPeak(stop <-chan struct{}) *atomic.Uint64 {
+	var peak atomic.Uint64
+	go func() {
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+				runtime.ReadMemStats(&ms)
+				if ms.HeapAlloc > peak.Load() {
+					peak.Store(ms.HeapAlloc)
+				}
+			}
+		}
+	}()
+	return &peak
+}
+
+// benchReadDataSource reads a data source through the plugin protocol, as
+// Terraform does in a plan, and reports the wait that is the provider's own:
+// from the emulator's last answer to the protocol response.
+func benchReadDataSource(b *testing.B, typeName string, set func(f *emulator.Fixture) map[string]tftypes.Value) {
+	emu, tab, f := benchSite(b)
+	ctx := context.Background()
+	var after, total time.Duration
+	stop := make(chan struct{})
+	peak := heapPeak(stop)
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		p, schemas := configuredProvider(b, tab, f)
+		dtype := schemas.DataSourceSchemas[typeName].ValueType().(tftypes.Object)
+		req := &tfprotov6.ReadDataSourceRequest{TypeName: typeName, Config: protocolValue(b, dtype, nullObject(dtype, set(f)))}
+		b.StartTimer()
+		start := time.Now()
+		resp, err := p.ReadDataSource(ctx, req)
+		end := time.Now()
+		if err != nil || len(resp.Diagnostics) > 0 {
+			b.Fatalf("read: %v %v", err, resp.Diagnostics)
+		}
+		after += end.Sub(emu.LastAnswer())
+		total += end.Sub(start)
+	}
+	b.StopTimer()
+	close(stop)
+	b.ReportMetric(float64(after.Milliseconds())/float64(b.N), "ms-after-last-answer")
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms-total")
+	b.ReportMetric(float64(peak.Load()-min(peak.Load(), base.HeapAlloc))/(1<<20), "peak-heap-MB")
+}
+
+// BenchmarkReadWorkbooks10000 is dbtexposures_tableau_workbooks with no filter
+// over 10,000 workbooks, through the plugin protocol.
+func BenchmarkReadWorkbooks10000(b *testing.B) {
+	benchReadDataSource(b, "dbtexposures_tableau_workbooks", func(*emulator.Fixture) map[string]tftypes.Value { return nil })
+}
+
+// BenchmarkReadExposures10000 is dbtexposures_exposures over the same site and
+// the jaffle-shop manifest, through the plugin protocol.
+func BenchmarkReadExposures10000(b *testing.B) {
+	manifest, err := filepath.Abs(filepath.Join("..", "..", "examples", "demo", "manifest.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := os.Stat(manifest); err != nil {
+		b.Fatal(err)
+	}
+	benchReadDataSource(b, "dbtexposures_exposures", func(*emulator.Fixture) map[string]tftypes.Value {
+		return map[string]tftypes.Value{"manifest_path": tftypes.NewValue(tftypes.String, manifest)}
+	})
+}

@@ -1,0 +1,120 @@
+package provider
+
+import (
+	"context"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
+)
+
+// The reference: the workbooks as the framework's reflection would set them.
+type workbookModel struct {
+	ID             types.String     `tfsdk:"id"`
+	Name           types.String     `tfsdk:"name"`
+	ProjectID      types.String     `tfsdk:"project_id"`
+	ProjectName    types.String     `tfsdk:"project_name"`
+	ProjectPath    types.String     `tfsdk:"project_path"`
+	OwnerName      types.String     `tfsdk:"owner_name"`
+	OwnerEmail     types.String     `tfsdk:"owner_email"`
+	URL            types.String     `tfsdk:"url"`
+	UpdatedAt      types.String     `tfsdk:"updated_at"`
+	Tags           []types.String   `tfsdk:"tags"`
+	UpstreamTables []tableModel     `tfsdk:"upstream_tables"`
+	CustomSQL      []customSQLModel `tfsdk:"custom_sql"`
+}
+
+type tableModel struct {
+	Database       types.String `tfsdk:"database"`
+	Schema         types.String `tfsdk:"schema"`
+	Name           types.String `tfsdk:"name"`
+	FullName       types.String `tfsdk:"full_name"`
+	ConnectionType types.String `tfsdk:"connection_type"`
+}
+
+type customSQLModel struct {
+	Query          types.String `tfsdk:"query"`
+	Database       types.String `tfsdk:"database"`
+	ConnectionType types.String `tfsdk:"connection_type"`
+}
+
+func toWorkbookModel(w tableau.Workbook) workbookModel {
+	m := workbookModel{
+		ID: types.StringValue(w.ID), Name: types.StringValue(w.Name), ProjectID: types.StringValue(w.ProjectID),
+		ProjectName: types.StringValue(w.ProjectName), ProjectPath: types.StringValue(w.ProjectPath),
+		OwnerName: types.StringValue(w.OwnerName), OwnerEmail: types.StringValue(w.OwnerEmail),
+		URL: types.StringValue(w.URL), UpdatedAt: types.StringValue(w.UpdatedAt),
+		Tags: make([]types.String, 0, len(w.Tags)), UpstreamTables: make([]tableModel, 0, len(w.UpstreamTables)),
+		CustomSQL: make([]customSQLModel, 0, len(w.CustomSQL)),
+	}
+	for _, t := range w.Tags {
+		m.Tags = append(m.Tags, types.StringValue(t))
+	}
+	for _, t := range w.UpstreamTables {
+		m.UpstreamTables = append(m.UpstreamTables, tableModel{
+			Database: types.StringValue(t.Database), Schema: types.StringValue(t.Schema), Name: types.StringValue(t.Name),
+			FullName: types.StringValue(t.FullName), ConnectionType: types.StringValue(t.ConnectionType),
+		})
+	}
+	for _, c := range w.CustomSQL {
+		m.CustomSQL = append(m.CustomSQL, customSQLModel{Query: types.StringValue(c.Query), Database: types.StringValue(c.Database), ConnectionType: types.StringValue(c.ConnectionType)})
+	}
+	return m
+}
+
+type reflectedWorkbooksModel struct {
+	workbookFilterModel
+	Workbooks []workbookModel `tfsdk:"workbooks"`
+}
+
+// Building the values directly gives exactly what the framework's reflection
+// gives: the schema and the values are unchanged, only cheaper.
+func TestWorkbooksValueEqualsReflection(t *testing.T) {
+	ctx := context.Background()
+	var sr datasource.SchemaResponse
+	(&tableauWorkbooksDataSource{}).Schema(ctx, datasource.SchemaRequest{}, &sr)
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 40, TablesPerWorkbook: 4, VaryTables: true})
+	var wbs []tableau.Workbook
+	for i, w := range f.Workbooks {
+		wb := tableau.Workbook{ID: w.ID, Name: w.Name, ProjectID: w.ProjectID, ProjectName: "P", ProjectPath: "P/Q", OwnerName: "Ada", URL: "u", UpdatedAt: w.UpdatedAt, Tags: w.Tags}
+		for _, tb := range w.UpstreamTables {
+			wb.UpstreamTables = append(wb.UpstreamTables, tableau.Table{Database: tb.Database, Schema: tb.Schema, Name: tb.Name, FullName: "[" + tb.Name + "]", ConnectionType: tb.ConnectionType})
+		}
+		if i%3 == 0 {
+			wb.CustomSQL = []tableau.CustomSQL{{Query: "select 1", Database: "DB", ConnectionType: "snowflake"}}
+		}
+		if wb.Tags == nil {
+			wb.Tags = []string{}
+		}
+		wbs = append(wbs, wb)
+	}
+
+	reflected := tfsdk.State{Schema: sr.Schema}
+	model := reflectedWorkbooksModel{workbookFilterModel: workbookFilterModel{
+		ProjectNames: types.SetNull(types.StringType), IncludeSubprojects: types.BoolNull(), Tags: types.SetNull(types.StringType), NameRegex: types.StringNull()}}
+	for _, w := range wbs {
+		model.Workbooks = append(model.Workbooks, toWorkbookModel(w))
+	}
+	if diags := reflected.Set(ctx, &model); diags.HasError() {
+		t.Fatal(diags)
+	}
+
+	direct := tfsdk.State{Schema: sr.Schema}
+	config := tfsdk.Config{Schema: sr.Schema, Raw: nullObject(sr.Schema.Type().TerraformType(ctx).(tftypes.Object), nil)}
+	listType, diags := attrType(ctx, direct, "workbooks")
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	if diags := setResult(config, &direct, map[string]tftypes.Value{"workbooks": workbooksValue(listType.(tftypes.List), wbs)}); diags.HasError() {
+		t.Fatal(diags)
+	}
+	if !direct.Raw.Equal(reflected.Raw) {
+		diff, _ := direct.Raw.Diff(reflected.Raw)
+		t.Fatalf("direct and reflected values differ: %v", diff[:min(len(diff), 3)])
+	}
+}
