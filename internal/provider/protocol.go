@@ -81,7 +81,7 @@ func (s *protocolServer) ReadDataSource(ctx context.Context, req *tfprotov6.Read
 	if diags.HasError() {
 		return resp, nil
 	}
-	dv, err := tfprotov6.NewDynamicValue(typ, state)
+	dv, err := dynamicValue(typ, state)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the result of %s: %w", req.TypeName, err)
 	}

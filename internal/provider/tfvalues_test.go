@@ -1,12 +1,14 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
@@ -116,5 +118,46 @@ func TestWorkbooksValueEqualsReflection(t *testing.T) {
 	if !direct.Raw.Equal(reflected.Raw) {
 		diff, _ := direct.Raw.Diff(reflected.Raw)
 		t.Fatalf("direct and reflected values differ: %v", diff[:min(len(diff), 3)])
+	}
+}
+
+// The fast msgpack encoding is byte for byte Terraform's, for the values the
+// direct reads produce and for the ones it hands to tftypes (numbers, maps,
+// unknowns).
+func TestDynamicValueIsTerraformsEncoding(t *testing.T) {
+	ctx := context.Background()
+	var sr datasource.SchemaResponse
+	(&tableauWorkbooksDataSource{}).Schema(ctx, datasource.SchemaRequest{}, &sr)
+	typ := sr.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	wbs := []tableau.Workbook{
+		{ID: "a", Name: "Ünïcode 📊", Tags: []string{"kpi", ""}, UpstreamTables: []tableau.Table{{Database: "DB", Name: "T"}}},
+		{ID: "b", Tags: []string{}, CustomSQL: []tableau.CustomSQL{{Query: string(make([]byte, 70000))}}},
+	}
+	full := nullObject(typ, map[string]tftypes.Value{
+		"workbooks":           workbooksValue(typ.AttributeTypes["workbooks"].(tftypes.List), wbs),
+		"include_subprojects": tftypes.NewValue(tftypes.Bool, true),
+		"project_names":       tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, []tftypes.Value{tfString("x"), tfString("y")}),
+		"name_regex":          tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+	})
+	other := tftypes.Object{AttributeTypes: map[string]tftypes.Type{"n": tftypes.Number, "m": tftypes.Map{ElementType: tftypes.String}}}
+	mixed := tftypes.NewValue(other, map[string]tftypes.Value{
+		"n": tftypes.NewValue(tftypes.Number, 1.5),
+		"m": tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, map[string]tftypes.Value{"k": tfString("v")}),
+	})
+	for _, c := range []struct {
+		typ tftypes.Type
+		val tftypes.Value
+	}{{typ, full}, {other, mixed}} {
+		want, err := tfprotov6.NewDynamicValue(c.typ, c.val)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := dynamicValue(c.typ, c.val)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.MsgPack, want.MsgPack) {
+			t.Fatalf("encodings differ (%d bytes against Terraform's %d)", len(got.MsgPack), len(want.MsgPack))
+		}
 	}
 }

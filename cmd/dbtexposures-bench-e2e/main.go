@@ -1,0 +1,42 @@
+// Command dbtexposures-bench-e2e is what `make bench-e2e` runs: a real
+// terraform plan over a 10,000-workbook Tableau site, timed, with the
+// provider's peak RSS.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"time"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/benche2e"
+)
+
+func main() {
+	provider := flag.String("provider", "bin/terraform-provider-dbtexposures", "the provider binary")
+	manifest := flag.String("manifest", "examples/demo/manifest.json", "dbt manifest for the exposures data source")
+	workbooks := flag.Int("workbooks", 10000, "workbooks in the generated Tableau site")
+	latency := flag.Duration("latency", 20*time.Millisecond, "delay of every Tableau answer")
+	runs := flag.Int("runs", 3, "plans per data source; the median is reported")
+	flag.Parse()
+	tf, err := exec.LookPath("terraform")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dbtexposures-bench-e2e: terraform is not on PATH")
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	fmt.Printf("terraform plan over %d workbooks with 1-4 tables each, %v of latency per Tableau answer\n", *workbooks, *latency)
+	results, err := benche2e.Run(ctx, benche2e.Options{Provider: *provider, Terraform: tf, Manifest: *manifest,
+		Workbooks: *workbooks, Latency: *latency, Runs: *runs, Out: os.Stdout})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dbtexposures-bench-e2e:", err)
+		os.Exit(1)
+	}
+	for _, r := range results {
+		fmt.Printf("median %-32s terraform plan %6.2f s, provider peak RSS %4d MB\n", r.DataSource, benche2e.Median(r.Wall).Seconds(), benche2e.Median(r.PeakRSS)>>20)
+	}
+}
