@@ -168,8 +168,16 @@ func dash(s string) string {
 	return "— " + s
 }
 
-// send performs one HTTP exchange (retried by the transport on 429/5xx).
+// send performs one HTTP exchange (retried by the transport on 429/5xx) and
+// returns the whole answer.
 func (c *Client) send(ctx context.Context, method, rawURL string, body any, authToken string) (*http.Response, []byte, error) {
+	return c.exchange(ctx, method, rawURL, body, authToken, nil)
+}
+
+// exchange performs one HTTP exchange. A 200 answer is decoded into into (when
+// set) from the body as it arrives, holding no copy of it; any other answer is
+// read whole, for its error.
+func (c *Client) exchange(ctx context.Context, method, rawURL string, body any, authToken string, into any) (*http.Response, []byte, error) {
 	var payload []byte
 	if body != nil {
 		var err error
@@ -197,6 +205,12 @@ func (c *Client) send(ctx context.Context, method, rawURL string, body any, auth
 		return nil, nil, fmt.Errorf("Tableau at %s is unreachable: %w", req.URL.Host, err)
 	}
 	defer resp.Body.Close()
+	if into != nil && resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+			return nil, nil, fmt.Errorf("Tableau at %s: the answer is not the JSON expected: %w", req.URL.Host, err)
+		}
+		return resp, nil, nil
+	}
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading Tableau's answer from %s: %w", req.URL.Host, err)

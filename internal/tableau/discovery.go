@@ -2,10 +2,10 @@ package tableau
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"sort"
 	"strings"
+	"unique"
 )
 
 // Table is a warehouse table a workbook reads.
@@ -109,17 +109,13 @@ func (c *Client) ListWorkbooks(ctx context.Context, projects []Project) ([]Workb
 		byID[p.ID] = p
 	}
 	customSQL := map[string][]CustomSQL{}
-	err := c.pageAll(ctx, CustomSQLQuery, "customSQLTablesConnection", func(nodes json.RawMessage) error {
-		var page []gqlCustomSQL
-		if err := json.Unmarshal(nodes, &page); err != nil {
-			return err
-		}
+	err := pageAll(ctx, c, CustomSQLQuery, "customSQLTablesConnection", func(page []gqlCustomSQL) error {
 		for _, n := range page {
-			cs := CustomSQL{Query: n.Query, ConnectionType: n.ConnectionType}
+			cs := CustomSQL{Query: n.Query, ConnectionType: intern(n.ConnectionType)}
 			if n.Database != nil {
-				cs.Database = n.Database.Name
+				cs.Database = intern(n.Database.Name)
 				if cs.ConnectionType == "" {
-					cs.ConnectionType = n.Database.ConnectionType
+					cs.ConnectionType = intern(n.Database.ConnectionType)
 				}
 			}
 			for _, w := range n.DownstreamWorkbooks {
@@ -138,13 +134,9 @@ func (c *Client) ListWorkbooks(ctx context.Context, projects []Project) ([]Workb
 	server := *c.server
 	c.mu.Unlock()
 	var workbooks []Workbook
-	err = c.pageAll(ctx, WorkbooksQuery, "workbooksConnection", func(nodes json.RawMessage) error {
-		var page []gqlWorkbook
-		if err := json.Unmarshal(nodes, &page); err != nil {
-			return err
-		}
-		for _, n := range page {
-			workbooks = append(workbooks, c.toWorkbook(&server, n, byID, customSQL[n.LUID]))
+	err = pageAll(ctx, c, WorkbooksQuery, "workbooksConnection", func(page []gqlWorkbook) error {
+		for i := range page {
+			workbooks = append(workbooks, c.toWorkbook(&server, &page[i], byID, customSQL[page[i].LUID]))
 		}
 		return nil
 	})
@@ -163,23 +155,26 @@ func (c *Client) ListWorkbooks(ctx context.Context, projects []Project) ([]Workb
 	return workbooks, nil
 }
 
-func (c *Client) toWorkbook(server *url.URL, n gqlWorkbook, projects map[string]Project, custom []CustomSQL) Workbook {
+// toWorkbook keeps what the data sources need of a decoded node, with the
+// strings that repeat across workbooks (projects, owners, tags, databases,
+// schemas, connection types) shared rather than held once per workbook.
+func (c *Client) toWorkbook(server *url.URL, n *gqlWorkbook, projects map[string]Project, custom []CustomSQL) Workbook {
 	w := Workbook{
-		ID: n.LUID, Name: n.Name, Description: n.Description, ProjectID: n.ProjectLUID, ProjectName: n.ProjectName,
-		ProjectPath: n.ProjectName, UpdatedAt: n.UpdatedAt, URL: WorkbookURL(server, c.cfg.Site, n.VizportalURLID),
-		Tags: []string{}, UpstreamTables: []Table{}, CustomSQL: []CustomSQL{},
+		ID: n.LUID, Name: n.Name, Description: intern(n.Description), ProjectID: intern(n.ProjectLUID), ProjectName: intern(n.ProjectName),
+		ProjectPath: intern(n.ProjectName), UpdatedAt: intern(n.UpdatedAt), URL: WorkbookURL(server, c.cfg.Site, n.VizportalURLID),
+		Tags: make([]string, 0, len(n.Tags)), UpstreamTables: make([]Table, 0, len(n.UpstreamTables)), CustomSQL: []CustomSQL{},
 	}
 	if p, ok := projects[n.ProjectLUID]; ok {
 		w.ProjectPath = p.Path
 	}
 	if n.Owner != nil {
-		w.OwnerName, w.OwnerEmail = n.Owner.Name, n.Owner.Email
+		w.OwnerName, w.OwnerEmail = intern(n.Owner.Name), intern(n.Owner.Email)
 		if w.OwnerName == "" {
-			w.OwnerName = n.Owner.Username
+			w.OwnerName = intern(n.Owner.Username)
 		}
 	}
 	for _, t := range n.Tags {
-		w.Tags = append(w.Tags, t.Name)
+		w.Tags = append(w.Tags, intern(t.Name))
 	}
 	sort.Strings(w.Tags)
 	seen := map[string]bool{}
@@ -187,11 +182,11 @@ func (c *Client) toWorkbook(server *url.URL, n gqlWorkbook, projects map[string]
 		if t == nil {
 			continue
 		}
-		tb := Table{Schema: t.Schema, Name: t.Name, FullName: t.FullName, ConnectionType: t.ConnectionType}
+		tb := Table{Schema: intern(t.Schema), Name: intern(t.Name), FullName: intern(t.FullName), ConnectionType: intern(t.ConnectionType)}
 		if t.Database != nil {
-			tb.Database = t.Database.Name
+			tb.Database = intern(t.Database.Name)
 			if tb.ConnectionType == "" {
-				tb.ConnectionType = t.Database.ConnectionType
+				tb.ConnectionType = intern(t.Database.ConnectionType)
 			}
 		}
 		key := strings.Join([]string{tb.Database, tb.Schema, tb.Name}, "\x00")
@@ -210,6 +205,9 @@ func (c *Client) toWorkbook(server *url.URL, n gqlWorkbook, projects map[string]
 	}
 	return w
 }
+
+// intern returns the one shared copy of s.
+func intern(s string) string { return unique.Make(s).Value() }
 
 // WorkbookURL is the workbook's page in Tableau's web UI.
 func WorkbookURL(server *url.URL, site, vizportalID string) string {

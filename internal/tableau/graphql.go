@@ -40,17 +40,25 @@ var errTooBig = errors.New("query exceeded Tableau's node or time limit")
 // maxRateRetries bounds retries of RATE_EXCEEDED answered inside a 200.
 const maxRateRetries = 5
 
+// gqlAnswer is a Metadata API answer, decoded from the response as it arrives.
+type gqlAnswer[D any] struct {
+	Data   *D             `json:"data"`
+	Errors []GraphQLError `json:"errors"`
+}
+
 // graphQL runs one query. Warnings are logged and do not fail it; node and time
 // limits return errTooBig; throttling is retried with backoff; any other error
 // fails it, even when partial data came with it (partial lineage is wrong lineage).
-func (c *Client) graphQL(ctx context.Context, query string, vars map[string]any, out any) error {
+func graphQL[D any](ctx context.Context, c *Client, query string, vars map[string]any) (*D, error) {
 	body := map[string]any{"query": query, "variables": vars}
 	for attempt := 0; ; attempt++ {
+		var ans gqlAnswer[D]
 		resp, raw, err := c.authed(ctx, func(s *session, _ string, server *url.URL) (*http.Response, []byte, error) {
-			return c.send(ctx, http.MethodPost, server.JoinPath("api", "metadata", "graphql").String(), body, s.token)
+			ans = gqlAnswer[D]{}
+			return c.exchange(ctx, http.MethodPost, server.JoinPath("api", "metadata", "graphql").String(), body, s.token, &ans)
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		host := resp.Request.URL.Host
 		if resp.StatusCode != http.StatusOK {
@@ -58,75 +66,100 @@ func (c *Client) graphQL(ctx context.Context, query string, vars map[string]any,
 			if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusForbidden {
 				e.Hint = "Check that the Metadata API is enabled on this Tableau (Tableau Server: tsm maintenance metadata-services enable) and that the token's user may use it"
 			}
-			return e
+			return nil, e
 		}
-		var ans struct {
-			Data   json.RawMessage `json:"data"`
-			Errors []GraphQLError  `json:"errors"`
-		}
-		if err := json.Unmarshal(raw, &ans); err != nil {
-			return fmt.Errorf("Tableau at %s: the Metadata API answer is not JSON: %w", host, err)
-		}
-		var fatal []string
-		tooBig, throttled := false, false
-		for _, ge := range ans.Errors {
-			switch code := ge.code(); {
-			case code == "NODE_LIMIT_EXCEEDED" || code == "TIME_LIMIT_EXCEEDED" || strings.Contains(ge.Message, "time limit"):
-				tooBig = true
-			case code == "RATE_EXCEEDED":
-				throttled = true
-			case ge.warning():
-				c.log.WarnContext(ctx, "Tableau Metadata API warning", "host", host, "code", code, "message", ge.Message)
-			case code == "FEATURE_DISABLED":
-				return &Error{Host: host, Status: 200, Code: code, Summary: "Metadata API disabled", Detail: ge.Message,
-					Hint: "Enable the Metadata API on this Tableau Server (tsm maintenance metadata-services enable)"}
-			default:
-				fatal = append(fatal, strings.TrimSpace(code+" "+ge.Message))
-			}
-		}
+		retry, err := c.answerErrors(ctx, host, ans.Errors, ans.Data != nil, attempt)
 		switch {
-		case tooBig:
-			return errTooBig
-		case throttled && attempt < maxRateRetries:
-			if err := transport.Sleep(ctx, transport.Backoff(time.Second, 30*time.Second, attempt, nil)); err != nil {
-				return err
-			}
+		case retry:
 			continue
-		case throttled:
-			return &Error{Host: host, Status: 200, Code: "RATE_EXCEEDED", Summary: "Metadata API throttled the requests", Hint: "Try again later"}
-		case len(fatal) > 0:
-			partial := ""
-			if len(ans.Data) > 0 && string(ans.Data) != "null" {
-				partial = " (it returned partial data, which was not used)"
-			}
-			return fmt.Errorf("Tableau at %s: the Metadata API answered with errors%s: %s", host, partial, strings.Join(fatal, "; "))
+		case err != nil:
+			return nil, err
+		case ans.Data == nil:
+			return nil, fmt.Errorf("Tableau at %s: the Metadata API answered without data", host)
 		}
-		if len(ans.Data) == 0 || string(ans.Data) == "null" {
-			return fmt.Errorf("Tableau at %s: the Metadata API answered without data", host)
-		}
-		return json.Unmarshal(ans.Data, out)
+		return ans.Data, nil
 	}
 }
 
-type connection struct {
-	Nodes    json.RawMessage `json:"nodes"`
-	PageInfo struct {
-		HasNextPage bool   `json:"hasNextPage"`
-		EndCursor   string `json:"endCursor"`
-	} `json:"pageInfo"`
+// answerErrors sorts the errors of an answer: warnings are logged, throttling
+// is waited out (retry), node and time limits are errTooBig, the rest fail.
+func (c *Client) answerErrors(ctx context.Context, host string, errs []GraphQLError, hasData bool, attempt int) (retry bool, err error) {
+	var fatal []string
+	tooBig, throttled := false, false
+	for _, ge := range errs {
+		switch code := ge.code(); {
+		case code == "NODE_LIMIT_EXCEEDED" || code == "TIME_LIMIT_EXCEEDED" || strings.Contains(ge.Message, "time limit"):
+			tooBig = true
+		case code == "RATE_EXCEEDED":
+			throttled = true
+		case ge.warning():
+			c.log.WarnContext(ctx, "Tableau Metadata API warning", "host", host, "code", code, "message", ge.Message)
+		case code == "FEATURE_DISABLED":
+			return false, &Error{Host: host, Status: 200, Code: code, Summary: "Metadata API disabled", Detail: ge.Message,
+				Hint: "Enable the Metadata API on this Tableau Server (tsm maintenance metadata-services enable)"}
+		default:
+			fatal = append(fatal, strings.TrimSpace(code+" "+ge.Message))
+		}
+	}
+	switch {
+	case tooBig:
+		return false, errTooBig
+	case throttled && attempt < maxRateRetries:
+		return true, transport.Sleep(ctx, transport.Backoff(time.Second, 30*time.Second, attempt, nil))
+	case throttled:
+		return false, &Error{Host: host, Status: 200, Code: "RATE_EXCEEDED", Summary: "Metadata API throttled the requests", Hint: "Try again later"}
+	case len(fatal) > 0:
+		partial := ""
+		if hasData {
+			partial = " (it returned partial data, which was not used)"
+		}
+		return false, fmt.Errorf("Tableau at %s: the Metadata API answered with errors%s: %s", host, partial, strings.Join(fatal, "; "))
+	}
+	return false, nil
+}
+
+// connection is one page of a Metadata API connection of T nodes.
+type connection[T any] struct {
+	Nodes    []T
+	PageInfo pageInfo
+	// other is set when the answer held something else under this name: the
+	// partial data Tableau sends beside an error may take any shape.
+	other bool
+}
+
+type pageInfo struct {
+	HasNextPage bool   `json:"hasNextPage"`
+	EndCursor   string `json:"endCursor"`
+}
+
+func (c *connection[T]) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || b[0] != '{' {
+		c.other = true
+		return nil
+	}
+	var page struct {
+		Nodes    []T      `json:"nodes"`
+		PageInfo pageInfo `json:"pageInfo"`
+	}
+	if err := json.Unmarshal(b, &page); err != nil {
+		return err
+	}
+	c.Nodes, c.PageInfo = page.Nodes, page.PageInfo
+	return nil
 }
 
 // maxGraphQLPages bounds a cursor walk against a server that never ends it.
 const maxGraphQLPages = 100000
 
-// pageAll walks a connection with first/after cursors. When Tableau reports a
-// node or time limit, the page size is halved and the same page asked again.
-func (c *Client) pageAll(ctx context.Context, query, field string, each func(nodes json.RawMessage) error) error {
+// pageAll walks a connection with first/after cursors, handing each page's
+// nodes to each; a page is decoded straight into T and dropped after each.
+// When Tableau reports a node or time limit, the page size is halved and the
+// same page asked again.
+func pageAll[T any](ctx context.Context, c *Client, query, field string, each func(nodes []T) error) error {
 	first := c.cfg.PageSize
 	var after *string
 	for pages := 0; pages < maxGraphQLPages; {
-		var data map[string]connection
-		err := c.graphQL(ctx, query, map[string]any{"first": first, "after": after}, &data)
+		data, err := graphQL[map[string]*connection[T]](ctx, c, query, map[string]any{"first": first, "after": after})
 		if errors.Is(err, errTooBig) {
 			if first == 1 {
 				return fmt.Errorf("Tableau: even one %s node exceeds the Metadata API's node or time limit", field)
@@ -139,8 +172,8 @@ func (c *Client) pageAll(ctx context.Context, query, field string, each func(nod
 			return err
 		}
 		pages++
-		conn, ok := data[field]
-		if !ok {
+		conn := (*data)[field]
+		if conn == nil || conn.other {
 			return fmt.Errorf("Tableau: the Metadata API answer has no %s", field)
 		}
 		if err := each(conn.Nodes); err != nil {
