@@ -35,6 +35,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Transport carries the requests; nil is a pooled transport of its own.
 	Transport http.RoundTripper
+	// Throttle, when set, paces this client's requests together with those of
+	// every other client that shares it, and pauses them all on a 429.
+	Throttle *transport.Throttle
 }
 
 // Client talks to one dbt Cloud account.
@@ -44,6 +47,7 @@ type Client struct {
 	token     string
 	userAgent string
 	http      *retryablehttp.Client
+	throttle  *transport.Throttle
 }
 
 // New checks cfg and returns a client.
@@ -72,7 +76,8 @@ func New(cfg Config) (*Client, error) {
 		accountID: cfg.AccountID,
 		token:     cfg.Token,
 		userAgent: cfg.UserAgent,
-		http:      transport.NewClient("dbt Cloud", cfg.Retry, cfg.Logger, cfg.Transport),
+		http:      transport.NewClient("dbt Cloud", transport.ClientOptions{Retry: cfg.Retry, Logger: cfg.Logger, Base: cfg.Transport, Throttle: cfg.Throttle}),
+		throttle:  cfg.Throttle,
 	}, nil
 }
 
@@ -161,12 +166,29 @@ func (c *Client) exchange(ctx context.Context, method, path string, query url.Va
 		return nil, fmt.Errorf("%s %s: reading response: %w", method, u.Path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, newAPIError(method, u.Path, resp.StatusCode, raw)
+		e := newAPIError(method, u.Path, resp.StatusCode, raw)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			e.Note = c.rateNote()
+		}
+		return nil, e
 	}
 	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
 	return raw, nil
+}
+
+// AccountRateLimit is dbt Cloud's documented limit per account; past it, dbt
+// Cloud answers 429 and pauses the account for several minutes.
+const AccountRateLimit = 5000
+
+// rateNote explains a 429: dbt Cloud's limit, and this client's own pace.
+func (c *Client) rateNote() string {
+	own := "this client does not limit its rate"
+	if c.throttle != nil && c.throttle.PerMinute() > 0 {
+		own = fmt.Sprintf("this client sends at most %d requests a minute", c.throttle.PerMinute())
+	}
+	return fmt.Sprintf("dbt Cloud allows %d requests a minute per account, shared with its UI and every other tool, then pauses the account; %s", AccountRateLimit, own)
 }
 
 // maxPages bounds any list walk, so a server that misreports totals cannot make us loop forever.

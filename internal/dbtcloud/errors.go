@@ -17,6 +17,7 @@ type APIError struct {
 	StatusCode       int
 	UserMessage      string
 	DeveloperMessage string
+	Note             string // what the client adds, e.g. its own rate on a 429
 }
 
 func (e *APIError) Error() string {
@@ -27,6 +28,9 @@ func (e *APIError) Error() string {
 	}
 	if e.DeveloperMessage != "" && e.DeveloperMessage != e.UserMessage {
 		fmt.Fprintf(&b, " (%s)", e.DeveloperMessage)
+	}
+	if e.Note != "" {
+		fmt.Fprintf(&b, ". %s", e.Note)
 	}
 	return b.String()
 }

@@ -38,7 +38,7 @@ func nextStep(err error) string {
 	case code == http.StatusBadRequest:
 		return "dbt Cloud rejected the request: fix the argument named in the message below."
 	case code == http.StatusTooManyRequests:
-		return "dbt Cloud rate-limited the requests and retries ran out: wait a few minutes, then run again."
+		return "dbt Cloud rate-limited the requests and retries ran out: wait a few minutes, then run again. If other tools share the account, lower the provider's max_requests_per_minute (DBT_CLOUD_MAX_REQUESTS_PER_MINUTE)."
 	case code >= 500:
 		return "dbt Cloud answered with a server error (after retries, where retrying is safe): run again later."
 	default:

@@ -261,6 +261,9 @@ func (r *autoExposureSelectionResource) ModifyPlan(ctx context.Context, req reso
 		unchanged = plan.FolderIDs.Equal(state.FolderIDs) && plan.WorkbookIDs.Equal(state.WorkbookIDs) &&
 			plan.ProjectID.Equal(state.ProjectID) && plan.ConnectionID.Equal(state.ConnectionID)
 	}
+	if unchanged && !r.trees.walked(plan.key()) {
+		return // nothing changed and nothing was refreshed (-refresh=false): no walk, no request
+	}
 	want := plan.desired(ctx, &resp.Diagnostics)
 	tree, err := r.trees.get(ctx, r.client, plan.ProjectID.ValueInt64(), plan.ConnectionID.ValueInt64())
 	switch {

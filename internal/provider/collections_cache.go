@@ -77,6 +77,16 @@ func (c *treeCache) get(ctx context.Context, client *dbtcloud.Client, projectID,
 	return t, nil
 }
 
+// walked reports whether the tree of key was read (or failed to be) in this
+// run, by the refresh before the plan.
+func (c *treeCache) walked(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.trees[key]
+	_, failed := c.failed[key]
+	return ok || failed
+}
+
 func (c *treeCache) invalidate(projectID, connectionID int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +31,13 @@ const (
 	EnvHostURL   = "DBT_CLOUD_HOST_URL"
 	EnvAccountID = "DBT_CLOUD_ACCOUNT_ID"
 	EnvToken     = "DBT_CLOUD_TOKEN"
+	EnvRate      = "DBT_CLOUD_MAX_REQUESTS_PER_MINUTE"
 )
+
+// DefaultRequestsPerMinute is a fifth of dbt Cloud's 5,000 per account, so
+// that a few plans at once (several pull requests) leave room for the UI and
+// other tools.
+const DefaultRequestsPerMinute = 1000
 
 var _ provider.Provider = (*dbtexposuresProvider)(nil)
 
@@ -54,6 +61,7 @@ type providerModel struct {
 	MaxRetries            types.Int64  `tfsdk:"max_retries"`
 	RetryWaitMaxSeconds   types.Int64  `tfsdk:"retry_wait_max_seconds"`
 	RequestTimeoutSeconds types.Int64  `tfsdk:"request_timeout_seconds"`
+	MaxRequestsPerMinute  types.Int64  `tfsdk:"max_requests_per_minute"`
 	Tableau               types.Object `tfsdk:"tableau"`
 }
 
@@ -98,6 +106,15 @@ func (p *dbtexposuresProvider) Schema(_ context.Context, _ provider.SchemaReques
 				MarkdownDescription: "Timeout of one HTTP request, in seconds. Default `60`.",
 				Validators:          []validator.Int64{int64validator.Between(1, 600)},
 			},
+			"max_requests_per_minute": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: fmt.Sprintf("Most dbt Cloud requests this provider sends a minute, shared by all its resources (`0`: no limit). "+
+					"dbt Cloud allows %d a minute per account, its UI and other tools included, then answers `429` and pauses the account for "+
+					"minutes; a 2,000-folder selection plan walks 2,001 collections, so three such plans at once would pass it. A `429` makes "+
+					"every request of the provider wait its `Retry-After`. Defaults to the `%s` environment variable, then `%d`.",
+					dbtcloud.AccountRateLimit, EnvRate, DefaultRequestsPerMinute),
+				Validators: []validator.Int64{int64validator.Between(0, 100000)},
+			},
 			"tableau": tableauProviderAttribute(),
 		},
 	}
@@ -120,6 +137,7 @@ func (p *dbtexposuresProvider) Configure(ctx context.Context, req provider.Confi
 	for name, v := range map[string]interface{ IsUnknown() bool }{
 		"host_url": cfg.HostURL, "account_id": cfg.AccountID, "token": cfg.Token,
 		"max_retries": cfg.MaxRetries, "retry_wait_max_seconds": cfg.RetryWaitMaxSeconds, "request_timeout_seconds": cfg.RequestTimeoutSeconds,
+		"max_requests_per_minute": cfg.MaxRequestsPerMinute,
 	} {
 		if v.IsUnknown() {
 			resp.Diagnostics.AddAttributeError(path.Root(name), "Unknown provider value for "+name,
@@ -190,6 +208,10 @@ func (p *dbtexposuresProvider) dbtClient(ctx context.Context, cfg providerModel,
 	if diags.HasError() {
 		return nil, ""
 	}
+	perMinute, ok := requestsPerMinute(cfg.MaxRequestsPerMinute, diags)
+	if !ok {
+		return nil, ""
+	}
 	client, err := dbtcloud.New(dbtcloud.Config{
 		HostURL:   hostURL,
 		AccountID: accountID,
@@ -197,6 +219,7 @@ func (p *dbtexposuresProvider) dbtClient(ctx context.Context, cfg providerModel,
 		UserAgent: p.userAgent(tfVersion),
 		Retry:     retry,
 		Logger:    clientLogger,
+		Throttle:  sharedThrottle(hostURL, accountID, perMinute),
 	})
 	if err != nil {
 		diags.AddAttributeError(path.Root("host_url"), "Invalid dbt Cloud settings", err.Error())
@@ -204,6 +227,42 @@ func (p *dbtexposuresProvider) dbtClient(ctx context.Context, cfg providerModel,
 	}
 	tflog.Debug(ctx, "configured dbt Cloud client", map[string]any{"host_url": hostURL, "account_id": accountID})
 	return client, ""
+}
+
+// requestsPerMinute resolves max_requests_per_minute: the argument, the
+// environment, or the default.
+func requestsPerMinute(v types.Int64, diags *diag.Diagnostics) (int, bool) {
+	if !v.IsNull() {
+		return int(v.ValueInt64()), true
+	}
+	env := os.Getenv(EnvRate)
+	if env == "" {
+		return DefaultRequestsPerMinute, true
+	}
+	n, err := strconv.Atoi(env)
+	if err != nil || n < 0 {
+		diags.AddAttributeError(path.Root("max_requests_per_minute"), "Invalid "+EnvRate,
+			fmt.Sprintf("The %s environment variable must be a whole number of requests a minute, 0 for no limit; got %q.", EnvRate, env))
+		return 0, false
+	}
+	return n, true
+}
+
+// throttles are the provider process's: every dbt Cloud client of the process
+// for one account and rate shares one, so all resources together keep to it.
+var throttles = struct {
+	sync.Mutex
+	by map[string]*transport.Throttle
+}{by: map[string]*transport.Throttle{}}
+
+func sharedThrottle(hostURL string, accountID int64, perMinute int) *transport.Throttle {
+	key := fmt.Sprintf("%s|%d|%d", hostURL, accountID, perMinute)
+	throttles.Lock()
+	defer throttles.Unlock()
+	if throttles.by[key] == nil {
+		throttles.by[key] = transport.NewThrottle(perMinute)
+	}
+	return throttles.by[key]
 }
 
 func (p *dbtexposuresProvider) userAgent(tfVersion string) string {

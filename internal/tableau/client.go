@@ -108,7 +108,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = transport.Discard
 	}
-	hc := transport.NewClient("Tableau", cfg.Retry, cfg.Logger, cfg.Transport)
+	hc := transport.NewClient("Tableau", transport.ClientOptions{Retry: cfg.Retry, Logger: cfg.Logger, Base: cfg.Transport})
 	// Sign-in redirects are followed by hand: Go would turn the POST into a GET.
 	hc.HTTPClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c := &Client{cfg: cfg, log: cfg.Logger, http: hc, server: u, version: cfg.APIVersion}

@@ -35,17 +35,22 @@ func DefaultRetryConfig() RetryConfig {
 // retried with exponential backoff and full jitter, honouring Retry-After; the
 // wait between attempts ends as soon as the request's context is done. After the
 // last attempt the final response is returned as it is, so callers can report it.
-// Exchanges and retries are logged to log (nil discards); base is the transport
-// underneath (nil: a pooled transport of its own).
-func NewClient(apiName string, cfg RetryConfig, log *slog.Logger, base http.RoundTripper) *retryablehttp.Client {
+// Exchanges and retries are logged to o.Logger (nil discards); o.Base is the
+// transport underneath (nil: a pooled transport of its own); every attempt
+// waits for o.Throttle, when set.
+func NewClient(apiName string, o ClientOptions) *retryablehttp.Client {
+	log, cfg := o.Logger, o.Retry
 	if log == nil {
 		log = Discard
 	}
 	hc := cleanhttp.DefaultPooledClient()
-	if base != nil {
-		hc.Transport = base
+	if o.Base != nil {
+		hc.Transport = o.Base
 	}
 	hc.Transport = &LoggingTransport{Name: apiName, Next: hc.Transport, Log: log}
+	if o.Throttle != nil {
+		hc.Transport = &ThrottledTransport{Throttle: o.Throttle, Next: hc.Transport, Log: log, Name: apiName}
+	}
 	hc.Timeout = cfg.Timeout
 	// Redirects are followed by callers that need them (Tableau's sign-in re-POSTs).
 	return &retryablehttp.Client{
@@ -64,6 +69,14 @@ func NewClient(apiName string, cfg RetryConfig, log *slog.Logger, base http.Roun
 			}
 		},
 	}
+}
+
+// ClientOptions are what NewClient builds a client from.
+type ClientOptions struct {
+	Retry    RetryConfig
+	Logger   *slog.Logger
+	Base     http.RoundTripper
+	Throttle *Throttle
 }
 
 type notIdempotentKey struct{}

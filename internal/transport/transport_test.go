@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -96,7 +98,7 @@ func TestClientLogsRetriesAndRedactedTraces(t *testing.T) {
 	defer srv.Close()
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: LevelTrace}))
-	c := NewClient("Test", RetryConfig{MaxRetries: 2, WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond, Timeout: 5 * time.Second}, log, nil)
+	c := NewClient("Test", ClientOptions{Retry: RetryConfig{MaxRetries: 2, WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond, Timeout: 5 * time.Second}, Logger: log})
 	req, _ := retryablehttp.NewRequest(http.MethodPost, srv.URL, []byte(`{"password":"CLIENT-SECRET"}`))
 	req.Header.Set("Authorization", "Token HEADER-SECRET")
 	resp, err := c.Do(req)
@@ -118,5 +120,69 @@ func TestClientLogsRetriesAndRedactedTraces(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Errorf("log shows %s:\n%s", secret, out)
 		}
+	}
+}
+
+// Clients that share a Throttle keep together to its rate, and a 429 with
+// Retry-After makes every one of them wait, not only the one that got it.
+func TestThrottleIsSharedAndHonoursRetryAfterForAll(t *testing.T) {
+	var mu sync.Mutex
+	var times []time.Time
+	var first429 atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		n := len(times)
+		mu.Unlock()
+		if n == 15 && first429.CompareAndSwap(false, true) {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	th := NewThrottle(1200) // 20 a second, bursts of 10
+	retry := RetryConfig{MaxRetries: 3, WaitMin: time.Millisecond, WaitMax: 10 * time.Millisecond, Timeout: 5 * time.Second}
+	clients := []*retryablehttp.Client{NewClient("A", ClientOptions{Retry: retry, Throttle: th}), NewClient("B", ClientOptions{Retry: retry, Throttle: th})}
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func(c *retryablehttp.Client) {
+			defer wg.Done()
+			resp, err := c.Get(srv.URL)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+		}(clients[i%2])
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	if len(times) != 41 {
+		t.Fatalf("%d requests reached the server, want 40 and one retry", len(times))
+	}
+	// Rate: no second holds more than the burst plus a second's worth.
+	for i := range times {
+		j := i
+		for j < len(times) && times[j].Sub(times[i]) < time.Second {
+			j++
+		}
+		if j-i > 10+20 {
+			t.Fatalf("%d requests within one second, over the rate", j-i)
+		}
+	}
+	// Pause: once the 429 (the 15th) is answered, nobody sends for a second;
+	// only requests already on their way may still arrive just after it.
+	for _, at := range times[15:] {
+		if d := at.Sub(times[14]); d > 100*time.Millisecond && d < 900*time.Millisecond {
+			t.Fatalf("a request came %v after the 429; every client must wait its Retry-After", d)
+		}
+	}
+	if times[len(times)-1].Sub(times[14]) < time.Second {
+		t.Fatal("the requests after the 429 did not wait for its Retry-After")
 	}
 }

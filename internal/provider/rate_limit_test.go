@@ -1,0 +1,192 @@
+package provider
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
+)
+
+// recordingProxy notes when each request reaches dbt Cloud (our server), and
+// answers the nth collections request with a 429 and Retry-After: 1.
+type recordingProxy struct {
+	mu      sync.Mutex
+	times   []time.Time
+	n429    int
+	limited time.Time
+}
+
+func (p *recordingProxy) start(t *testing.T, srv *servertest.Server) string {
+	target, _ := url.Parse(srv.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	ps := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.times = append(p.times, time.Now())
+		limit := strings.Contains(r.URL.Path, "/collections/") && len(p.times) == p.n429
+		if limit {
+			p.limited = time.Now()
+		}
+		p.mu.Unlock()
+		if limit {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ps.Close)
+	return ps.URL + "/api"
+}
+
+// A plan over 2,000 folders keeps to max_requests_per_minute, and a 429 makes
+// every request of the provider wait its Retry-After.
+func TestAccRateLimit_planOver2000Folders(t *testing.T) {
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 100, TablesPerWorkbook: 1, ExtraProjects: 2000})
+	_, tab := tableautest.NewServer(t, f)
+	srv := servertest.New(t, server.WithTableauTTL(time.Hour))
+	rec := &recordingProxy{n429: 300}
+	hostURL := rec.start(t, srv)
+	const perMinute = 24000 // 400 a second, so that the walk takes five seconds, not two minutes
+	connection := fmt.Sprintf(`
+provider "dbtexposures" {
+  host_url                = %q
+  account_id              = %d
+  token                   = %q
+  max_requests_per_minute = %d
+}
+
+resource "dbtexposures_tableau_connection" "c" {
+  project_id = %d
+  host       = %q
+  site_id    = %q
+  token_name = %q
+  token      = %q
+}
+`, hostURL, srv.AccountID, srv.Token, perMinute, srv.ProjectID, tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret)
+	selection := connection + fmt.Sprintf(`
+resource "dbtexposures_auto_exposure_selection" "s" {
+  project_id    = %d
+  connection_id = dbtexposures_tableau_connection.c.integration_id
+  folder_ids    = [%q]
+}
+`, srv.ProjectID, f.Projects[0].ID)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: connection},
+			{ // the reviewer's plan: the connection refreshed, the 2,001-folder tree walked
+				PreConfig: func() { rec.mu.Lock(); rec.times = nil; rec.mu.Unlock() },
+				Config:    selection, PlanOnly: true, ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: connection, PlanOnly: true,
+				PreConfig: func() {
+					rec.mu.Lock()
+					defer rec.mu.Unlock()
+					if err := checkRate(rec.times, perMinute, rec.limited); err != nil {
+						t.Fatal(err)
+					}
+				},
+			},
+		},
+	})
+}
+
+// checkRate: no second holds more than the rate's share plus the burst, and
+// once the 429 was answered no request came for about its Retry-After.
+func checkRate(times []time.Time, perMinute int, limited time.Time) error {
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	if len(times) < 2000 {
+		return fmt.Errorf("only %d requests reached dbt Cloud; the plan did not walk 2,000 folders", len(times))
+	}
+	maxPerSecond := perMinute/60 + 10
+	for i := range times {
+		j := i
+		for j < len(times) && times[j].Sub(times[i]) < time.Second {
+			j++
+		}
+		if j-i > maxPerSecond {
+			return fmt.Errorf("%d requests within one second; the limit allows %d", j-i, maxPerSecond)
+		}
+	}
+	if limited.IsZero() {
+		return fmt.Errorf("the 429 was never sent")
+	}
+	for _, at := range times {
+		if d := at.Sub(limited); d > 100*time.Millisecond && d < 900*time.Millisecond {
+			return fmt.Errorf("a request came %v after the 429; every request must wait its Retry-After", d)
+		}
+	}
+	return nil
+}
+
+func (p *recordingProxy) collections() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.times)
+}
+
+// A plan reads each folder of the tree once, however many steps need it; with
+// -refresh=false and nothing changed, it reads none.
+func TestAccCollectionsWalkedOncePerPlanAndNotWithoutRefresh(t *testing.T) {
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 30, TablesPerWorkbook: 1, ExtraProjects: 20})
+	_, tab := tableautest.NewServer(t, f)
+	srv := servertest.New(t, server.WithTableauTTL(time.Hour))
+	var counting recordingProxy
+	counting.n429 = -1
+	hostURL := counting.start(t, srv)
+	w := newCLIWorkspace(t, fmt.Sprintf(`
+terraform {
+  required_providers {
+    dbtexposures = { source = "dbtexposures/dbtexposures" }
+  }
+}
+%s
+resource "dbtexposures_tableau_connection" "c" {
+  project_id = %d
+  host       = %q
+  site_id    = %q
+  token_name = %q
+  token      = %q
+}
+
+resource "dbtexposures_auto_exposure_selection" "s" {
+  project_id    = %d
+  connection_id = dbtexposures_tableau_connection.c.integration_id
+  folder_ids    = [%q]
+}
+`, providerBlock(hostURL, srv.AccountID, srv.Token), srv.ProjectID, tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name,
+		f.PersonalAccessToken.Secret, srv.ProjectID, f.Projects[0].ID))
+	w.mustRun("apply", "-auto-approve", "-input=false", "-no-color")
+
+	folders := len(f.Projects)
+	counting.mu.Lock()
+	counting.times = nil
+	counting.mu.Unlock()
+	if out, code := w.run("plan", "-detailed-exitcode", "-input=false", "-no-color", "-refresh=false"); code != 0 {
+		t.Fatalf("plan -refresh=false exited %d:\n%s", code, out)
+	}
+	if n := counting.collections(); n != 0 {
+		t.Fatalf("plan -refresh=false with nothing changed sent %d requests; it needs none", n)
+	}
+	if out, code := w.run("plan", "-detailed-exitcode", "-input=false", "-no-color"); code != 0 {
+		t.Fatalf("plan exited %d:\n%s", code, out)
+	}
+	// The refresh reads the connection once and the tree once: the top and each folder.
+	if n := counting.collections(); n != 1+1+folders {
+		t.Fatalf("a plan sent %d requests; the connection and the %d-folder tree once take %d", n, folders, 2+folders)
+	}
+}
