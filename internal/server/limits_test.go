@@ -40,7 +40,7 @@ func TestHeavyWorkIsBoundedPerAccount(t *testing.T) {
 		return resp.StatusCode, resp.Header.Get("Retry-After") + " " + string(b)
 	}
 	var wg sync.WaitGroup
-	t.Cleanup(wg.Wait) // runs after the pipes below are closed: cleanups run last first
+	t.Cleanup(wg.Wait)       // runs after the pipes below are closed: cleanups run last first
 	for i := 0; i < 2; i++ { // two uploads that stay under way
 		pr, pw := io.Pipe()
 		t.Cleanup(func() { pw.CloseWithError(io.ErrUnexpectedEOF) })
