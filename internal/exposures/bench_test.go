@@ -3,6 +3,8 @@ package exposures
 import (
 	"bytes"
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +41,25 @@ func BenchmarkLoadManifest50MB(b *testing.B) {
 			b.Fatal("no nodes")
 		}
 		_ = NewIndex(m)
+	}
+}
+
+// Loading streams: a 50 MB manifest costs far less memory than the document,
+// because the bulky fields are skipped rather than held.
+func TestLoadManifestDoesNotHoldTheDocument(t *testing.T) {
+	raw := bigManifest(50 << 20)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m, err := LoadManifest(bytes.NewReader(raw))
+	runtime.ReadMemStats(&after)
+	if err != nil || len(m.Nodes) == 0 {
+		t.Fatalf("%v, %d nodes", err, len(m.Nodes))
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 40<<20 {
+		t.Fatalf("loading a %d MB manifest allocated %d MB; it must not hold the document", len(raw)>>20, allocated>>20)
+	}
+	if _, err := LoadManifest(strings.NewReader(`{"metadata": {}, "nodes": null, "sources": {}}`)); err != nil {
+		t.Fatalf("null nodes: %v", err)
 	}
 }

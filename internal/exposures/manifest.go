@@ -3,6 +3,8 @@
 package exposures
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -64,64 +66,143 @@ var versionRE = regexp.MustCompile(`/manifest/v(\d+)\.json`)
 // MinSchemaVersion is the oldest manifest schema this package reads.
 const MinSchemaVersion = 10
 
-// LoadManifest reads a manifest.json, keeping only what matching needs.
+// LoadManifest reads a manifest.json as a stream, keeping only what matching
+// needs: one node at a time is decoded, and everything else (compiled SQL,
+// macros, docs: most of a large manifest) is skipped token by token, so memory
+// stays near the size of the result, not of the document.
 func LoadManifest(r io.Reader) (*Manifest, error) {
-	var raw struct {
-		Metadata struct {
-			SchemaVersion string `json:"dbt_schema_version"`
-		} `json:"metadata"`
-		Nodes   map[string]rawNode `json:"nodes"`
-		Sources map[string]rawNode `json:"sources"`
-	}
-	if err := json.NewDecoder(r).Decode(&raw); err != nil {
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
+	if err := expectDelim(dec, '{'); err != nil {
 		return nil, fmt.Errorf("manifest is not valid JSON: %w", err)
 	}
 	m := &Manifest{}
-	if v := versionRE.FindStringSubmatch(raw.Metadata.SchemaVersion); v != nil {
-		m.SchemaVersion, _ = strconv.Atoi(v[1])
-		if m.SchemaVersion < MinSchemaVersion {
-			return nil, fmt.Errorf("manifest schema v%d is older than v%d (dbt 1.6): regenerate it with a newer dbt (dbt parse)", m.SchemaVersion, MinSchemaVersion)
+	sawNodes := false
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("manifest is not valid JSON: %w", err)
 		}
-	}
-	if raw.Nodes == nil && raw.Sources == nil {
-		return nil, fmt.Errorf("this JSON has no nodes or sources: is it a dbt manifest.json (target/manifest.json)?")
-	}
-	add := func(id string, n rawNode) {
-		switch n.ResourceType {
-		case "model", "seed", "snapshot", "source":
+		switch key {
+		case "metadata":
+			err = m.readMetadata(dec)
+		case "nodes", "sources":
+			sawNodes = true
+			err = readNodes(dec, m.add)
 		default:
-			return
+			err = skipValue(dec)
 		}
-		if n.Config.Enabled != nil && !*n.Config.Enabled {
-			return
+		if err != nil {
+			return nil, err
 		}
-		if n.Config.Materialized == "ephemeral" {
-			return // no relation in the warehouse to match
-		}
-		node := Node{UniqueID: id, ResourceType: n.ResourceType, Package: n.PackageName, Name: n.Name, SourceName: n.SourceName, Schema: n.Schema}
-		if n.Database != nil {
-			node.Database = *n.Database
-		}
-		node.Identifier = n.Alias
-		if n.ResourceType == "source" || node.Identifier == "" {
-			node.Identifier = n.Identifier
-		}
-		if node.Identifier == "" {
-			node.Identifier = n.Name
-		}
-		if n.RelationName != nil {
-			node.RelationName = *n.RelationName
-		}
-		m.Nodes = append(m.Nodes, node)
 	}
-	for id, n := range raw.Nodes {
-		add(id, n)
-	}
-	for id, n := range raw.Sources {
-		add(id, n)
+	if !sawNodes {
+		return nil, fmt.Errorf("this JSON has no nodes or sources: is it a dbt manifest.json (target/manifest.json)?")
 	}
 	sort.Slice(m.Nodes, func(i, j int) bool { return m.Nodes[i].UniqueID < m.Nodes[j].UniqueID })
 	return m, nil
+}
+
+func (m *Manifest) readMetadata(dec *json.Decoder) error {
+	var md struct {
+		SchemaVersion string `json:"dbt_schema_version"`
+	}
+	if err := dec.Decode(&md); err != nil {
+		return fmt.Errorf("manifest metadata is not valid JSON: %w", err)
+	}
+	if v := versionRE.FindStringSubmatch(md.SchemaVersion); v != nil {
+		m.SchemaVersion, _ = strconv.Atoi(v[1])
+		if m.SchemaVersion < MinSchemaVersion {
+			return fmt.Errorf("manifest schema v%d is older than v%d (dbt 1.6): regenerate it with a newer dbt (dbt parse)", m.SchemaVersion, MinSchemaVersion)
+		}
+	}
+	return nil
+}
+
+// readNodes decodes the object of nodes (or sources) one entry at a time.
+func readNodes(dec *json.Decoder, add func(id string, n *rawNode)) error {
+	tok, err := dec.Token()
+	switch {
+	case err != nil:
+		return fmt.Errorf("manifest is not valid JSON: %w", err)
+	case tok == nil:
+		return nil // null: nothing to read
+	case tok != json.Delim('{'):
+		return fmt.Errorf("manifest nodes and sources must be objects")
+	}
+	for dec.More() {
+		id, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("manifest is not valid JSON: %w", err)
+		}
+		var n rawNode
+		if err := dec.Decode(&n); err != nil {
+			return fmt.Errorf("manifest node %v is not valid JSON: %w", id, err)
+		}
+		add(fmt.Sprint(id), &n)
+	}
+	_, err = dec.Token() // the closing brace
+	return err
+}
+
+// add keeps a node that a dashboard can depend on.
+func (m *Manifest) add(id string, n *rawNode) {
+	switch n.ResourceType {
+	case "model", "seed", "snapshot", "source":
+	default:
+		return
+	}
+	if n.Config.Enabled != nil && !*n.Config.Enabled {
+		return
+	}
+	if n.Config.Materialized == "ephemeral" {
+		return // no relation in the warehouse to match
+	}
+	node := Node{UniqueID: id, ResourceType: n.ResourceType, Package: n.PackageName, Name: n.Name, SourceName: n.SourceName, Schema: n.Schema}
+	if n.Database != nil {
+		node.Database = *n.Database
+	}
+	node.Identifier = n.Alias
+	if n.ResourceType == "source" || node.Identifier == "" {
+		node.Identifier = n.Identifier
+	}
+	if node.Identifier == "" {
+		node.Identifier = n.Name
+	}
+	if n.RelationName != nil {
+		node.RelationName = *n.RelationName
+	}
+	m.Nodes = append(m.Nodes, node)
+}
+
+func expectDelim(dec *json.Decoder, d json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != d {
+		return fmt.Errorf("expected %q, found %v", d, tok)
+	}
+	return nil
+}
+
+// skipValue reads past one value, whatever its size, without keeping it.
+func skipValue(dec *json.Decoder) error {
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("manifest is not valid JSON: %w", err)
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
 }
 
 // LoadManifestFile reads a manifest.json from disk.
@@ -136,4 +217,31 @@ func LoadManifestFile(path string) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
+}
+
+// compactMarker starts a manifest as Compact encodes it.
+const compactMarker = `{"dbtexposures_manifest":1,`
+
+type compactManifest struct {
+	Marker        int    `json:"dbtexposures_manifest"`
+	SchemaVersion int    `json:"schema_version"`
+	Nodes         []Node `json:"nodes"`
+}
+
+// Compact encodes the manifest as it is kept: its schema version and the
+// nodes matching needs, a small fraction of the manifest.json it came from.
+func (m *Manifest) Compact() ([]byte, error) {
+	return json.Marshal(compactManifest{Marker: 1, SchemaVersion: m.SchemaVersion, Nodes: m.Nodes})
+}
+
+// LoadStored reads a manifest encoded by Compact, or a whole manifest.json.
+func LoadStored(b []byte) (*Manifest, error) {
+	if !bytes.HasPrefix(b, []byte(compactMarker)) {
+		return LoadManifest(bytes.NewReader(b))
+	}
+	var c compactManifest
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("stored manifest: %w", err)
+	}
+	return &Manifest{SchemaVersion: c.SchemaVersion, Nodes: c.Nodes}, nil
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,7 +29,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	raw, err := spoolManifest(r.Body)
+	spool, err := spoolManifest(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -40,12 +39,18 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	m, err := exposures.LoadManifest(bytes.NewReader(raw))
+	defer spool.Close()
+	m, err := exposures.LoadManifest(spool)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "Invalid manifest: "+err.Error())
 		return
 	}
-	ts, err := s.store.PutManifest(r.Context(), pid, raw)
+	compact, err := m.Compact()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	ts, err := s.store.PutManifest(r.Context(), pid, compact)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -64,22 +69,24 @@ func (s *Server) busy(w http.ResponseWriter) {
 	writeError(w, http.StatusTooManyRequests, fmt.Sprintf("This account already runs %d manifest uploads or exposure syncs; try again in a few seconds.", heavyPerAccount))
 }
 
-// spoolManifest copies the body to a temporary file, then reads back what was
-// accepted. A body over the limit fails while copying, with nothing held.
-func spoolManifest(body io.Reader) ([]byte, error) {
+// spoolManifest copies the body to a temporary file, which it returns rewound
+// for a streaming parse, and removed (it is already unlinked). A body over the
+// limit fails while copying, with nothing held.
+func spoolManifest(body io.Reader) (*os.File, error) {
 	f, err := os.CreateTemp("", "dbtexposures-manifest-*.json")
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(f.Name())
-	defer f.Close()
+	_ = os.Remove(f.Name()) // the open file stays readable; nothing is left behind
 	if _, err := io.Copy(f, body); err != nil {
+		f.Close()
 		return nil, err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
 		return nil, err
 	}
-	return io.ReadAll(f)
+	return f, nil
 }
 
 // getExposures answers the last sync: JSON in the envelope, or ?format=yaml.

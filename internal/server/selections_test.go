@@ -18,7 +18,7 @@ import (
 )
 
 // withTableau creates an integration on srv that reads the emulator's site.
-func withTableau(t *testing.T, srv *servertest.Server, tab *httptest.Server, f *emulator.Fixture) *dbtcloud.LineageIntegration {
+func withTableau(t testing.TB, srv *servertest.Server, tab *httptest.Server, f *emulator.Fixture) *dbtcloud.LineageIntegration {
 	t.Helper()
 	host, site, name, tok := tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret
 	in, err := srv.Client(t).CreateLineageIntegration(context.Background(), srv.ProjectID, dbtcloud.CreateLineageIntegrationRequest{

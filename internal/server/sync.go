@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -159,7 +158,7 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 	if err != nil {
 		return err
 	}
-	manifest, err := exposures.LoadManifest(bytes.NewReader(raw))
+	manifest, err := exposures.LoadStored(raw)
 	if err != nil {
 		return err
 	}

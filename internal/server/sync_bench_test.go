@@ -1,0 +1,134 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
+)
+
+// warehouseManifest is a manifest of about size bytes whose first models are
+// the tables the generated Tableau site reads, padded with the bulky fields
+// real manifests carry.
+func warehouseManifest(size int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}, "nodes": {`)
+	filler := bytes.Repeat([]byte("select a, b, c from somewhere where x = 1 "), 40)
+	for i := 0; b.Len() < size; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		alias := fmt.Sprintf("PAD_%d", i)
+		if i < 50 {
+			alias = fmt.Sprintf("FCT_ORDERS_%d", i)
+		} else if i < 100 {
+			alias = fmt.Sprintf("DIM_CUSTOMERS_%d", i-50)
+		}
+		fmt.Fprintf(&b, `"model.shop.m%d": {"resource_type": "model", "package_name": "shop", "name": "m%d", "database": "WAREHOUSE",
+			"schema": "ANALYTICS", "alias": %q, "config": {"materialized": "table"}, "raw_code": %q, "compiled_code": %q,
+			"columns": {"id": {"name": "id", "description": "the id"}}, "description": "A model."}`, i, i, alias, filler, filler)
+	}
+	b.WriteString(`}, "sources": {}, "macros": {}}`)
+	return b.Bytes()
+}
+
+// BenchmarkSync10000Workbooks50MBManifest syncs the exposures of a watched
+// 10,000-workbook site against a 50 MB manifest, while another client keeps
+// calling the API, and reports the sync's time, the heap it adds at its peak,
+// and the slowest API answer during it.
+func BenchmarkSync10000Workbooks50MBManifest(b *testing.B) {
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 10000, TablesPerWorkbook: 4, VaryTables: true})
+	_, tab := tableautest.NewServer(b, f)
+	srv := servertest.New(b)
+	in := withTableau(b, srv, tab, f)
+	base := fmt.Sprintf("%s/v3/accounts/1/projects/1/", srv.HostURL)
+	if code, body := rawCall(b, "PUT", base+"manifest/", srv.Token, warehouseManifest(50<<20)); code != 200 {
+		b.Fatalf("manifest: %d %s", code, body)
+	}
+	var watch []dbtcloud.WatchSelectionItem
+	for _, p := range f.Projects {
+		if p.ParentID == "" {
+			watch = append(watch, dbtcloud.WatchSelectionItem{Identifier: p.ID, Name: p.Name, Type: dbtcloud.ItemFolder})
+		}
+	}
+	if _, err := srv.Client(b).UpdateSelections(context.Background(), 1, in.ID, dbtcloud.SelectionChange{ToAdd: watch}); err != nil {
+		b.Fatal(err)
+	}
+	srv.API.Close() // let the background syncs of the upload and the selection end first
+	var syncTime, slowest time.Duration
+	var peak uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		baseHeap := ms.HeapAlloc
+		stop := make(chan struct{})
+		var maxHeap atomic.Uint64
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); sampleHeap(stop, &maxHeap) }()
+		go func() { defer wg.Done(); slowest = max(slowest, pollAPI(b, srv, stop)) }()
+		start := time.Now()
+		code, body := rawCall(b, "POST", base+"exposures/sync/", srv.Token, nil)
+		syncTime += time.Since(start)
+		close(stop)
+		wg.Wait()
+		if a := decodeSync(b, body); code != 200 || a.Data.SyncError != nil || len(a.Data.Exposures) < 9000 {
+			b.Fatalf("sync: %d, error %v, %d exposures", code, a.Data.SyncError, len(a.Data.Exposures))
+		}
+		peak = max(peak, maxHeap.Load()-min(maxHeap.Load(), baseHeap))
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(syncTime.Milliseconds())/float64(b.N), "ms-per-sync")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(slowest.Milliseconds()), "slowest-api-ms")
+}
+
+func sampleHeap(stop <-chan struct{}, peak *atomic.Uint64) {
+	var ms runtime.MemStats
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(5 * time.Millisecond):
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > peak.Load() {
+				peak.Store(ms.HeapAlloc)
+			}
+		}
+	}
+}
+
+// pollAPI calls the API until stop, failing on any error, and returns the
+// slowest answer.
+func pollAPI(b *testing.B, srv *servertest.Server, stop <-chan struct{}) time.Duration {
+	var slowest time.Duration
+	for {
+		select {
+		case <-stop:
+			return slowest
+		case <-time.After(20 * time.Millisecond):
+		}
+		start := time.Now()
+		req, _ := http.NewRequest(http.MethodGet, srv.HostURL+"/v3/accounts/1/projects/", nil)
+		req.Header.Set("Authorization", "Token "+srv.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			b.Errorf("the API did not answer during a sync: %v", err)
+			return slowest
+		}
+		resp.Body.Close()
+		slowest = max(slowest, time.Since(start))
+	}
+}
