@@ -76,8 +76,11 @@ func (r *autoExposureSelectionResource) Schema(_ context.Context, _ resource.Sch
 			"known selection and warn, so the fix (a new `token_wo` with a bumped `token_wo_version` on the connection) applies; " +
 			"a changed selection then shows its names as known after apply. Destroying the resource unwatches what its state " +
 			"holds without reading Tableau.\n\n" +
-			"Cost per plan: one collections request per Tableau folder of the connection (the tree is walked once per run, at " +
-			"most eight requests at a time), and one selections request per apply that changes something.",
+			"Cost per plan: one collections request per Tableau folder of the connection, plus one for the top (the tree is walked " +
+			"once per run however many steps need it, at most eight requests at a time, within the provider's " +
+			"`max_requests_per_minute`); none with `-refresh=false` when neither the configuration nor the state changed; and one " +
+			"selections request per apply that changes something. At the default 1,000 requests a minute a 2,000-folder " +
+			"connection costs about two minutes of plan, well inside dbt Cloud's 5,000 a minute per account.",
 		Attributes: selectionAttributes(schema.SetNestedAttribute{
 			Computed:            true,
 			MarkdownDescription: "The selection by name: what a reviewer reads in the plan.",

@@ -7,10 +7,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
 )
@@ -96,41 +99,69 @@ func (d *exposuresDataSource) Configure(_ context.Context, req datasource.Config
 }
 
 func (d *exposuresDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	readLarge(ctx, d, req, resp)
+}
+
+// results matches the filtered workbooks to the manifest's nodes and renders them.
+func (d *exposuresDataSource) results(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) map[string]resultAttr {
 	var cfg exposuresModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
+	if diags.Append(config.Get(ctx, &cfg)...); diags.HasError() {
+		return nil
 	}
 	manifest, err := exposures.LoadManifestFile(cfg.ManifestPath.ValueString())
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("manifest_path"), "Cannot read the dbt manifest",
+		diags.AddAttributeError(path.Root("manifest_path"), "Cannot read the dbt manifest",
 			fmt.Sprintf("%s\n\nPoint manifest_path at target/manifest.json of your dbt project (run `dbt parse` to write it).", err))
-		return
+		return nil
 	}
-	selected := d.src.FilteredWorkbooks(ctx, cfg.workbookFilterModel, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
+	selected := d.src.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags)
+	if diags.HasError() {
+		return nil
 	}
 	res := exposures.Build(selected, exposures.NewIndex(manifest), exposures.Options{
 		Maturity: cfg.Maturity.ValueString(), DefaultOwnerName: cfg.OwnerName.ValueString(), DefaultOwnerEmail: cfg.OwnerEmail.ValueString(),
 	})
 	yml, err := exposures.Render(res.Exposures, "Tableau at "+d.src.client.Host())
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot render exposures YAML", err.Error())
-		return
+		diags.AddError("Cannot render exposures YAML", err.Error())
+		return nil
 	}
-	exposuresType, diags := attrType(ctx, resp.State, "exposures")
-	resp.Diagnostics.Append(diags...)
-	unmatchedType, diags := attrType(ctx, resp.State, "unmatched_tables")
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
+	return map[string]resultAttr{
+		"yaml": stringResult(string(yml)),
+		"exposures": {
+			value: func(t tftypes.Type) tftypes.Value { return exposuresValue(t.(tftypes.List), res.Exposures) },
+			pack:  func(enc *msgpack.Encoder) error { return packExposures(enc, res.Exposures) },
+		},
+		"unmatched_tables": {
+			value: func(t tftypes.Type) tftypes.Value { return unmatchedValue(t.(tftypes.List), res.Unmatched) },
+			pack:  func(enc *msgpack.Encoder) error { return packUnmatched(enc, res.Unmatched) },
+		},
 	}
-	resp.Diagnostics.Append(setResult(req.Config, &resp.State, map[string]tftypes.Value{
-		"yaml":             tfString(string(yml)),
-		"exposures":        exposuresValue(exposuresType.(tftypes.List), res.Exposures),
-		"unmatched_tables": unmatchedValue(unmatchedType.(tftypes.List), res.Unmatched),
-	})...)
+}
+
+// packExposures writes the `exposures` attribute as msgpack, attributes in
+// sorted order, as exposuresValue's encoding has them (a test holds them equal).
+func packExposures(enc *msgpack.Encoder, list []exposures.Exposure) error {
+	p := &packer{enc: enc}
+	p.array(len(list))
+	for _, e := range list {
+		p.object(10)
+		p.str("depends_on")
+		p.strs(e.DependsOn)
+		p.fields("description", e.Description, "label", e.Label, "maturity", e.Maturity, "name", e.Name,
+			"owner_email", e.OwnerEmail, "owner_name", e.OwnerName, "type", e.Type, "url", e.URL, "workbook_id", e.WorkbookID)
+	}
+	return p.err
+}
+
+func packUnmatched(enc *msgpack.Encoder, list []exposures.Unmatched) error {
+	p := &packer{enc: enc}
+	p.array(len(list))
+	for _, u := range list {
+		p.object(2)
+		p.fields("table", u.Table, "workbook_id", u.WorkbookID)
+	}
+	return p.err
 }
 
 // exposuresValue is the `exposures` attribute, built directly.

@@ -20,7 +20,7 @@ import (
 // converts it for a semantic-equality check and compares it node by node:
 // more time than the read itself. Everything else, validation of these same
 // data sources included, is the framework's.
-var directReads = map[string]func() datasource.DataSource{
+var directReads = map[string]func() datasource.DataSource{ // each a largeResult
 	"dbtexposures_tableau_workbooks": NewTableauWorkbooksDataSource,
 	"dbtexposures_exposures":         NewExposuresDataSource,
 }
@@ -76,12 +76,12 @@ func (s *protocolServer) ReadDataSource(ctx context.Context, req *tfprotov6.Read
 		return nil, fmt.Errorf("decoding the configuration of %s: %w", req.TypeName, err)
 	}
 	var diags diag.Diagnostics
-	state := readDirect(ctx, newDataSource(), s.provider.configured(), raw, &diags)
+	results := readDirect(ctx, newDataSource(), s.provider.configured(), raw, &diags)
 	resp := &tfprotov6.ReadDataSourceResponse{Diagnostics: protocolDiagnostics(diags)}
 	if diags.HasError() {
 		return resp, nil
 	}
-	dv, err := dynamicValue(typ, state)
+	dv, err := packState(typ.(tftypes.Object), raw, results)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the result of %s: %w", req.TypeName, err)
 	}
@@ -89,22 +89,19 @@ func (s *protocolServer) ReadDataSource(ctx context.Context, req *tfprotov6.Read
 	return resp, nil
 }
 
-// readDirect configures, describes and reads a data source as the framework
-// would, and returns the state its Read set.
-func readDirect(ctx context.Context, ds datasource.DataSource, data *providerData, config tftypes.Value, diags *diag.Diagnostics) tftypes.Value {
+// readDirect configures and describes a data source as the framework would,
+// and computes its result.
+func readDirect(ctx context.Context, ds datasource.DataSource, data *providerData, config tftypes.Value, diags *diag.Diagnostics) map[string]resultAttr {
 	if c, ok := ds.(datasource.DataSourceWithConfigure); ok {
 		var cr datasource.ConfigureResponse
 		c.Configure(ctx, datasource.ConfigureRequest{ProviderData: data}, &cr)
 		if diags.Append(cr.Diagnostics...); diags.HasError() {
-			return tftypes.Value{}
+			return nil
 		}
 	}
 	var sr datasource.SchemaResponse
 	ds.Schema(ctx, datasource.SchemaRequest{}, &sr)
-	resp := datasource.ReadResponse{State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(config.Type(), nil)}}
-	ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: sr.Schema, Raw: config}}, &resp)
-	diags.Append(resp.Diagnostics...)
-	return resp.State.Raw
+	return ds.(largeResult).results(ctx, tfsdk.Config{Schema: sr.Schema, Raw: config}, diags)
 }
 
 // protocolDiagnostics converts diagnostics to the plugin protocol's.

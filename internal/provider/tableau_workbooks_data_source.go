@@ -11,8 +11,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
@@ -121,21 +123,49 @@ func (d *tableauWorkbooksDataSource) Configure(_ context.Context, req datasource
 }
 
 func (d *tableauWorkbooksDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	readLarge(ctx, d, req, resp)
+}
+
+// results reads the workbooks that pass the filters.
+func (d *tableauWorkbooksDataSource) results(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) map[string]resultAttr {
 	var cfg tableauWorkbooksModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
+	if diags.Append(config.Get(ctx, &cfg)...); diags.HasError() {
+		return nil
 	}
-	selected := d.src.FilteredWorkbooks(ctx, cfg.workbookFilterModel, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
+	selected := d.src.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags)
+	return map[string]resultAttr{"workbooks": {
+		value: func(t tftypes.Type) tftypes.Value { return workbooksValue(t.(tftypes.List), selected) },
+		pack:  func(enc *msgpack.Encoder) error { return packWorkbooks(enc, selected) },
+	}}
+}
+
+// packWorkbooks writes the `workbooks` attribute as msgpack, attributes in
+// sorted order, as workbooksValue's encoding has them (a test holds them equal).
+func packWorkbooks(enc *msgpack.Encoder, workbooks []tableau.Workbook) error {
+	p := &packer{enc: enc}
+	p.array(len(workbooks))
+	for _, w := range workbooks {
+		p.object(12)
+		p.str("custom_sql")
+		p.array(len(w.CustomSQL))
+		for _, c := range w.CustomSQL {
+			p.object(3)
+			p.fields("connection_type", c.ConnectionType, "database", c.Database, "query", c.Query)
+		}
+		p.fields("id", w.ID, "name", w.Name, "owner_email", w.OwnerEmail, "owner_name", w.OwnerName, "project_id", w.ProjectID,
+			"project_name", w.ProjectName, "project_path", w.ProjectPath)
+		p.str("tags")
+		p.strs(w.Tags)
+		p.fields("updated_at", w.UpdatedAt)
+		p.str("upstream_tables")
+		p.array(len(w.UpstreamTables))
+		for _, t := range w.UpstreamTables {
+			p.object(5)
+			p.fields("connection_type", t.ConnectionType, "database", t.Database, "full_name", t.FullName, "name", t.Name, "schema", t.Schema)
+		}
+		p.fields("url", w.URL)
 	}
-	listType, diags := attrType(ctx, resp.State, "workbooks")
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(setResult(req.Config, &resp.State, map[string]tftypes.Value{"workbooks": workbooksValue(listType.(tftypes.List), selected)})...)
+	return p.err
 }
 
 // workbooksValue is the `workbooks` attribute, built directly.

@@ -10,7 +10,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 )
@@ -124,7 +126,7 @@ func TestWorkbooksValueEqualsReflection(t *testing.T) {
 // The fast msgpack encoding is byte for byte Terraform's, for the values the
 // direct reads produce and for the ones it hands to tftypes (numbers, maps,
 // unknowns).
-func TestDynamicValueIsTerraformsEncoding(t *testing.T) {
+func TestConfigPackedAsTerraformEncodesIt(t *testing.T) {
 	ctx := context.Background()
 	var sr datasource.SchemaResponse
 	(&tableauWorkbooksDataSource{}).Schema(ctx, datasource.SchemaRequest{}, &sr)
@@ -145,14 +147,14 @@ func TestDynamicValueIsTerraformsEncoding(t *testing.T) {
 		"m": tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, map[string]tftypes.Value{"k": tfString("v")}),
 	})
 	for _, c := range []struct {
-		typ tftypes.Type
+		typ tftypes.Object
 		val tftypes.Value
 	}{{typ, full}, {other, mixed}} {
 		want, err := tfprotov6.NewDynamicValue(c.typ, c.val)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := dynamicValue(c.typ, c.val)
+		got, err := packState(c.typ, c.val, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,4 +162,70 @@ func TestDynamicValueIsTerraformsEncoding(t *testing.T) {
 			t.Fatalf("encodings differ (%d bytes against Terraform's %d)", len(got.MsgPack), len(want.MsgPack))
 		}
 	}
+}
+
+// packEquals checks that a data source's state written straight to msgpack is
+// byte for byte the encoding of the state Read sets through tftypes.
+func packEquals(t *testing.T, ds datasource.DataSource, config map[string]tftypes.Value, results map[string]resultAttr) {
+	t.Helper()
+	ctx := context.Background()
+	var sr datasource.SchemaResponse
+	ds.Schema(ctx, datasource.SchemaRequest{}, &sr)
+	typ := sr.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	raw := nullObject(typ, config)
+	state := tfsdk.State{Schema: sr.Schema}
+	vals := map[string]tftypes.Value{}
+	for name, r := range results {
+		vals[name] = r.value(typ.AttributeTypes[name])
+	}
+	if diags := setResult(tfsdk.Config{Schema: sr.Schema, Raw: raw}, &state, vals); diags.HasError() {
+		t.Fatal(diags)
+	}
+	want, err := tfprotov6.NewDynamicValue(typ, state.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := packState(typ, raw, results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.MsgPack, want.MsgPack) {
+		t.Fatalf("the direct encoding differs from Terraform's (%d bytes against %d)", len(got.MsgPack), len(want.MsgPack))
+	}
+}
+
+func TestWorkbooksPackedAsTerraformEncodesThem(t *testing.T) {
+	wbs := []tableau.Workbook{
+		{ID: "a", Name: "Ünïcode 📊", ProjectPath: "P/Q", Tags: []string{"kpi", ""}, URL: "u", UpstreamTables: []tableau.Table{{Database: "DB", Schema: "S", Name: "T", FullName: "[S].[T]", ConnectionType: "snowflake"}}},
+		{ID: "b", Tags: []string{}, UpstreamTables: []tableau.Table{}, CustomSQL: []tableau.CustomSQL{{Query: string(make([]byte, 70000)), Database: "D", ConnectionType: "c"}}},
+	}
+	packEquals(t, &tableauWorkbooksDataSource{}, map[string]tftypes.Value{
+		"project_names":       tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, []tftypes.Value{tfString("Finance")}),
+		"include_subprojects": tftypes.NewValue(tftypes.Bool, true),
+	}, map[string]resultAttr{"workbooks": {
+		value: func(t tftypes.Type) tftypes.Value { return workbooksValue(t.(tftypes.List), wbs) },
+		pack:  func(enc *msgpack.Encoder) error { return packWorkbooks(enc, wbs) },
+	}})
+}
+
+func TestExposuresPackedAsTerraformEncodesThem(t *testing.T) {
+	list := []exposures.Exposure{
+		{Name: "a", Label: "A", Type: "dashboard", URL: "u", Maturity: "high", OwnerName: "Zoë", OwnerEmail: "z@x", Description: "d\nmore", DependsOn: []string{"ref('x')"}, WorkbookID: "w"},
+		{Name: "b", Type: "dashboard", DependsOn: []string{}},
+	}
+	unmatched := []exposures.Unmatched{{WorkbookID: "w", Table: "db.s.t"}}
+	packEquals(t, &exposuresDataSource{}, map[string]tftypes.Value{
+		"manifest_path": tfString("target/manifest.json"),
+		"maturity":      tfString("high"),
+	}, map[string]resultAttr{
+		"yaml": stringResult("version: 2\n"),
+		"exposures": {
+			value: func(t tftypes.Type) tftypes.Value { return exposuresValue(t.(tftypes.List), list) },
+			pack:  func(enc *msgpack.Encoder) error { return packExposures(enc, list) },
+		},
+		"unmatched_tables": {
+			value: func(t tftypes.Type) tftypes.Value { return unmatchedValue(t.(tftypes.List), unmatched) },
+			pack:  func(enc *msgpack.Encoder) error { return packUnmatched(enc, unmatched) },
+		},
+	})
 }
