@@ -190,3 +190,15 @@ resource "dbtexposures_auto_exposure_selection" "s" {
 		t.Fatalf("a plan sent %d requests; the connection and the %d-folder tree once take %d", n, folders, 2+folders)
 	}
 }
+
+// Every dbt Cloud client of the process for one account and rate shares one
+// throttle, whichever resource or run configured it.
+func TestThrottleSharedPerAccountInTheProcess(t *testing.T) {
+	a, b := sharedThrottle("https://cloud.getdbt.com/api", 7, 1000), sharedThrottle("https://cloud.getdbt.com/api", 7, 1000)
+	if a != b {
+		t.Fatal("two clients of one account got different throttles")
+	}
+	if sharedThrottle("https://cloud.getdbt.com/api", 8, 1000) == a || a.PerMinute() != 1000 {
+		t.Fatal("another account must have its own throttle")
+	}
+}
