@@ -5,14 +5,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/heaptest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
@@ -78,26 +77,6 @@ func configuredProvider(b *testing.B, tab *httptest.Server, f *emulator.Fixture)
 	return p, schemas
 }
 
-// heapPeak samples the live heap until stop is closed.
-func heapPeak(stop <-chan struct{}) *atomic.Uint64 {
-	var peak atomic.Uint64
-	go func() {
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-				runtime.ReadMemStats(&ms)
-				if ms.HeapAlloc > peak.Load() {
-					peak.Store(ms.HeapAlloc)
-				}
-			}
-		}
-	}()
-	return &peak
-}
-
 // benchReadDataSource reads a data source through the plugin protocol, as
 // Terraform does in a plan, and reports the wait that is the provider's own:
 // from the emulator's last answer to the protocol response.
@@ -105,11 +84,7 @@ func benchReadDataSource(b *testing.B, typeName string, set func(f *emulator.Fix
 	emu, tab, f := benchSite(b)
 	ctx := context.Background()
 	var after, total time.Duration
-	stop := make(chan struct{})
-	peak := heapPeak(stop)
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
+	watch := heaptest.Start()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -128,10 +103,10 @@ func benchReadDataSource(b *testing.B, typeName string, set func(f *emulator.Fix
 		total += end.Sub(start)
 	}
 	b.StopTimer()
-	close(stop)
+	peak, _ := watch.Stop()
 	b.ReportMetric(float64(after.Milliseconds())/float64(b.N), "ms-after-last-answer")
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms-total")
-	b.ReportMetric(float64(peak.Load()-min(peak.Load(), base.HeapAlloc))/(1<<20), "peak-heap-MB")
+	b.ReportMetric(heaptest.MB(peak), "peak-heap-MB")
 }
 
 // BenchmarkReadWorkbooks10000 is dbtexposures_tableau_workbooks with no filter

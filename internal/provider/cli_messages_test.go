@@ -25,28 +25,13 @@ func TestAccAutoExposureSelection_unreadableTableauWarnings(t *testing.T) {
 	srv := servertest.New(t, server.WithTableauTTL(1))
 	secret := f.PersonalAccessToken.Secret // the emulator's fixture changes when the token is rotated
 	config := func(workbooks string) string {
-		return fmt.Sprintf(`
-terraform {
-  required_providers {
-    dbtexposures = { source = "dbtexposures/dbtexposures" }
-  }
-}
-%s
-resource "dbtexposures_tableau_connection" "c" {
-  project_id = %d
-  host       = %q
-  site_id    = %q
-  token_name = %q
-  token      = %q
-}
-
+		return requiredProviders + providerBlock(srv.HostURL, srv.AccountID, srv.Token) + connectionHCL(srv.ProjectID, tab.URL, f, secret) + fmt.Sprintf(`
 resource "dbtexposures_auto_exposure_selection" "s" {
   project_id    = %d
   connection_id = dbtexposures_tableau_connection.c.integration_id
   workbook_ids  = [%s]
 }
-`, providerBlock(srv.HostURL, srv.AccountID, srv.Token), srv.ProjectID, tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name,
-			secret, srv.ProjectID, workbooks)
+`, srv.ProjectID, workbooks)
 	}
 	const customer360, supplyChain = `"00000004-0000-4000-8000-000000000003"`, `"00000004-0000-4000-8000-000000000004"`
 	w := newCLIWorkspace(t, config(customer360))
@@ -90,13 +75,7 @@ resource "dbtexposures_auto_exposure_selection" "s" {
 func TestAccTableauConnection_lostCreateMessages(t *testing.T) {
 	srv := servertest.New(t)
 	hostURL, _ := lossyProxy(t, srv)
-	config := fmt.Sprintf(`
-terraform {
-  required_providers {
-    dbtexposures = { source = "dbtexposures/dbtexposures" }
-  }
-}
-%s
+	config := requiredProviders + fmt.Sprintf(`%s
 resource "dbtexposures_tableau_connection" "c" {
   project_id = %d
   host       = "10az.online.tableau.com"
@@ -119,13 +98,7 @@ resource "dbtexposures_tableau_connection" "c" {
 func TestAccTableauDataSources_sharedFailureExplainedOnce(t *testing.T) {
 	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 3, TablesPerWorkbook: 1})
 	_, tab := tableautest.NewServer(t, f)
-	w := newCLIWorkspace(t, fmt.Sprintf(`
-terraform {
-  required_providers {
-    dbtexposures = { source = "dbtexposures/dbtexposures" }
-  }
-}
-
+	w := newCLIWorkspace(t, requiredProviders+fmt.Sprintf(`
 provider "dbtexposures" {
   tableau = {
     host       = %q

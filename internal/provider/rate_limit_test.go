@@ -67,15 +67,7 @@ provider "dbtexposures" {
   token                   = %q
   max_requests_per_minute = %d
 }
-
-resource "dbtexposures_tableau_connection" "c" {
-  project_id = %d
-  host       = %q
-  site_id    = %q
-  token_name = %q
-  token      = %q
-}
-`, hostURL, srv.AccountID, srv.Token, perMinute, srv.ProjectID, tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret)
+`, hostURL, srv.AccountID, srv.Token, perMinute) + connectionHCL(srv.ProjectID, tab.URL, f, f.PersonalAccessToken.Secret)
 	selection := connection + fmt.Sprintf(`
 resource "dbtexposures_auto_exposure_selection" "s" {
   project_id    = %d
@@ -148,28 +140,14 @@ func TestAccCollectionsWalkedOncePerPlanAndNotWithoutRefresh(t *testing.T) {
 	var counting recordingProxy
 	counting.n429 = -1
 	hostURL := counting.start(t, srv)
-	w := newCLIWorkspace(t, fmt.Sprintf(`
-terraform {
-  required_providers {
-    dbtexposures = { source = "dbtexposures/dbtexposures" }
-  }
-}
-%s
-resource "dbtexposures_tableau_connection" "c" {
-  project_id = %d
-  host       = %q
-  site_id    = %q
-  token_name = %q
-  token      = %q
-}
-
+	w := newCLIWorkspace(t, requiredProviders+providerBlock(hostURL, srv.AccountID, srv.Token)+
+		connectionHCL(srv.ProjectID, tab.URL, f, f.PersonalAccessToken.Secret)+fmt.Sprintf(`
 resource "dbtexposures_auto_exposure_selection" "s" {
   project_id    = %d
   connection_id = dbtexposures_tableau_connection.c.integration_id
   folder_ids    = [%q]
 }
-`, providerBlock(hostURL, srv.AccountID, srv.Token), srv.ProjectID, tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name,
-		f.PersonalAccessToken.Secret, srv.ProjectID, f.Projects[0].ID))
+`, srv.ProjectID, f.Projects[0].ID))
 	w.mustRun("apply", "-auto-approve", "-input=false", "-no-color")
 
 	folders := len(f.Projects)

@@ -20,6 +20,29 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
+// requiredProviders starts the configuration of a CLI workspace.
+const requiredProviders = `
+terraform {
+  required_providers {
+    dbtexposures = { source = "dbtexposures/dbtexposures" }
+  }
+}
+`
+
+// connectionHCL is connection "c" of the project to an emulated Tableau site,
+// with the token in the configuration.
+func connectionHCL(projectID int64, host string, f *emulator.Fixture, secret string) string {
+	return fmt.Sprintf(`
+resource "dbtexposures_tableau_connection" "c" {
+  project_id = %d
+  host       = %q
+  site_id    = %q
+  token_name = %q
+  token      = %q
+}
+`, projectID, host, f.Site.ContentURL, f.PersonalAccessToken.Name, secret)
+}
+
 // cliWorkspace runs the real terraform CLI against this provider, built as a
 // binary and installed from a local mirror, in a folder of its own. It is for
 // what terraform-plugin-testing cannot do: start from a state written by an
@@ -120,13 +143,7 @@ func TestAccAutoExposureSelection_upgradesReleaseZeroOneState(t *testing.T) {
 		t.Fatal(err)
 	}
 	config := func(folders ...string) string {
-		return fmt.Sprintf(`
-terraform {
-  required_providers {
-    dbtexposures = { source = "dbtexposures/dbtexposures" }
-  }
-}
-%s
+		return requiredProviders + fmt.Sprintf(`%s
 resource "dbtexposures_auto_exposure_selection" "s" {
   project_id    = %d
   connection_id = %d

@@ -5,13 +5,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/heaptest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
@@ -69,15 +68,10 @@ func BenchmarkSync10000Workbooks50MBManifest(b *testing.B) {
 	var peak uint64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		var ms runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&ms)
-		baseHeap := ms.HeapAlloc
+		watch := heaptest.Start()
 		stop := make(chan struct{})
-		var maxHeap atomic.Uint64
 		var wg sync.WaitGroup
-		wg.Add(2)
-		go func() { defer wg.Done(); sampleHeap(stop, &maxHeap) }()
+		wg.Add(1)
 		go func() { defer wg.Done(); slowest = max(slowest, pollAPI(b, srv, stop)) }()
 		start := time.Now()
 		code, body := rawCall(b, "POST", base+"exposures/sync/", srv.Token, nil)
@@ -87,27 +81,13 @@ func BenchmarkSync10000Workbooks50MBManifest(b *testing.B) {
 		if a := decodeSync(b, body); code != 200 || a.Data.SyncError != nil || len(a.Data.Exposures) < 9000 {
 			b.Fatalf("sync: %d, error %v, %d exposures", code, a.Data.SyncError, len(a.Data.Exposures))
 		}
-		peak = max(peak, maxHeap.Load()-min(maxHeap.Load(), baseHeap))
+		p, _ := watch.Stop()
+		peak = max(peak, p)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(syncTime.Milliseconds())/float64(b.N), "ms-per-sync")
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(heaptest.MB(peak), "peak-heap-MB")
 	b.ReportMetric(float64(slowest.Milliseconds()), "slowest-api-ms")
-}
-
-func sampleHeap(stop <-chan struct{}, peak *atomic.Uint64) {
-	var ms runtime.MemStats
-	for {
-		select {
-		case <-stop:
-			return
-		case <-time.After(5 * time.Millisecond):
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > peak.Load() {
-				peak.Store(ms.HeapAlloc)
-			}
-		}
-	}
 }
 
 // pollAPI calls the API until stop, failing on any error, and returns the

@@ -3,13 +3,10 @@ package server_test
 import (
 	"io"
 	"net/http"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/heaptest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
 )
 
@@ -21,46 +18,6 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// heapWatch samples the live heap while f runs and returns the peak and the
-// heap after f, both above the heap before it (after a collection each time).
-func heapWatch(f func()) (peak, after uint64) {
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
-	var maxSeen atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var s runtime.MemStats
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(5 * time.Millisecond):
-				runtime.ReadMemStats(&s)
-				if s.HeapAlloc > maxSeen.Load() {
-					maxSeen.Store(s.HeapAlloc)
-				}
-			}
-		}
-	}()
-	f()
-	close(done)
-	wg.Wait()
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	sub := func(v uint64) uint64 {
-		if v < base {
-			return 0
-		}
-		return v - base
-	}
-	return sub(maxSeen.Load()), sub(ms.HeapAlloc)
-}
-
 // A 266 MiB manifest is refused with 413, whether its length is declared or it
 // arrives chunked, and the server's heap stays where it was meanwhile.
 func TestOversizedManifestCostsNoMemory(t *testing.T) {
@@ -70,7 +27,8 @@ func TestOversizedManifestCostsNoMemory(t *testing.T) {
 	for _, declared := range []bool{true, false} {
 		var code int
 		var answer string
-		peak, after := heapWatch(func() {
+		watch := heaptest.Start()
+		func() {
 			req, _ := http.NewRequest(http.MethodPut, url, io.LimitReader(zeros{}, size))
 			req.Header.Set("Authorization", "Token "+srv.Token)
 			if declared {
@@ -83,7 +41,8 @@ func TestOversizedManifestCostsNoMemory(t *testing.T) {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			code, answer = resp.StatusCode, string(b)
-		})
+		}()
+		peak, after := watch.Stop()
 		if code != http.StatusRequestEntityTooLarge || !strings.Contains(answer, "larger than 256 MiB") {
 			t.Fatalf("declared=%v: %d %s", declared, code, answer)
 		}

@@ -2,11 +2,9 @@ package tableau_test
 
 import (
 	"context"
-	"runtime"
-	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/heaptest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
@@ -17,26 +15,7 @@ import (
 func BenchmarkDiscover10000Workbooks(b *testing.B) {
 	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 10000, TablesPerWorkbook: 5})
 	emu, srv := tableautest.NewServer(b, f)
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	go func() { // sample the heap; ReadMemStats is too slow to call per allocation
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-				runtime.ReadMemStats(&ms)
-				if ms.HeapAlloc > peak.Load() {
-					peak.Store(ms.HeapAlloc)
-				}
-			}
-		}
-	}()
-	defer close(stop)
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
+	watch := heaptest.Start()
 	emu.ResetStats()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -51,5 +30,6 @@ func BenchmarkDiscover10000Workbooks(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(emu.Stats().Requests)/float64(b.N), "requests/op")
-	b.ReportMetric(float64(peak.Load()-min(peak.Load(), base.HeapAlloc))/(1<<20), "peak-heap-MB")
+	peak, _ := watch.Stop()
+	b.ReportMetric(heaptest.MB(peak), "peak-heap-MB")
 }
