@@ -29,6 +29,7 @@ const usage = `Usage:
                            [--sync-interval DURATION] [--tableau-cache-ttl DURATION]
                            [--tableau-allowed-hosts HOSTS,IPS,CIDRS] [--log-level LEVEL]
   dbtexposures-server admin create-account --db PATH --name NAME
+  dbtexposures-server admin create-environment --db PATH --project ID --name NAME [--deployment-type production|staging]
   dbtexposures-server tableau-emulator [--listen ADDR] (--fixture FILE | --generate N) [--latency DURATION]
 
 serve flags default to the environment: DBTEXPOSURES_LISTEN (127.0.0.1:8484),
@@ -55,11 +56,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return serve(ctx, args[1:], stderr)
 	case "admin":
-		if len(args) < 2 || args[1] != "create-account" {
-			fmt.Fprint(stderr, usage)
-			return errors.New("admin takes the subcommand create-account")
+		switch {
+		case len(args) >= 2 && args[1] == "create-account":
+			return createAccount(ctx, args[2:], stdout, stderr)
+		case len(args) >= 2 && args[1] == "create-environment":
+			return createEnvironment(ctx, args[2:], stdout, stderr)
 		}
-		return createAccount(ctx, args[2:], stdout, stderr)
+		fmt.Fprint(stderr, usage)
+		return errors.New("admin takes the subcommand create-account or create-environment")
 	case "tableau-emulator":
 		return tableauEmulator(ctx, args[1:], stderr)
 	case "-h", "--help", "help":
@@ -241,6 +245,36 @@ func emulatorSite(fixture string, generate int) (*emulator.Fixture, error) {
 		return nil, errors.New("--fixture is required, e.g. examples/demo/tableau-site.json (or --generate N)")
 	}
 	return emulator.LoadFixture(fixture)
+}
+
+func createEnvironment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("admin create-environment", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", envOr("DBTEXPOSURES_DB", "./dbtexposures.db"), "SQLite database file")
+	project := fs.Int64("project", 0, "project ID")
+	name := fs.String("name", "", "environment name")
+	deployment := fs.String("deployment-type", "", "production, staging, or empty for a general deployment environment")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case *project <= 0:
+		return errors.New("--project is required: the ID of the project the environment belongs to")
+	case *name == "":
+		return errors.New("--name is required")
+	case *deployment != "" && *deployment != "production" && *deployment != "staging":
+		return fmt.Errorf("--deployment-type must be production, staging or empty, got %q", *deployment)
+	}
+	db, err := store.Open(*dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	e, err := db.CreateEnvironment(ctx, *project, *name, *deployment)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(map[string]any{"environment_id": e.ID, "project_id": e.ProjectID, "name": e.Name})
 }
 
 func createAccount(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
 // The test binary doubles as the server binary, so these tests run the real
@@ -191,5 +192,33 @@ func TestServeRefusesInvalidSettings(t *testing.T) {
 		if c.env != "" {
 			os.Unsetenv(c.env)
 		}
+	}
+}
+
+// admin create-environment adds an environment beside the bootstrap's Production.
+func TestAdminCreateEnvironment(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "d.db")
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Bootstrap(context.Background(), "tok"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"admin", "create-environment", "--db", db, "--project", "1", "--name", "Staging", "--deployment-type", "staging"}, &stdout, &stderr); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"environment_id":2`) || !strings.Contains(stdout.String(), `"name":"Staging"`) {
+		t.Fatalf("output: %s", stdout.String())
+	}
+	err = run(context.Background(), []string{"admin", "create-environment", "--db", db, "--project", "1", "--name", "Staging"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), `project 1 already has an environment named "Staging"`) {
+		t.Fatalf("duplicate: %v", err)
+	}
+	err = run(context.Background(), []string{"admin", "create-environment", "--db", db, "--project", "1", "--name", "QA", "--deployment-type", "qa"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), `--deployment-type must be production, staging or empty, got "qa"`) {
+		t.Fatalf("bad type: %v", err)
 	}
 }

@@ -80,6 +80,15 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET "+lineage+"{id}/collections/{$}", s.authed(s.inProject(s.listCollections)))
 	s.mux.HandleFunc("GET "+lineage+"{id}/collections/{collection_id}/{$}", s.authed(s.inProject(s.listCollections)))
 	s.mux.HandleFunc("POST "+lineage+"{id}/selections", s.authed(s.inProject(s.postSelections)))
+	const project3 = "/api/v3/accounts/{account_id}/projects/{project_id}/"
+	s.mux.HandleFunc("GET "+project3+"environments/{$}", s.authed(s.inProject(s.listEnvironments)))
+	s.mux.HandleFunc("GET "+project3+"environments/{id}/{$}", s.authed(s.inProject(s.getEnvironment)))
+	s.mux.HandleFunc("GET "+project3+"environment-variables/environment/{$}", s.authed(s.inProject(s.listEnvVarsByEnvironment)))
+	// dbt Labs' provider asks without the trailing slash.
+	s.mux.HandleFunc("GET "+project3+"environment-variables/environment", s.authed(s.inProject(s.listEnvVarsByEnvironment)))
+	s.mux.HandleFunc("POST "+project3+"environment-variables/bulk/{$}", s.authed(s.inProject(s.createEnvVars)))
+	s.mux.HandleFunc("PUT "+project3+"environment-variables/bulk/{$}", s.authed(s.inProject(s.updateEnvVar)))
+	s.mux.HandleFunc("DELETE "+project3+"environment-variables/bulk/{$}", s.authed(s.inProject(s.deleteEnvVar)))
 	// Extensions of ours (not in dbt Cloud's API): the project's manifest and the exposures synced from it.
 	const project = "/api/v3/accounts/{account_id}/projects/{project_id}/"
 	s.mux.HandleFunc("PUT "+project+"manifest/{$}", s.authed(s.inProject(s.putManifest)))

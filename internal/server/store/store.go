@@ -90,6 +90,25 @@ CREATE TABLE IF NOT EXISTS lineage_watches (
 	created_at     TEXT NOT NULL,
 	PRIMARY KEY (integration_id, identifier)
 );
+CREATE TABLE IF NOT EXISTS environments (
+	id              INTEGER PRIMARY KEY,
+	account_id      INTEGER NOT NULL REFERENCES accounts(id),
+	project_id      INTEGER NOT NULL REFERENCES projects(id),
+	name            TEXT NOT NULL,
+	type            TEXT NOT NULL DEFAULT 'deployment',
+	deployment_type TEXT,
+	created_at      TEXT NOT NULL,
+	updated_at      TEXT NOT NULL,
+	UNIQUE (project_id, name)
+);
+CREATE TABLE IF NOT EXISTS env_var_values (
+	id             INTEGER PRIMARY KEY,
+	project_id     INTEGER NOT NULL REFERENCES projects(id),
+	name           TEXT NOT NULL,
+	environment_id INTEGER NOT NULL, -- 0: the project-wide default
+	value          TEXT NOT NULL,
+	UNIQUE (project_id, name, environment_id)
+);
 CREATE TABLE IF NOT EXISTS project_manifests (
 	project_id  INTEGER PRIMARY KEY REFERENCES projects(id),
 	manifest    BLOB NOT NULL,
@@ -144,7 +163,11 @@ func (s *Store) Bootstrap(ctx context.Context, token string) (bool, error) {
 	if n > 0 {
 		return false, nil
 	}
-	if _, _, err := createAccount(ctx, tx, "Default account", "Default project", HashToken(token)); err != nil {
+	_, projectID, err := createAccount(ctx, tx, "Default account", "Default project", HashToken(token))
+	if err != nil {
+		return false, err
+	}
+	if _, err := createEnvironment(ctx, tx, projectID, "Production", "production"); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()

@@ -1,0 +1,115 @@
+package server_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
+)
+
+type envVarsAnswer struct {
+	Data struct {
+		Environments []string                                     `json:"environments"`
+		Variables    map[string]map[string]struct{ Value string } `json:"variables"`
+	} `json:"data"`
+}
+
+func envVars(t *testing.T, srv *servertest.Server, path string) envVarsAnswer {
+	t.Helper()
+	code, b := rawCall(t, "GET", srv.HostURL+"/v3/accounts/1/projects/1/"+path, srv.Token, nil)
+	if code != 200 {
+		t.Fatalf("GET %s: %d %s", path, code, b)
+	}
+	var a envVarsAnswer
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// The bootstrap makes environment 1, "Production", which the API lists and reads.
+func TestEnvironments(t *testing.T) {
+	srv := servertest.New(t)
+	base := srv.HostURL + "/v3/accounts/1/projects/1/environments/"
+	code, b := rawCall(t, "GET", base, srv.Token, nil)
+	if code != 200 || !strings.Contains(string(b), `"name":"Production"`) || !strings.Contains(string(b), `"deployment_type":"production"`) || !strings.Contains(string(b), `"total_count":1`) {
+		t.Fatalf("list: %d %s", code, b)
+	}
+	if code, b := rawCall(t, "GET", base+"1/", srv.Token, nil); code != 200 || !strings.Contains(string(b), `"id":1`) {
+		t.Fatalf("get: %d %s", code, b)
+	}
+	if code, b := rawCall(t, "GET", base+"99/", srv.Token, nil); code != 404 || !strings.Contains(string(b), "Environment 99 was not found in project 1") {
+		t.Fatalf("missing: %d %s", code, b)
+	}
+}
+
+// The calls of dbt Labs' provider's environment variable resource, in its wire
+// shapes (GET without a trailing slash, the create as one object, the delete
+// with a body), are answered as dbt Cloud answers them.
+func TestEnvironmentVariablesAsDbtLabsProviderSendsThem(t *testing.T) {
+	srv := servertest.New(t)
+	bulk := srv.HostURL + "/v3/accounts/1/projects/1/environment-variables/bulk/"
+	if got := envVars(t, srv, "environment-variables/environment"); strings.Join(got.Data.Environments, ",") != "project,Production" || len(got.Data.Variables) != 0 {
+		t.Fatalf("empty: %+v", got)
+	}
+	code, b := rawCall(t, "POST", bulk, srv.Token, []byte(`{"env_var": {"new_name": "DBT_ACTIVE_EXPOSURES", "project": "0", "Production": "1"}}`))
+	if code != 200 || !strings.Contains(string(b), `"new_var_ids":[`) {
+		t.Fatalf("create: %d %s", code, b)
+	}
+	got := envVars(t, srv, "environment-variables/environment/").Data.Variables["DBT_ACTIVE_EXPOSURES"]
+	if got["project"].Value != "0" || got["Production"].Value != "1" {
+		t.Fatalf("after create: %+v", got)
+	}
+	if code, b := rawCall(t, "PUT", bulk, srv.Token, []byte(`{"env_vars": {"name": "DBT_ACTIVE_EXPOSURES", "Production": "0"}}`)); code != 200 {
+		t.Fatalf("update: %d %s", code, b)
+	}
+	if v := envVars(t, srv, "environment-variables/environment").Data.Variables["DBT_ACTIVE_EXPOSURES"]["Production"].Value; v != "0" {
+		t.Fatalf("after update: %q", v)
+	}
+	if code, b := rawCall(t, "PUT", bulk, srv.Token, []byte(`{"env_vars": {"name": "DBT_ACTIVE_EXPOSURES", "Production": ""}}`)); code != 200 {
+		t.Fatalf("remove override: %d %s", code, b)
+	}
+	got = envVars(t, srv, "environment-variables/environment").Data.Variables["DBT_ACTIVE_EXPOSURES"]
+	if _, ok := got["Production"]; ok || got["project"].Value != "0" {
+		t.Fatalf("an empty value must remove the environment's value and keep the default: %+v", got)
+	}
+	if code, b := rawCall(t, "DELETE", bulk, srv.Token, []byte(`{"name": "DBT_ACTIVE_EXPOSURES"}`)); code != 204 {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	if n := len(envVars(t, srv, "environment-variables/environment").Data.Variables); n != 0 {
+		t.Fatalf("after delete: %d variables", n)
+	}
+}
+
+// Bad input is a 400 naming the field, and stores nothing.
+func TestEnvironmentVariablesRefuseBadInput(t *testing.T) {
+	srv := servertest.New(t)
+	bulk := srv.HostURL + "/v3/accounts/1/projects/1/environment-variables/bulk/"
+	cases := []struct{ method, body, want string }{
+		{"POST", `{"env_var": {"new_name": "ACTIVE", "project": "1"}}`, `Invalid field \"env_var[0].new_name\": must start with DBT_`},
+		{"POST", `{"env_var": {"new_name": "DBT_X", "Staging": "1"}}`, `Invalid field \"env_var[0].Staging\": is neither \"project\" nor an environment of this project`},
+		{"POST", `{"env_var": {"new_name": "DBT_X", "project": 1}}`, `Invalid field \"env_var[0].project\": must be a string or null`},
+		{"POST", `{"env_var": {"new_name": "DBT_X", "project": "a\u0000b"}}`, `Invalid field \"env_var[0].project\": must not contain control characters`},
+		{"POST", `{}`, `Invalid field \"env_var\": is required`},
+		{"PUT", `{"env_vars": {"name": "DBT_NOPE", "Production": "1"}}`, `Project 1 has no environment variable DBT_NOPE`},
+		{"PUT", `{"env_vars": {"name": "DBT_X", "new_name": "DBT_Y"}}`, `renaming is not supported`},
+		{"DELETE", `{}`, `Invalid field \"name\": is required`},
+	}
+	for _, c := range cases {
+		code, b := rawCall(t, c.method, bulk, srv.Token, []byte(c.body))
+		if code/100 != 4 || !strings.Contains(string(b), c.want) {
+			t.Errorf("%s %s: %d %s; want %q", c.method, c.body, code, b, c.want)
+		}
+	}
+	if n := len(envVars(t, srv, "environment-variables/environment").Data.Variables); n != 0 {
+		t.Fatalf("refused requests stored %d variables", n)
+	}
+	rawCall(t, "POST", bulk, srv.Token, []byte(`{"env_var": {"new_name": "DBT_X", "project": "1"}}`))
+	if code, b := rawCall(t, "POST", bulk, srv.Token, []byte(`{"env_var": {"new_name": "DBT_X", "project": "2"}}`)); code != 400 || !strings.Contains(string(b), "DBT_X already exists in this project; change it with PUT") {
+		t.Fatalf("duplicate create: %d %s", code, b)
+	}
+	if v := envVars(t, srv, "environment-variables/environment").Data.Variables["DBT_X"]["project"].Value; v != "1" {
+		t.Fatalf("a refused create changed the value to %q", v)
+	}
+}
