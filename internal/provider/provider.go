@@ -73,7 +73,8 @@ func (p *dbtexposuresProvider) Metadata(_ context.Context, _ provider.MetadataRe
 func (p *dbtexposuresProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Declare dbt auto-exposures as code: the dbt Cloud project's Tableau connection, " +
-			"which Tableau folders and workbooks it imports, and discovery of Tableau content. " +
+			"which Tableau folders and workbooks it imports, active exposures (extract refreshes after dbt builds) per " +
+			"environment, and discovery of Tableau content. " +
 			"Works against dbt Cloud and against the self-hostable `dbtexposures-server`.",
 		Attributes: map[string]schema.Attribute{
 			"host_url": schema.StringAttribute{
@@ -280,6 +281,7 @@ func (p *dbtexposuresProvider) Resources(_ context.Context) []func() resource.Re
 	return []func() resource.Resource{
 		NewTableauConnectionResource,
 		NewAutoExposureSelectionResource,
+		NewActiveExposuresResource,
 	}
 }
 

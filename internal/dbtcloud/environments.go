@@ -1,0 +1,85 @@
+package dbtcloud
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
+)
+
+// Environment is the part of dbt Cloud's EnvironmentV3Response this client reads.
+type Environment struct {
+	ID             int64   `json:"id"`
+	AccountID      int64   `json:"account_id"`
+	ProjectID      int64   `json:"project_id"`
+	Name           string  `json:"name"`
+	Type           string  `json:"type"`
+	DeploymentType *string `json:"deployment_type"`
+}
+
+// GetEnvironment reads one environment of a project.
+func (c *Client) GetEnvironment(ctx context.Context, projectID, id int64) (*Environment, error) {
+	var out Environment
+	path := fmt.Sprintf("/v3/accounts/%d/projects/%d/environments/%d/", c.accountID, projectID, id)
+	if _, err := c.do(ctx, http.MethodGet, path, nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// EnvVarValue is one value of an environment variable, in one scope.
+type EnvVarValue struct {
+	ID    int64  `json:"id"`
+	Value string `json:"value"`
+}
+
+// EnvVars is EnvVarEnvironmentData: the scopes ("project", then environment
+// names) and each variable's values by scope.
+type EnvVars struct {
+	Environments []string                          `json:"environments"`
+	Variables    map[string]map[string]EnvVarValue `json:"variables"`
+}
+
+// ProjectScope names a variable's project-wide default.
+const ProjectScope = "project"
+
+func (c *Client) envVarsPath(projectID int64, rest string) string {
+	return fmt.Sprintf("/v3/accounts/%d/projects/%d/environment-variables/%s", c.accountID, projectID, rest)
+}
+
+// ListEnvVars reads every environment variable of a project, by environment.
+func (c *Client) ListEnvVars(ctx context.Context, projectID int64) (*EnvVars, error) {
+	var out EnvVars
+	if _, err := c.do(ctx, http.MethodGet, c.envVarsPath(projectID, "environment/"), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CreateEnvVar creates a variable with values by scope, in the shape dbt
+// Cloud's UI and dbt Labs' provider send. Like every create it is not resent
+// blindly: after an ambiguous failure, list the variables to find out.
+func (c *Client) CreateEnvVar(ctx context.Context, projectID int64, name string, values map[string]string) error {
+	body := map[string]string{"new_name": name}
+	for scope, v := range values {
+		body[scope] = v
+	}
+	_, err := c.do(transport.NotIdempotent(ctx), http.MethodPost, c.envVarsPath(projectID, "bulk/"), nil, map[string]any{"env_var": body}, nil)
+	return err
+}
+
+// SetEnvVar sets a variable's values by scope; a nil value removes that
+// scope's value. Sending it twice changes nothing more, so it is retried.
+func (c *Client) SetEnvVar(ctx context.Context, projectID int64, name string, values map[string]*string) error {
+	body := map[string]any{"name": name}
+	for scope, v := range values {
+		if v == nil {
+			body[scope] = nil
+		} else {
+			body[scope] = *v
+		}
+	}
+	_, err := c.do(ctx, http.MethodPut, c.envVarsPath(projectID, "bulk/"), nil, map[string]any{"env_vars": body}, nil)
+	return err
+}
