@@ -57,15 +57,17 @@ func (c *Client) ListEnvVars(ctx context.Context, projectID int64) (*EnvVars, er
 	return &out, nil
 }
 
-// CreateEnvVar creates a variable with values by scope, in the shape dbt
-// Cloud's UI and dbt Labs' provider send. Like every create it is not resent
-// blindly: after an ambiguous failure, list the variables to find out.
+// CreateEnvVar creates a variable with values by scope, as the spec's
+// CustomEnvironmentVariableBulkRequestRequest: {"env_var": [{"new_name", scope:
+// value}]}. Like every create it is not resent blindly: after an ambiguous
+// failure, list the variables to find out.
 func (c *Client) CreateEnvVar(ctx context.Context, projectID int64, name string, values map[string]string) error {
-	body := map[string]string{"new_name": name}
+	item := map[string]string{"new_name": name}
 	for scope, v := range values {
-		body[scope] = v
+		item[scope] = v
 	}
-	_, err := c.do(transport.NotIdempotent(ctx), http.MethodPost, c.envVarsPath(projectID, "bulk/"), nil, map[string]any{"env_var": body}, nil)
+	body := map[string]any{"env_var": []map[string]string{item}}
+	_, err := c.do(transport.NotIdempotent(ctx), http.MethodPost, c.envVarsPath(projectID, "bulk/"), nil, body, nil)
 	return err
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
@@ -290,7 +289,7 @@ func (s *Server) updateEnvVar(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	writeData(w, map[string]any{"message": "updated " + name, "updated": strconv.Itoa(len(values))})
+	writeData(w, map[string]any{"message": fmt.Sprintf("updated %d values of %s", len(values), name)})
 }
 
 // deleteEnvVar is DELETE .../environment-variables/bulk/ with {"name": N} (as
