@@ -41,6 +41,13 @@ type Emulator struct {
 	byPAT    map[string]string // PAT name -> its one live session token
 	faults   []*Fault
 	stats    Stats
+	jobs     map[string]*RefreshJob // extract refreshes, by job ID
+	jobOrder []string
+	// failRefresh holds targets whose refreshes fail, with Tableau's message.
+	failRefresh map[string]string
+
+	// JobPolls is how many polls a refresh job takes to finish (DefaultJobPolls when 0).
+	JobPolls int
 
 	// NodeLimit is the Metadata API's node limit per query (Tableau: 20,000).
 	NodeLimit int

@@ -29,6 +29,17 @@ type Fixture struct {
 	Users     []User            `json:"users"`
 	Projects  []FixtureProject  `json:"projects"`
 	Workbooks []FixtureWorkbook `json:"workbooks"`
+	// Datasources are the site's published data sources, which workbooks use.
+	Datasources []FixtureDatasource `json:"datasources,omitempty"`
+}
+
+// FixtureDatasource is a published data source; with HasExtracts its data is
+// an extract that a refresh rebuilds.
+type FixtureDatasource struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	ProjectID   string `json:"project_id"`
+	HasExtracts bool   `json:"has_extracts,omitempty"`
 }
 
 // User is a Tableau user.
@@ -59,6 +70,10 @@ type FixtureWorkbook struct {
 	UpdatedAt      string         `json:"updated_at,omitempty"`
 	UpstreamTables []FixtureTable `json:"upstream_tables,omitempty"`
 	CustomSQL      []FixtureSQL   `json:"custom_sql,omitempty"`
+	// UpstreamDatasources are the IDs of the published data sources it uses.
+	UpstreamDatasources []string `json:"upstream_datasources,omitempty"`
+	// EmbeddedExtracts: the workbook's own (embedded) data source is an extract.
+	EmbeddedExtracts bool `json:"embedded_extracts,omitempty"`
 }
 
 // FixtureTable is a database table a workbook reads. Hidden tables come back
@@ -118,8 +133,20 @@ func (f *Fixture) Check() error {
 	for _, u := range f.Users {
 		users[u.ID] = true
 	}
+	datasources := map[string]bool{}
+	for _, d := range f.Datasources {
+		if d.ID == "" || datasources[d.ID] || !projects[d.ProjectID] {
+			return fmt.Errorf("datasource %q: missing or duplicate id, or unknown project_id %q", d.Name, d.ProjectID)
+		}
+		datasources[d.ID] = true
+	}
 	seen := map[string]bool{}
 	for _, w := range f.Workbooks {
+		for _, id := range w.UpstreamDatasources {
+			if !datasources[id] {
+				return fmt.Errorf("workbook %q: unknown upstream datasource %q", w.Name, id)
+			}
+		}
 		if w.ID == "" || seen[w.ID] {
 			return fmt.Errorf("workbook %q: missing or duplicate id", w.Name)
 		}

@@ -457,6 +457,16 @@ func (o *wbObj) field(x *executor, name string, _ map[string]any) any {
 			out = append(out, tableObj{&w.UpstreamTables[i]})
 		}
 		return out
+	case "upstreamDatasources":
+		out := []object{}
+		for _, id := range w.UpstreamDatasources {
+			if d := x.site.datasources[id]; d != nil {
+				out = append(out, datasourceObj{d})
+			}
+		}
+		return out
+	case "embeddedDatasources": // one per workbook: its own connections
+		return []object{embeddedObj{w}}
 	case "upstreamDatabases":
 		out := []object{}
 		seen := map[string]bool{}
@@ -467,6 +477,38 @@ func (o *wbObj) field(x *executor, name string, _ map[string]any) any {
 			}
 		}
 		return out
+	}
+	return nil
+}
+
+type datasourceObj struct{ d *FixtureDatasource }
+
+func (o datasourceObj) typeName() string { return "PublishedDatasource" }
+func (o datasourceObj) field(x *executor, name string, _ map[string]any) any {
+	switch name {
+	case "id", "luid":
+		return o.d.ID
+	case "name":
+		return o.d.Name
+	case "hasExtracts":
+		return o.d.HasExtracts
+	case "projectName":
+		return x.site.projectName(o.d.ProjectID)
+	}
+	return nil
+}
+
+type embeddedObj struct{ w *workbook }
+
+func (o embeddedObj) typeName() string { return "EmbeddedDatasource" }
+func (o embeddedObj) field(_ *executor, name string, _ map[string]any) any {
+	switch name {
+	case "id":
+		return "embedded-" + o.w.ID
+	case "name":
+		return o.w.Name
+	case "hasExtracts":
+		return o.w.EmbeddedExtracts
 	}
 	return nil
 }

@@ -30,6 +30,18 @@ func (e *Emulator) serveREST(w http.ResponseWriter, r *http.Request) {
 		e.signIn(w, r)
 	case len(rest) == 2 && rest[0] == "auth" && rest[1] == "signout" && r.Method == http.MethodPost:
 		e.signOut(w, r)
+	case len(rest) == 5 && rest[0] == "sites" && rest[4] == "refresh" && r.Method == http.MethodPost &&
+		(rest[2] == "datasources" || rest[2] == "workbooks"):
+		if !e.session(w, r) {
+			return
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if rest[1] != e.site.fixture.Site.ID {
+			writeError(w, http.StatusForbidden, "403000", "Forbidden", "The session is not for site "+rest[1]+".")
+			return
+		}
+		e.startRefresh(w, strings.TrimSuffix(rest[2], "s"), rest[3])
 	case len(rest) >= 3 && rest[0] == "sites" && r.Method == http.MethodGet:
 		if !e.session(w, r) {
 			return
@@ -52,6 +64,8 @@ func (e *Emulator) serveREST(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"workbook": e.restWorkbook(wb)})
+		case len(rest) == 4 && rest[2] == "jobs":
+			e.getJob(w, rest[3])
 		default:
 			writeError(w, http.StatusNotFound, "404003", "Resource Not Found", "Unknown resource specified in URI.")
 		}

@@ -8,12 +8,13 @@ import (
 
 // site is the fixture indexed for serving.
 type site struct {
-	fixture   *Fixture
-	projects  map[string]*FixtureProject
-	users     map[string]*User
-	workbooks []*workbook // sorted by LUID
-	byID      map[string]*workbook
-	sqls      []*customSQL // sorted by ID
+	fixture     *Fixture
+	projects    map[string]*FixtureProject
+	users       map[string]*User
+	workbooks   []*workbook // sorted by LUID
+	byID        map[string]*workbook
+	sqls        []*customSQL // sorted by ID
+	datasources map[string]*FixtureDatasource
 }
 
 type workbook struct {
@@ -27,7 +28,11 @@ type customSQL struct {
 }
 
 func buildSite(f *Fixture) *site {
-	s := &site{fixture: f, projects: map[string]*FixtureProject{}, users: map[string]*User{}, byID: map[string]*workbook{}}
+	s := &site{fixture: f, projects: map[string]*FixtureProject{}, users: map[string]*User{}, byID: map[string]*workbook{},
+		datasources: map[string]*FixtureDatasource{}}
+	for i := range f.Datasources {
+		s.datasources[f.Datasources[i].ID] = &f.Datasources[i]
+	}
 	for i := range f.Projects {
 		s.projects[f.Projects[i].ID] = &f.Projects[i]
 	}
