@@ -28,6 +28,7 @@ type Exposure struct {
 	WorkbookID  string
 	ProjectPath string
 	Tags        []string
+	Extracts    []tableau.Extract // what refreshing the dashboard's data takes
 }
 
 // Unmatched is a table a workbook reads that is no dbt node.
@@ -105,7 +106,7 @@ func Build(workbooks []tableau.Workbook, ix *Index, opt Options) Result {
 		e := Exposure{
 			Name: names[i], Label: c.w.Name, Type: "dashboard", URL: c.w.URL, Maturity: opt.Maturity,
 			OwnerName: c.w.OwnerName, OwnerEmail: c.w.OwnerEmail, Description: c.w.Description,
-			DependsOn: c.deps, WorkbookID: c.w.ID, ProjectPath: c.w.ProjectPath, Tags: c.w.Tags,
+			DependsOn: c.deps, WorkbookID: c.w.ID, ProjectPath: c.w.ProjectPath, Tags: c.w.Tags, Extracts: c.w.Extracts,
 		}
 		if e.OwnerName == "" && e.OwnerEmail == "" {
 			e.OwnerName, e.OwnerEmail = opt.DefaultOwnerName, opt.DefaultOwnerEmail

@@ -347,3 +347,31 @@ func TestRenderMatchesWholeFileEncoding(t *testing.T) {
 		t.Fatalf("no exposures: %s", empty)
 	}
 }
+
+// An exposure carries what refreshing its dashboard takes in its meta, and the
+// file still validates against both of dbt's schemas.
+func TestExtractsInExposureMeta(t *testing.T) {
+	list := []Exposure{{Name: "revenue", Label: "Revenue", Type: "dashboard", DependsOn: []string{"ref('orders')"}, WorkbookID: "w1", OwnerName: "Ada",
+		Extracts: []tableau.Extract{{Type: tableau.ExtractDatasource, ID: "ds-1", Name: "Orders"}, {Type: tableau.ExtractWorkbook, ID: "w1", Name: "Revenue"}}}}
+	doc, err := Render(list, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parsed struct {
+		Exposures []struct {
+			Config struct {
+				Meta struct {
+					Extracts []map[string]string `yaml:"tableau_extracts"`
+				} `yaml:"meta"`
+			} `yaml:"config"`
+		} `yaml:"exposures"`
+	}
+	if err := yaml.Unmarshal(doc, &parsed); err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(parsed.Exposures[0].Config.Meta.Extracts)
+	if want := "[map[id:ds-1 name:Orders type:datasource] map[id:w1 name:Revenue type:workbook]]"; got != want {
+		t.Fatalf("meta.tableau_extracts = %s, want %s\n%s", got, want, doc)
+	}
+	validate(t, doc)
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
 type yamlFile struct {
@@ -37,9 +39,17 @@ type yamlConfig struct {
 }
 
 type yamlMeta struct {
-	WorkbookID  string `yaml:"tableau_workbook_id"`
-	ProjectPath string `yaml:"tableau_project_path,omitempty"`
-	GeneratedBy string `yaml:"generated_by"`
+	WorkbookID  string        `yaml:"tableau_workbook_id"`
+	ProjectPath string        `yaml:"tableau_project_path,omitempty"`
+	Extracts    []yamlExtract `yaml:"tableau_extracts,omitempty"`
+	GeneratedBy string        `yaml:"generated_by"`
+}
+
+// yamlExtract is an extract a refresh of the dashboard's data rebuilds.
+type yamlExtract struct {
+	Type string `yaml:"type"`
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
 }
 
 // Render writes a dbt properties file with the exposures, for dbt Core and dbt
@@ -80,6 +90,14 @@ func toYAML(e Exposure) yamlExposure {
 	return yamlExposure{
 		Name: e.Name, Label: e.Label, Type: e.Type, Maturity: e.Maturity, URL: e.URL, Description: e.Description,
 		DependsOn: e.DependsOn, Owner: yamlOwner{Name: e.OwnerName, Email: e.OwnerEmail},
-		Config: yamlConfig{Tags: e.Tags, Meta: yamlMeta{WorkbookID: e.WorkbookID, ProjectPath: e.ProjectPath, GeneratedBy: "dbtexposures"}},
+		Config: yamlConfig{Tags: e.Tags, Meta: yamlMeta{WorkbookID: e.WorkbookID, ProjectPath: e.ProjectPath, Extracts: yamlExtracts(e.Extracts), GeneratedBy: "dbtexposures"}},
 	}
+}
+
+func yamlExtracts(list []tableau.Extract) []yamlExtract {
+	var out []yamlExtract
+	for _, x := range list {
+		out = append(out, yamlExtract{Type: x.Type, ID: x.ID, Name: x.Name})
+	}
+	return out
 }

@@ -176,3 +176,39 @@ func TestAccTableauDataSources_errors(t *testing.T) {
 		},
 	})
 }
+
+// Each workbook lists what refreshing its data takes: its published data
+// sources with extracts (not the live ones), then its embedded extracts.
+func TestAccTableauWorkbooks_extracts(t *testing.T) {
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 4, TablesPerWorkbook: 1})
+	f.Datasources = []emulator.FixtureDatasource{
+		{ID: "ds-orders", Name: "Orders (extract)", ProjectID: f.Projects[0].ID, HasExtracts: true},
+		{ID: "ds-live", Name: "Customers (live)", ProjectID: f.Projects[0].ID},
+	}
+	f.Workbooks[1].UpstreamDatasources = []string{"ds-orders", "ds-live"}
+	f.Workbooks[1].EmbeddedExtracts = true
+	_, tab := tableautest.NewServer(t, f)
+	const addr = "data.dbtexposures_tableau_workbooks.w"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: tableauProvider(tab, f) + fmt.Sprintf(`
+data "dbtexposures_tableau_workbooks" "w" {
+  name_regex = "^%s$"
+}
+data "dbtexposures_tableau_workbooks" "none" {
+  name_regex = "^%s$"
+}`, f.Workbooks[1].Name, f.Workbooks[2].Name),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr(addr, "workbooks.#", "1"),
+				resource.TestCheckResourceAttr(addr, "workbooks.0.extracts.#", "2"),
+				resource.TestCheckResourceAttr(addr, "workbooks.0.extracts.0.type", "datasource"),
+				resource.TestCheckResourceAttr(addr, "workbooks.0.extracts.0.id", "ds-orders"),
+				resource.TestCheckResourceAttr(addr, "workbooks.0.extracts.0.name", "Orders (extract)"),
+				resource.TestCheckResourceAttr(addr, "workbooks.0.extracts.1.type", "workbook"),
+				resource.TestCheckResourceAttr(addr, "workbooks.0.extracts.1.id", f.Workbooks[1].ID),
+				resource.TestCheckResourceAttr("data.dbtexposures_tableau_workbooks.none", "workbooks.0.extracts.#", "0"),
+			),
+		}},
+	})
+}

@@ -90,6 +90,16 @@ func workbookAttributes() map[string]schema.Attribute {
 				"connection_type": str("Tableau's connection type, e.g. `snowflake`."),
 			}},
 		},
+		"extracts": schema.ListNestedAttribute{
+			Computed: true, MarkdownDescription: "What refreshing the workbook's data takes: each published data source with extracts it uses " +
+				"(`type = \"datasource\"`), then its own embedded extracts (`type = \"workbook\"`, the workbook's LUID). Orchestrators " +
+				"(Airflow, Dagster) can refresh them after dbt builds; dbtexposures-server's active exposures do.",
+			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				"type": str("`datasource` or `workbook`."),
+				"id":   str("LUID of the data source, or of the workbook for embedded extracts."),
+				"name": str("Name of the data source or workbook."),
+			}},
+		},
 		"custom_sql": schema.ListNestedAttribute{
 			Computed: true, MarkdownDescription: "Custom SQL queries the workbook runs.",
 			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
@@ -145,12 +155,18 @@ func packWorkbooks(enc *msgpack.Encoder, workbooks []tableau.Workbook) error {
 	p := &packer{enc: enc}
 	p.array(len(workbooks))
 	for _, w := range workbooks {
-		p.object(12)
+		p.object(13)
 		p.str("custom_sql")
 		p.array(len(w.CustomSQL))
 		for _, c := range w.CustomSQL {
 			p.object(3)
 			p.fields("connection_type", c.ConnectionType, "database", c.Database, "query", c.Query)
+		}
+		p.str("extracts")
+		p.array(len(w.Extracts))
+		for _, x := range w.Extracts {
+			p.object(3)
+			p.fields("id", x.ID, "name", x.Name, "type", x.Type)
 		}
 		p.fields("id", w.ID, "name", w.Name, "owner_email", w.OwnerEmail, "owner_name", w.OwnerName, "project_id", w.ProjectID,
 			"project_name", w.ProjectName, "project_path", w.ProjectPath)
@@ -171,7 +187,7 @@ func packWorkbooks(enc *msgpack.Encoder, workbooks []tableau.Workbook) error {
 // workbooksValue is the `workbooks` attribute, built directly.
 func workbooksValue(t tftypes.List, workbooks []tableau.Workbook) tftypes.Value {
 	wt := t.ElementType.(tftypes.Object)
-	tt, st := listElem(wt, "upstream_tables"), listElem(wt, "custom_sql")
+	tt, st, et := listElem(wt, "upstream_tables"), listElem(wt, "custom_sql"), listElem(wt, "extracts")
 	vals := make([]tftypes.Value, len(workbooks))
 	for i, w := range workbooks {
 		tables := make([]tftypes.Value, len(w.UpstreamTables))
@@ -187,6 +203,10 @@ func workbooksValue(t tftypes.List, workbooks []tableau.Workbook) tftypes.Value 
 				"query": tfString(c.Query), "database": tfString(c.Database), "connection_type": tfString(c.ConnectionType),
 			})
 		}
+		extracts := make([]tftypes.Value, len(w.Extracts))
+		for j, x := range w.Extracts {
+			extracts[j] = tftypes.NewValue(et, map[string]tftypes.Value{"type": tfString(x.Type), "id": tfString(x.ID), "name": tfString(x.Name)})
+		}
 		vals[i] = tftypes.NewValue(wt, map[string]tftypes.Value{
 			"id": tfString(w.ID), "name": tfString(w.Name), "project_id": tfString(w.ProjectID),
 			"project_name": tfString(w.ProjectName), "project_path": tfString(w.ProjectPath),
@@ -194,6 +214,7 @@ func workbooksValue(t tftypes.List, workbooks []tableau.Workbook) tftypes.Value 
 			"updated_at": tfString(w.UpdatedAt), "tags": tfStrings(w.Tags),
 			"upstream_tables": tftypes.NewValue(wt.AttributeTypes["upstream_tables"], tables),
 			"custom_sql":      tftypes.NewValue(wt.AttributeTypes["custom_sql"], sqls),
+			"extracts":        tftypes.NewValue(wt.AttributeTypes["extracts"], extracts),
 		})
 	}
 	return tftypes.NewValue(t, vals)

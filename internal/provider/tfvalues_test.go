@@ -31,6 +31,13 @@ type workbookModel struct {
 	Tags           []types.String   `tfsdk:"tags"`
 	UpstreamTables []tableModel     `tfsdk:"upstream_tables"`
 	CustomSQL      []customSQLModel `tfsdk:"custom_sql"`
+	Extracts       []extractModel   `tfsdk:"extracts"`
+}
+
+type extractModel struct {
+	Type types.String `tfsdk:"type"`
+	ID   types.String `tfsdk:"id"`
+	Name types.String `tfsdk:"name"`
 }
 
 type tableModel struct {
@@ -54,7 +61,10 @@ func toWorkbookModel(w tableau.Workbook) workbookModel {
 		OwnerName: types.StringValue(w.OwnerName), OwnerEmail: types.StringValue(w.OwnerEmail),
 		URL: types.StringValue(w.URL), UpdatedAt: types.StringValue(w.UpdatedAt),
 		Tags: make([]types.String, 0, len(w.Tags)), UpstreamTables: make([]tableModel, 0, len(w.UpstreamTables)),
-		CustomSQL: make([]customSQLModel, 0, len(w.CustomSQL)),
+		CustomSQL: make([]customSQLModel, 0, len(w.CustomSQL)), Extracts: make([]extractModel, 0, len(w.Extracts)),
+	}
+	for _, x := range w.Extracts {
+		m.Extracts = append(m.Extracts, extractModel{Type: types.StringValue(x.Type), ID: types.StringValue(x.ID), Name: types.StringValue(x.Name)})
 	}
 	for _, t := range w.Tags {
 		m.Tags = append(m.Tags, types.StringValue(t))
@@ -91,6 +101,9 @@ func TestWorkbooksValueEqualsReflection(t *testing.T) {
 		}
 		if i%3 == 0 {
 			wb.CustomSQL = []tableau.CustomSQL{{Query: "select 1", Database: "DB", ConnectionType: "snowflake"}}
+		}
+		if i%4 == 1 {
+			wb.Extracts = []tableau.Extract{{Type: tableau.ExtractDatasource, ID: "ds", Name: "Orders"}, {Type: tableau.ExtractWorkbook, ID: wb.ID, Name: wb.Name}}
 		}
 		if wb.Tags == nil {
 			wb.Tags = []string{}
@@ -196,7 +209,8 @@ func packEquals(t *testing.T, ds datasource.DataSource, config map[string]tftype
 
 func TestWorkbooksPackedAsTerraformEncodesThem(t *testing.T) {
 	wbs := []tableau.Workbook{
-		{ID: "a", Name: "Ünïcode 📊", ProjectPath: "P/Q", Tags: []string{"kpi", ""}, URL: "u", UpstreamTables: []tableau.Table{{Database: "DB", Schema: "S", Name: "T", FullName: "[S].[T]", ConnectionType: "snowflake"}}},
+		{ID: "a", Name: "Ünïcode 📊", ProjectPath: "P/Q", Tags: []string{"kpi", ""}, URL: "u", UpstreamTables: []tableau.Table{{Database: "DB", Schema: "S", Name: "T", FullName: "[S].[T]", ConnectionType: "snowflake"}},
+			Extracts: []tableau.Extract{{Type: tableau.ExtractDatasource, ID: "ds", Name: "Orders"}}},
 		{ID: "b", Tags: []string{}, UpstreamTables: []tableau.Table{}, CustomSQL: []tableau.CustomSQL{{Query: string(make([]byte, 70000)), Database: "D", ConnectionType: "c"}}},
 	}
 	packEquals(t, &tableauWorkbooksDataSource{}, map[string]tftypes.Value{

@@ -27,6 +27,14 @@ type exposureJSON struct {
 	WorkbookID  string            `json:"tableau_workbook_id"`
 	ProjectPath string            `json:"tableau_project_path"`
 	Tags        []string          `json:"tags"`
+	Extracts    []extractJSON     `json:"tableau_extracts"`
+}
+
+// extractJSON is an extract a refresh of the exposure's dashboard rebuilds.
+type extractJSON struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 type unmatchedJSON struct {
@@ -203,7 +211,8 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 			owner["email"] = e.OwnerEmail
 		}
 		out = append(out, exposureJSON{Name: e.Name, Label: e.Label, Type: e.Type, URL: e.URL, Maturity: e.Maturity, Owner: owner,
-			Description: e.Description, DependsOn: e.DependsOn, WorkbookID: e.WorkbookID, ProjectPath: e.ProjectPath, Tags: e.Tags})
+			Description: e.Description, DependsOn: e.DependsOn, WorkbookID: e.WorkbookID, ProjectPath: e.ProjectPath, Tags: e.Tags,
+			Extracts: extractsJSON(e.Extracts)})
 	}
 	unmatched := make([]unmatchedJSON, 0, len(res.Unmatched))
 	for _, u := range res.Unmatched {
@@ -212,6 +221,14 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 	ej, _ := json.Marshal(out)
 	uj, _ := json.Marshal(unmatched)
 	return s.store.SaveSync(ctx, projectID, store.ExposureRecord{ExposuresJSON: string(ej), UnmatchedJSON: string(uj), YAML: string(yml), SyncedAt: store.Now()})
+}
+
+func extractsJSON(list []tableau.Extract) []extractJSON {
+	out := make([]extractJSON, 0, len(list))
+	for _, x := range list {
+		out = append(out, extractJSON{Type: x.Type, ID: x.ID, Name: x.Name})
+	}
+	return out
 }
 
 // watched picks the workbooks the selection covers: watched dashboards, and

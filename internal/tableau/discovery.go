@@ -24,6 +24,14 @@ type CustomSQL struct {
 	ConnectionType string
 }
 
+// Extract is what an extract refresh of a workbook targets: a published data
+// source with extracts it uses, or its own embedded extracts.
+type Extract struct {
+	Type string // ExtractDatasource or ExtractWorkbook
+	ID   string // the data source's or the workbook's LUID
+	Name string
+}
+
 // Workbook is a workbook with its lineage.
 type Workbook struct {
 	ID             string // LUID
@@ -39,6 +47,7 @@ type Workbook struct {
 	Tags           []string
 	UpstreamTables []Table
 	CustomSQL      []CustomSQL
+	Extracts       []Extract // what refreshing its data takes, data sources first
 }
 
 // Site is everything discovery reads from one site.
@@ -73,6 +82,15 @@ type gqlWorkbook struct {
 			ConnectionType string `json:"connectionType"`
 		} `json:"database"`
 	} `json:"upstreamTables"`
+	UpstreamDatasources []*struct { // items may be null
+		LUID        string `json:"luid"`
+		Name        string `json:"name"`
+		HasExtracts bool   `json:"hasExtracts"`
+	} `json:"upstreamDatasources"`
+	EmbeddedDatasources []*struct {
+		Name        string `json:"name"`
+		HasExtracts bool   `json:"hasExtracts"`
+	} `json:"embeddedDatasources"`
 }
 
 type gqlCustomSQL struct {
@@ -203,7 +221,26 @@ func (c *Client) toWorkbook(server *url.URL, n *gqlWorkbook, projects map[string
 	if custom != nil {
 		w.CustomSQL = custom
 	}
+	w.Extracts = extracts(n)
 	return w
+}
+
+// extracts lists what refreshing a workbook's data takes: each published data
+// source with extracts it uses, then its own embedded extracts, if any.
+func extracts(n *gqlWorkbook) []Extract {
+	out := []Extract{}
+	for _, d := range n.UpstreamDatasources {
+		if d != nil && d.HasExtracts {
+			out = append(out, Extract{Type: ExtractDatasource, ID: d.LUID, Name: d.Name})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	for _, d := range n.EmbeddedDatasources {
+		if d != nil && d.HasExtracts {
+			return append(out, Extract{Type: ExtractWorkbook, ID: n.LUID, Name: n.Name})
+		}
+	}
+	return out
 }
 
 // intern returns the one shared copy of s.

@@ -25,6 +25,8 @@ const WorkbooksQuery = `query Workbooks($first: Int!, $after: String) {
         connectionType
         database { name connectionType }
       }
+      upstreamDatasources { luid name hasExtracts }
+      embeddedDatasources { name hasExtracts }
     }
     pageInfo { hasNextPage endCursor }
     totalCount
