@@ -84,10 +84,10 @@ func envOr(name, def string) string {
 
 // serveOptions are serve's flags, after checking.
 type serveOptions struct {
-	listen, dbPath, bootstrap string
-	interval, ttl             time.Duration
-	level                     slog.Level
-	egress                    *server.Egress
+	listen, dbPath, bootstrap     string
+	interval, ttl, refreshTimeout time.Duration
+	level                         slog.Level
+	egress                        *server.Egress
 }
 
 // serveEnv names the environment variable behind each serve flag; a flag given
@@ -100,6 +100,7 @@ var serveEnv = map[string]string{
 	"tableau-cache-ttl":     "DBTEXPOSURES_TABLEAU_CACHE_TTL",
 	"tableau-allowed-hosts": "DBTEXPOSURES_TABLEAU_ALLOWED_HOSTS",
 	"log-level":             "DBTEXPOSURES_LOG_LEVEL",
+	"refresh-timeout":       "DBTEXPOSURES_REFRESH_TIMEOUT",
 }
 
 // parseServe reads serve's flags and their environment variables, and refuses
@@ -113,6 +114,7 @@ func parseServe(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.StringVar(&o.bootstrap, "bootstrap-token", "", "API token for account 1, created on an empty database")
 	fs.DurationVar(&o.interval, "sync-interval", 24*time.Hour, "how often exposures are synced besides on selection changes (0 disables)")
 	fs.DurationVar(&o.ttl, "tableau-cache-ttl", server.DefaultTableauTTL, "how long what was read from Tableau is reused")
+	fs.DurationVar(&o.refreshTimeout, "refresh-timeout", server.DefaultRefreshTimeout, "how long an active exposure run waits for Tableau's extract refresh jobs")
 	allowed := fs.String("tableau-allowed-hosts", "", "comma-separated host names, IPs and CIDRs the server may read Tableau at (default: any but link-local and cloud-metadata addresses)")
 	level := fs.String("log-level", "info", "trace (API bodies, secrets redacted), debug (one line per API call), info, warn or error")
 	for name, variable := range serveEnv {
@@ -130,6 +132,9 @@ func parseServe(args []string, stderr io.Writer) (*serveOptions, error) {
 	}
 	if o.ttl <= 0 {
 		return nil, fmt.Errorf("--tableau-cache-ttl (or DBTEXPOSURES_TABLEAU_CACHE_TTL) must be positive, such as 5m")
+	}
+	if o.refreshTimeout <= 0 {
+		return nil, fmt.Errorf("--refresh-timeout (or DBTEXPOSURES_REFRESH_TIMEOUT) must be positive, such as 5m")
 	}
 	var err error
 	if o.level, err = parseLevel(*level); err != nil {
@@ -166,7 +171,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", o.dbPath)
-	api := server.New(db, log, server.WithTableauTTL(o.ttl), server.WithTableauEgress(o.egress))
+	api := server.New(db, log, server.WithTableauTTL(o.ttl), server.WithTableauEgress(o.egress), server.WithRefreshTimeout(o.refreshTimeout))
 	defer api.Close()
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()

@@ -173,6 +173,8 @@ func TestServeRefusesInvalidSettings(t *testing.T) {
 		{"DBTEXPOSURES_TABLEAU_CACHE_TTL", "5 minutes", nil, `DBTEXPOSURES_TABLEAU_CACHE_TTL="5 minutes" is not a valid --tableau-cache-ttl`},
 		{"", "", []string{"--sync-interval", "-1h"}, "--sync-interval (or DBTEXPOSURES_SYNC_INTERVAL) must not be negative"},
 		{"", "", []string{"--tableau-cache-ttl", "0s"}, "--tableau-cache-ttl (or DBTEXPOSURES_TABLEAU_CACHE_TTL) must be positive"},
+		{"", "", []string{"--refresh-timeout", "0s"}, "--refresh-timeout (or DBTEXPOSURES_REFRESH_TIMEOUT) must be positive"},
+		{"DBTEXPOSURES_REFRESH_TIMEOUT", "soon", nil, `DBTEXPOSURES_REFRESH_TIMEOUT="soon" is not a valid --refresh-timeout`},
 		{"DBTEXPOSURES_TABLEAU_ALLOWED_HOSTS", "10.0.0.0/33", nil, `--tableau-allowed-hosts: "10.0.0.0/33" is not a CIDR`},
 		{"", "", []string{"--tableau-allowed-hosts", "tableau.example.com,tab leau"}, `--tableau-allowed-hosts: "tab leau" is neither a host name`},
 	}

@@ -25,10 +25,12 @@ type Exposure struct {
 	OwnerEmail  string
 	Description string
 	DependsOn   []string // sorted ref()/source() strings
-	WorkbookID  string
-	ProjectPath string
-	Tags        []string
-	Extracts    []tableau.Extract // what refreshing the dashboard's data takes
+	// DependsOnIDs are the same nodes' unique IDs, sorted, as run results name them.
+	DependsOnIDs []string
+	WorkbookID   string
+	ProjectPath  string
+	Tags         []string
+	Extracts     []tableau.Extract // what refreshing the dashboard's data takes
 }
 
 // Unmatched is a table a workbook reads that is no dbt node.
@@ -52,17 +54,22 @@ func Build(workbooks []tableau.Workbook, ix *Index, opt Options) Result {
 	type candidate struct {
 		w    tableau.Workbook
 		deps []string
+		ids  []string
 	}
 	var cands []candidate
 	for _, w := range workbooks {
-		deps := map[string]bool{}
+		deps, nodeIDs := map[string]bool{}, map[string]bool{}
+		found := func(n *Node) {
+			deps[n.Ref(ix.Qualify(n))] = true
+			nodeIDs[n.UniqueID] = true
+		}
 		miss := func(table string) {
 			res.Unmatched = append(res.Unmatched, Unmatched{WorkbookID: w.ID, Table: table})
 		}
 		for _, t := range w.UpstreamTables {
 			db, schema, name := TableParts(t.Database, t.Schema, t.Name, t.FullName)
 			if n := ix.Lookup(db, schema, name); n != nil {
-				deps[n.Ref(ix.Qualify(n))] = true
+				found(n)
 			} else {
 				miss(dotted(t.Database, schema, name))
 			}
@@ -80,7 +87,7 @@ func Build(workbooks []tableau.Workbook, ix *Index, opt Options) Result {
 					}
 				}
 				if n != nil {
-					deps[n.Ref(ix.Qualify(n))] = true
+					found(n)
 				} else {
 					miss(qualify(q.Database, p))
 				}
@@ -89,12 +96,7 @@ func Build(workbooks []tableau.Workbook, ix *Index, opt Options) Result {
 		if len(deps) == 0 {
 			continue
 		}
-		list := make([]string, 0, len(deps))
-		for d := range deps {
-			list = append(list, d)
-		}
-		sort.Strings(list)
-		cands = append(cands, candidate{w, list})
+		cands = append(cands, candidate{w, sortedKeys(deps), sortedKeys(nodeIDs)})
 	}
 	ids := make([]string, len(cands))
 	labels := make([]string, len(cands))
@@ -106,7 +108,7 @@ func Build(workbooks []tableau.Workbook, ix *Index, opt Options) Result {
 		e := Exposure{
 			Name: names[i], Label: c.w.Name, Type: "dashboard", URL: c.w.URL, Maturity: opt.Maturity,
 			OwnerName: c.w.OwnerName, OwnerEmail: c.w.OwnerEmail, Description: c.w.Description,
-			DependsOn: c.deps, WorkbookID: c.w.ID, ProjectPath: c.w.ProjectPath, Tags: c.w.Tags, Extracts: c.w.Extracts,
+			DependsOn: c.deps, DependsOnIDs: c.ids, WorkbookID: c.w.ID, ProjectPath: c.w.ProjectPath, Tags: c.w.Tags, Extracts: c.w.Extracts,
 		}
 		if e.OwnerName == "" && e.OwnerEmail == "" {
 			e.OwnerName, e.OwnerEmail = opt.DefaultOwnerName, opt.DefaultOwnerEmail
@@ -149,5 +151,14 @@ func dedupe(u []Unmatched) []Unmatched {
 			out = append(out, x)
 		}
 	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }

@@ -34,6 +34,10 @@ type Server struct {
 	tableau    *tableauSites
 	sync       *syncer
 	heavy      accountSlots // uploads and syncs running per account
+	runLocks   projectLocks // one active exposure run per project at a time
+	// refreshTimeout bounds how long a run waits for Tableau's refresh jobs;
+	// refreshPoll is how often it asks about them.
+	refreshTimeout, refreshPoll time.Duration
 }
 
 // Option configures a Server.
@@ -50,12 +54,24 @@ func WithTableauEgress(e *Egress) Option {
 	return func(s *Server) { s.egress = e }
 }
 
+// WithRefreshTimeout bounds how long an active exposure run waits for
+// Tableau's refresh jobs to finish.
+func WithRefreshTimeout(d time.Duration) Option {
+	return func(s *Server) { s.refreshTimeout = d }
+}
+
+// WithRefreshPoll sets how often a run asks Tableau about its refresh jobs.
+func WithRefreshPoll(d time.Duration) Option {
+	return func(s *Server) { s.refreshPoll = d }
+}
+
 // New builds the server. A nil logger discards logs.
 func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: st, log: log, mux: http.NewServeMux(), tableauTTL: DefaultTableauTTL, sync: newSyncer()}
+	s := &Server{store: st, log: log, mux: http.NewServeMux(), tableauTTL: DefaultTableauTTL, sync: newSyncer(),
+		refreshTimeout: DefaultRefreshTimeout, refreshPoll: defaultRefreshPoll}
 	for _, o := range opts {
 		o(s)
 	}
@@ -94,6 +110,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("PUT "+project+"manifest/{$}", s.authed(s.inProject(s.putManifest)))
 	s.mux.HandleFunc("GET "+project+"exposures/{$}", s.authed(s.inProject(s.getExposures)))
 	s.mux.HandleFunc("POST "+project+"exposures/sync/{$}", s.authed(s.inProject(s.postSync)))
+	s.mux.HandleFunc("POST "+project+"active-exposures/runs/{$}", s.authed(s.inProject(s.postActiveRun)))
+	s.mux.HandleFunc("GET "+project+"active-exposures/runs/{$}", s.authed(s.inProject(s.listActiveRuns)))
+	s.mux.HandleFunc("GET "+project+"active-exposures/runs/{id}/{$}", s.authed(s.inProject(s.getActiveRun)))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s on this server", r.Method, r.URL.Path))
 	})
@@ -112,8 +131,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	if r.Body != nil {
 		limit := int64(MaxBodyBytes)
-		if strings.HasSuffix(r.URL.Path, "/manifest/") {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/manifest/"):
 			limit = MaxManifestBytes
+		case strings.HasSuffix(r.URL.Path, "/active-exposures/runs/"):
+			limit = MaxRunResultsBytes
 		}
 		r.Body = http.MaxBytesReader(rec, r.Body, limit)
 	}

@@ -28,6 +28,9 @@ type exposureJSON struct {
 	ProjectPath string            `json:"tableau_project_path"`
 	Tags        []string          `json:"tags"`
 	Extracts    []extractJSON     `json:"tableau_extracts"`
+	// DependsOnIDs are the dbt unique IDs of depends_on, which active
+	// exposure runs match against run results.
+	DependsOnIDs []string `json:"depends_on_unique_ids"`
 }
 
 // extractJSON is an extract a refresh of the exposure's dashboard rebuilds.
@@ -170,15 +173,9 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 	if err != nil {
 		return err
 	}
-	list, _, err := s.store.ListIntegrations(ctx, accountID, projectID, 100, 0)
+	in, err := s.tableauIntegration(ctx, accountID, projectID)
 	if err != nil {
 		return err
-	}
-	var in *store.Integration
-	for i := range list {
-		if list[i].Name == "tableau" {
-			in = &list[i]
-		}
 	}
 	var workbooks []tableau.Workbook
 	source := "no Tableau integration"
@@ -212,7 +209,7 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 		}
 		out = append(out, exposureJSON{Name: e.Name, Label: e.Label, Type: e.Type, URL: e.URL, Maturity: e.Maturity, Owner: owner,
 			Description: e.Description, DependsOn: e.DependsOn, WorkbookID: e.WorkbookID, ProjectPath: e.ProjectPath, Tags: e.Tags,
-			Extracts: extractsJSON(e.Extracts)})
+			Extracts: extractsJSON(e.Extracts), DependsOnIDs: e.DependsOnIDs})
 	}
 	unmatched := make([]unmatchedJSON, 0, len(res.Unmatched))
 	for _, u := range res.Unmatched {
@@ -255,4 +252,18 @@ func watched(projects []tableau.Project, all []tableau.Workbook, watches map[str
 		}
 	}
 	return out
+}
+
+// tableauIntegration is the project's Tableau integration, or nil.
+func (s *Server) tableauIntegration(ctx context.Context, accountID, projectID int64) (*store.Integration, error) {
+	list, _, err := s.store.ListIntegrations(ctx, accountID, projectID, 100, 0)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].Name == "tableau" {
+			return &list[i], nil
+		}
+	}
+	return nil, nil
 }

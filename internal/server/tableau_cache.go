@@ -107,13 +107,20 @@ func (t *tableauSites) ensureClient(e *siteEntry, i *store.Integration) error {
 	return nil
 }
 
-// discover reads the integration's site with its lineage (Metadata API), for syncs.
-func (t *tableauSites) discover(ctx context.Context, i *store.Integration) ([]tableau.Project, []tableau.Workbook, error) {
+// clientFor is the integration's client, for calls other than reading the tree.
+func (t *tableauSites) clientFor(i *store.Integration) (*tableau.Client, error) {
 	e := t.entry(i.ID)
 	e.mu.Lock()
-	err := t.ensureClient(e, i)
-	c := e.client
-	e.mu.Unlock()
+	defer e.mu.Unlock()
+	if err := t.ensureClient(e, i); err != nil {
+		return nil, err
+	}
+	return e.client, nil
+}
+
+// discover reads the integration's site with its lineage (Metadata API), for syncs.
+func (t *tableauSites) discover(ctx context.Context, i *store.Integration) ([]tableau.Project, []tableau.Workbook, error) {
+	c, err := t.clientFor(i)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ type Server struct {
 	Token     string
 	AccountID int64
 	ProjectID int64
+	DBPath    string
+	stop      func()
 }
 
 // New starts a server on a fresh database; it is stopped when the test ends.
@@ -36,7 +39,8 @@ func New(t testing.TB, opts ...server.Option) *Server {
 // NewLogged is New with the server logging to log.
 func NewLogged(t testing.TB, log *slog.Logger, opts ...server.Option) *Server {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "dbtexposures.db"))
+	path := filepath.Join(t.TempDir(), "dbtexposures.db")
+	db, err := store.Open(path)
 	if err != nil {
 		t.Fatalf("opening store: %v", err)
 	}
@@ -44,14 +48,35 @@ func NewLogged(t testing.TB, log *slog.Logger, opts ...server.Option) *Server {
 	if _, err := db.Bootstrap(context.Background(), token); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
+	return serve(t, db, path, log, opts)
+}
+
+func serve(t testing.TB, db *store.Store, path string, log *slog.Logger, opts []server.Option) *Server {
+	const token = "test-bootstrap-token"
 	api := server.New(db, log, opts...)
 	hs := httptest.NewServer(api)
-	t.Cleanup(func() {
-		hs.Close()
-		api.Close() // background syncs end before the database closes
-		db.Close()
-	})
-	return &Server{Server: hs, API: api, Store: db, HostURL: hs.URL + "/api", Token: token, AccountID: 1, ProjectID: 1}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			hs.Close()
+			api.Close() // background syncs end before the database closes
+			db.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &Server{Server: hs, API: api, Store: db, HostURL: hs.URL + "/api", Token: token, AccountID: 1, ProjectID: 1, DBPath: path, stop: stop}
+}
+
+// Restart stops the server and starts a new one over the same database, as a
+// process restart does; the new one has a new URL.
+func (s *Server) Restart(t testing.TB, opts ...server.Option) *Server {
+	t.Helper()
+	s.stop()
+	db, err := store.Open(s.DBPath)
+	if err != nil {
+		t.Fatalf("reopening store: %v", err)
+	}
+	return serve(t, db, s.DBPath, nil, opts)
 }
 
 // FastRetry keeps tests of failures quick while still exercising retries.

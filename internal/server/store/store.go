@@ -109,6 +109,23 @@ CREATE TABLE IF NOT EXISTS env_var_values (
 	value          TEXT NOT NULL,
 	UNIQUE (project_id, name, environment_id)
 );
+CREATE TABLE IF NOT EXISTS active_runs (
+	id             INTEGER PRIMARY KEY,
+	project_id     INTEGER NOT NULL REFERENCES projects(id),
+	environment_id INTEGER NOT NULL,
+	started_at     TEXT NOT NULL,
+	finished_at    TEXT NOT NULL,
+	status         TEXT NOT NULL,
+	refreshes_json TEXT NOT NULL, -- the run's refreshes, as the API answers them
+	unknown_json   TEXT NOT NULL  -- unique IDs of the run results the manifest does not know
+);
+CREATE TABLE IF NOT EXISTS extract_refreshes (
+	project_id   INTEGER NOT NULL REFERENCES projects(id),
+	target_type  TEXT NOT NULL, -- datasource or workbook
+	target_id    TEXT NOT NULL,
+	refreshed_at TEXT NOT NULL, -- the last successful refresh
+	PRIMARY KEY (project_id, target_type, target_id)
+);
 CREATE TABLE IF NOT EXISTS project_manifests (
 	project_id  INTEGER PRIMARY KEY REFERENCES projects(id),
 	manifest    BLOB NOT NULL,

@@ -1,0 +1,260 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
+)
+
+// Active exposure runs: an extension of ours (dbt Cloud runs active exposures
+// itself after its jobs). A dbt Core user posts target/run_results.json after
+// `dbt build`, and the server refreshes the Tableau extracts downstream of
+// what was built, as dbt Cloud would.
+
+// MaxRunResultsBytes bounds a run-results upload (one result per node run).
+const MaxRunResultsBytes = 64 << 20
+
+// runJSON is a run as the API answers it.
+type runJSON struct {
+	ID            int64         `json:"id"`
+	EnvironmentID int64         `json:"environment_id"`
+	StartedAt     string        `json:"started_at"`
+	FinishedAt    string        `json:"finished_at"`
+	Status        string        `json:"status"` // success, or failed when a refresh failed
+	Refreshes     []refreshJSON `json:"refreshes"`
+	// UnknownUniqueIDs are run results the project's stored manifest does not know.
+	UnknownUniqueIDs []string `json:"unknown_unique_ids"`
+}
+
+// projectLocks serialises runs per project, so two runs never refresh a target twice.
+type projectLocks struct {
+	mu sync.Mutex
+	by map[int64]*sync.Mutex
+}
+
+func (p *projectLocks) lock(pid int64) func() {
+	p.mu.Lock()
+	if p.by == nil {
+		p.by = map[int64]*sync.Mutex{}
+	}
+	l := p.by[pid]
+	if l == nil {
+		l = &sync.Mutex{}
+		p.by[pid] = l
+	}
+	p.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// postActiveRun records a dbt run and refreshes what it should.
+func (s *Server) postActiveRun(w http.ResponseWriter, r *http.Request) {
+	pid, _ := pathID(w, r, "project_id")
+	env, rr, err := s.readRunRequest(r, pid)
+	if s.answerBad(w, r, err) {
+		return
+	}
+	known, exps, err := s.runInputs(r.Context(), pid)
+	if s.answerBad(w, r, err) {
+		return
+	}
+	unlock := s.runLocks.lock(pid)
+	defer unlock()
+	run, err := s.activeRun(r.Context(), tokenAccount(r), pid, env, rr, known, exps)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"data": run})
+}
+
+// readRunRequest validates {"environment_id", "run_results"}.
+func (s *Server) readRunRequest(r *http.Request, pid int64) (*store.Environment, *runResults, error) {
+	m, err := readObject(r, "", "environment_id", "run_results")
+	if err != nil {
+		return nil, nil, err
+	}
+	envID, present, err := intField(m, "environment_id", "environment_id")
+	if err != nil {
+		return nil, nil, err
+	}
+	if !present {
+		return nil, nil, badField("environment_id", "is required: the dbt Cloud environment the run built in")
+	}
+	env, err := s.store.GetEnvironment(r.Context(), tokenAccount(r), pid, envID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, badField("environment_id", "project %d has no environment %d; list them at GET .../projects/%d/environments/", pid, envID, pid)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, ok := m["run_results"]
+	if !ok {
+		return nil, nil, badField("run_results", "is required: the contents of dbt's target/run_results.json")
+	}
+	rr, err := parseRunResults(raw)
+	return env, rr, err
+}
+
+// runInputs reads the stored manifest's unique IDs and the last sync's exposures.
+func (s *Server) runInputs(ctx context.Context, pid int64) (map[string]bool, []exposureJSON, error) {
+	raw, err := s.store.Manifest(ctx, pid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, &badRequest{msg: fmt.Sprintf("Project %d has no dbt manifest yet: PUT target/manifest.json to .../projects/%d/manifest/ first.", pid, pid)}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := exposures.LoadStored(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	known := make(map[string]bool, len(m.Nodes))
+	for _, n := range m.Nodes {
+		known[n.UniqueID] = true
+	}
+	var exps []exposureJSON
+	rec, err := s.store.Exposures(ctx, pid)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, err
+	}
+	if rec != nil && rec.ExposuresJSON != "" {
+		if err := json.Unmarshal([]byte(rec.ExposuresJSON), &exps); err != nil {
+			return nil, nil, err
+		}
+	}
+	return known, exps, nil
+}
+
+// activeRun decides, refreshes and records one run.
+func (s *Server) activeRun(ctx context.Context, accountID, pid int64, env *store.Environment, rr *runResults, known map[string]bool, exps []exposureJSON) (*runJSON, error) {
+	started := time.Now().UTC()
+	succeeded := map[string]bool{}
+	unknown := []string{}
+	for _, n := range rr.results {
+		if !known[n.UniqueID] {
+			unknown = append(unknown, n.UniqueID)
+		}
+		if n.Status == "success" {
+			succeeded[n.UniqueID] = true
+		}
+	}
+	sort.Strings(unknown)
+	set, err := s.activeSettings(ctx, pid, env.ID)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.planRefreshes(ctx, pid, exps, succeeded, set, started)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.refreshPlanned(ctx, accountID, pid, rs); err != nil {
+		return nil, err
+	}
+	run := &runJSON{EnvironmentID: env.ID, StartedAt: started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano),
+		Status: "success", Refreshes: rs, UnknownUniqueIDs: unknown}
+	var refreshed []store.Target
+	for _, x := range rs {
+		switch x.Action {
+		case actionFailed:
+			run.Status = "failed"
+		case actionRefreshed:
+			refreshed = append(refreshed, store.Target{Type: x.TargetType, ID: x.TargetID})
+		}
+	}
+	rj, _ := json.Marshal(rs)
+	uj, _ := json.Marshal(unknown)
+	// Recorded even when the client went away: the refreshes happened.
+	id, err := s.store.SaveRun(context.WithoutCancel(ctx), store.Run{ProjectID: pid, EnvironmentID: env.ID, StartedAt: run.StartedAt,
+		FinishedAt: run.FinishedAt, Status: run.Status, RefreshesJSON: string(rj), UnknownJSON: string(uj)}, refreshed, time.Now())
+	run.ID = id
+	return run, err
+}
+
+// refreshPlanned runs the planned refreshes through the project's Tableau integration.
+func (s *Server) refreshPlanned(ctx context.Context, accountID, pid int64, rs []refreshJSON) error {
+	planned := false
+	for _, x := range rs {
+		planned = planned || x.Action == ""
+	}
+	if !planned {
+		return nil
+	}
+	in, err := s.tableauIntegration(ctx, accountID, pid)
+	if err != nil {
+		return err
+	}
+	if in == nil {
+		failPlanned(rs, "the project has no Tableau integration: create one (dbtexposures_tableau_connection) before running active exposures")
+		return nil
+	}
+	client, err := s.tableau.clientFor(in)
+	if err != nil {
+		failPlanned(rs, err.Error())
+		return nil
+	}
+	s.runRefreshes(ctx, client, rs)
+	return nil
+}
+
+func failPlanned(rs []refreshJSON, reason string) {
+	for i := range rs {
+		if rs[i].Action == "" {
+			rs[i].Action, rs[i].Reason = actionFailed, reason
+		}
+	}
+}
+
+// getActiveRun answers one run.
+func (s *Server) getActiveRun(w http.ResponseWriter, r *http.Request) {
+	pid, _ := pathID(w, r, "project_id")
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	run, err := s.store.GetRun(r.Context(), pid, id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Project %d has no active exposure run %d.", pid, id))
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeData(w, toRunJSON(run))
+}
+
+// listActiveRuns answers the project's runs, newest first, paged.
+func (s *Server) listActiveRuns(w http.ResponseWriter, r *http.Request) {
+	pid, _ := pathID(w, r, "project_id")
+	limit, offset, msg := pageParams(r)
+	if msg != "" {
+		writeError(w, http.StatusBadRequest, msg)
+		return
+	}
+	runs, total, err := s.store.ListRuns(r.Context(), pid, limit, offset)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out := make([]runJSON, 0, len(runs))
+	for i := range runs {
+		out = append(out, toRunJSON(&runs[i]))
+	}
+	writeList(w, out, len(out), total)
+}
+
+func toRunJSON(r *store.Run) runJSON {
+	out := runJSON{ID: r.ID, EnvironmentID: r.EnvironmentID, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Status: r.Status}
+	_ = json.Unmarshal([]byte(r.RefreshesJSON), &out.Refreshes)
+	_ = json.Unmarshal([]byte(r.UnknownJSON), &out.UnknownUniqueIDs)
+	return out
+}
