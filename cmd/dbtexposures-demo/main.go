@@ -20,6 +20,7 @@ func main() {
 	work := flag.String("work", "examples/demo/.demo", "scratch directory (emptied first)")
 	fixture := flag.String("fixture", "examples/demo/tableau-site.json", "Tableau site for the emulator")
 	manifest := flag.String("manifest", "examples/demo/manifest.json", "dbt manifest of the demo project")
+	runResults := flag.String("run-results", "examples/demo/run_results.json", "what dbt build of the demo project wrote")
 	flag.Parse()
 	tf, err := exec.LookPath("terraform")
 	if err != nil {
@@ -28,7 +29,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := demo.Run(ctx, demo.Options{BinDir: *bin, Version: *version, ConfigDir: *config, Fixture: *fixture, Manifest: *manifest, WorkDir: *work, Terraform: tf, Out: os.Stdout}); err != nil {
+	if err := demo.Run(ctx, demo.Options{BinDir: *bin, Version: *version, ConfigDir: *config, Fixture: *fixture, Manifest: *manifest, RunResults: *runResults, WorkDir: *work, Terraform: tf, Out: os.Stdout}); err != nil {
 		fmt.Fprintln(os.Stderr, "dbtexposures-demo:", err)
 		os.Exit(1)
 	}

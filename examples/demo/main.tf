@@ -82,3 +82,16 @@ output "jaffle_workbooks" {
 output "selected" {
   value = [for s in dbtexposures_auto_exposure_selection.demo.selected : "${s.type}: ${s.name}"]
 }
+
+# Active exposures: after a dbt build in Production (environment 1), refresh
+# the Tableau extracts downstream of what was built, at most once a day.
+resource "dbtexposures_active_exposures" "production" {
+  project_id          = var.project_id
+  environment_id      = 1
+  enabled             = true
+  build_after_minutes = 1440
+}
+
+output "active_exposures" {
+  value = "${dbtexposures_active_exposures.production.environment_name}: refresh extracts at most every ${dbtexposures_active_exposures.production.build_after_minutes} minutes"
+}

@@ -31,9 +31,11 @@ type Options struct {
 	ConfigDir string // the Terraform configuration to apply (examples/demo)
 	Fixture   string // the Tableau site the emulator serves (examples/demo/tableau-site.json)
 	Manifest  string // the dbt manifest (examples/demo/manifest.json)
-	WorkDir   string // scratch space; emptied first
-	Terraform string // terraform binary
-	Out       io.Writer
+	// RunResults is what `dbt build` of that project wrote (examples/demo/run_results.json).
+	RunResults string
+	WorkDir    string // scratch space; emptied first
+	Terraform  string // terraform binary
+	Out        io.Writer
 }
 
 const (
@@ -96,6 +98,12 @@ func (d *demo) steps() []step {
 		}},
 		{"The connection and its selection as the dbt Cloud API returns them", d.showConnection},
 		{"The exposures dbtexposures-server generated (GET .../exposures/?format=yaml)", d.showExposures},
+		{"dbt build finished: CI posts target/run_results.json (POST .../active-exposures/runs/), the server refreshes the extracts", func(ctx context.Context) error {
+			return d.postRunResults(ctx, "refreshed")
+		}},
+		{"The same run results again: every extract was refreshed less than 1440 minutes ago, so all are skipped", func(ctx context.Context) error {
+			return d.postRunResults(ctx, "skipped")
+		}},
 	}
 }
 
@@ -112,7 +120,7 @@ func newDemo(o Options) (*demo, error) {
 	if err := os.MkdirAll(o.WorkDir, 0o755); err != nil {
 		return nil, err
 	}
-	for _, p := range []*string{&o.BinDir, &o.Fixture, &o.Manifest} {
+	for _, p := range []*string{&o.BinDir, &o.Fixture, &o.Manifest, &o.RunResults} {
 		if *p, err = filepath.Abs(*p); err != nil {
 			return nil, err
 		}
@@ -386,7 +394,7 @@ func api(ctx context.Context, method, url string, body io.Reader) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode/100 != 2 {
 		return nil, fmt.Errorf("%s %s: HTTP %d: %s", method, url, resp.StatusCode, b)
 	}
 	return b, nil

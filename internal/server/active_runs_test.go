@@ -20,7 +20,8 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
-// The demo site with published data sources: Revenue Overview and Customer 360
+// The demo site, its data sources set here so that tests state what they rely
+// on: Revenue Overview and Customer 360
 // share the "Orders" extract; Customer 360 also has embedded extracts, and so
 // does Quarterly Board Pack; "Customers (live)" has no extract.
 const (
@@ -60,6 +61,7 @@ func activeSite(t *testing.T) *emulator.Fixture {
 			f.Workbooks[i].UpstreamDatasources = []string{dsOrders}
 			f.Workbooks[i].EmbeddedExtracts = true
 		case boardPack:
+			f.Workbooks[i].UpstreamDatasources = nil
 			f.Workbooks[i].EmbeddedExtracts = true
 		}
 	}
