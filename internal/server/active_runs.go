@@ -163,6 +163,8 @@ func (s *Server) activeRun(ctx context.Context, accountID, pid int64, env *store
 		Status: "success", Refreshes: rs, UnknownUniqueIDs: unknown}
 	var refreshed []store.Target
 	for _, x := range rs {
+		s.log.Info("active exposure refresh", "project_id", pid, "environment", env.Name, "exposure", x.Exposure,
+			"target_type", x.TargetType, "target_id", x.TargetID, "action", x.Action, "reason", x.Reason, "tableau_job_id", x.TableauJobID)
 		switch x.Action {
 		case actionFailed:
 			run.Status = "failed"
