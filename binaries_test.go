@@ -61,7 +61,7 @@ func TestBinariesLinkNoTestCode(t *testing.T) {
 
 // The API clients know nothing of Terraform: logging and transport are injected.
 func TestAPIClientsImportNoTerraformPackage(t *testing.T) {
-	for _, client := range []string{"./internal/dbtcloud", "./internal/tableau"} {
+	for _, client := range []string{"./internal/dbtcloud", "./internal/tableau", "./internal/powerbi", "./internal/powerbi/mquery"} {
 		for _, p := range deps(t, client) {
 			if strings.HasPrefix(p.path, "github.com/hashicorp/terraform-plugin-") {
 				t.Errorf("%s depends on %s", client, p.path)
