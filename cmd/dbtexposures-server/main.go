@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	pbiemulator "github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
@@ -28,9 +29,11 @@ const usage = `Usage:
   dbtexposures-server serve [--listen ADDR] [--db PATH] [--bootstrap-token TOKEN]
                            [--sync-interval DURATION] [--tableau-cache-ttl DURATION]
                            [--tableau-allowed-hosts HOSTS,IPS,CIDRS] [--log-level LEVEL]
+                           [--refresh-timeout DURATION]
   dbtexposures-server admin create-account --db PATH --name NAME
   dbtexposures-server admin create-environment --db PATH --project ID --name NAME [--deployment-type production|staging]
   dbtexposures-server tableau-emulator [--listen ADDR] (--fixture FILE | --generate N) [--latency DURATION]
+  dbtexposures-server powerbi-emulator [--listen ADDR] --fixture FILE [--scan-polls N]
 
 serve flags default to the environment: DBTEXPOSURES_LISTEN (127.0.0.1:8484),
 DBTEXPOSURES_DB (./dbtexposures.db), DBTEXPOSURES_BOOTSTRAP_TOKEN,
@@ -66,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("admin takes the subcommand create-account or create-environment")
 	case "tableau-emulator":
 		return tableauEmulator(ctx, args[1:], stderr)
+	case "powerbi-emulator":
+		return powerbiEmulator(ctx, args[1:], stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -234,6 +239,40 @@ func tableauEmulator(ctx context.Context, args []string, stderr io.Writer) error
 	}
 	slog.New(slog.NewTextHandler(stderr, nil)).Info("Tableau emulator listening", "url", "http://"+ln.Addr().String(),
 		"site", f.Site.ContentURL, "projects", len(f.Projects), "workbooks", len(f.Workbooks))
+	return serveUntilSignal(ctx, ln, emu)
+}
+
+// powerbiEmulator serves a Power BI tenant (Entra ID tokens, the Scanner API,
+// refreshes) from a fixture, for demos and users' CI.
+func powerbiEmulator(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("powerbi-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8486", "address to listen on; use it as both api_url and login_url")
+	fixture := fs.String("fixture", "", "tenant fixture (JSON): tenant_id, client_id, client_secret and a scan_result")
+	polls := fs.Int("scan-polls", 2, "scanStatus polls a scan takes to succeed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *fixture == "" {
+		return errors.New("--fixture is required, e.g. examples/demo/powerbi-tenant.json")
+	}
+	if *polls < 1 {
+		return fmt.Errorf("--scan-polls must be at least 1, got %d", *polls)
+	}
+	f, err := pbiemulator.LoadFixture(*fixture)
+	if err != nil {
+		return err
+	}
+	emu, err := pbiemulator.New(f)
+	if err != nil {
+		return err
+	}
+	emu.ScanPolls = *polls
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	slog.New(slog.NewTextHandler(stderr, nil)).Info("Power BI emulator listening", "url", "http://"+ln.Addr().String(), "tenant", f.TenantID)
 	return serveUntilSignal(ctx, ln, emu)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
@@ -222,5 +224,53 @@ func TestAdminCreateEnvironment(t *testing.T) {
 	err = run(context.Background(), []string{"admin", "create-environment", "--db", db, "--project", "1", "--name", "QA", "--deployment-type", "qa"}, &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), `--deployment-type must be production, staging or empty, got "qa"`) {
 		t.Fatalf("bad type: %v", err)
+	}
+}
+
+// powerbi-emulator serves a fixture that our client can scan, and refuses
+// what it cannot use.
+func TestPowerBIEmulatorCommand(t *testing.T) {
+	var stderr strings.Builder
+	if err := run(context.Background(), []string{"powerbi-emulator"}, io.Discard, &stderr); err == nil || !strings.Contains(err.Error(), "--fixture is required") {
+		t.Fatalf("no fixture: %v", err)
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "..", "internal", "powerbi", "testdata", "datahub-scanresult-multi-platform.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixture := filepath.Join(t.TempDir(), "tenant.json")
+	b, _ := json.Marshal(map[string]any{"tenant_id": "contoso", "client_id": "app", "client_secret": "s3cret", "scan_result": json.RawMessage(raw)})
+	if err := os.WriteFile(fixture, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"powerbi-emulator", "--fixture", fixture, "--scan-polls", "0"}, io.Discard, &stderr); err == nil || !strings.Contains(err.Error(), "--scan-polls") {
+		t.Fatalf("zero polls: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"powerbi-emulator", "--listen", addr, "--fixture", fixture}, io.Discard, io.Discard) }()
+	defer func() { cancel(); <-done }()
+	c, err := powerbi.New(powerbi.Config{TenantID: "contoso", ClientID: "app", ClientSecret: "s3cret", APIURL: "http://" + addr, LoginURL: "http://" + addr,
+		PollInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if ids, err = c.ModifiedWorkspaces(context.Background()); err == nil {
+			break
+		}
+	}
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("modified: %v %v", ids, err)
+	}
+	if res, err := c.Scan(context.Background(), ids); err != nil || len(res.Workspaces) != 1 {
+		t.Fatalf("scan: %v", err)
 	}
 }
