@@ -39,8 +39,9 @@ type Config struct {
 	Retry                            transport.RetryConfig
 	Logger                           *slog.Logger      // request traces (redacted) and retries; nil discards
 	Transport                        http.RoundTripper // nil: a pooled transport
-	// PollInterval is the first wait between scanStatus polls (it doubles up to
-	// MaxPollInterval); Microsoft suggests 30 to 60 s, tests use milliseconds.
+	// PollInterval is the first wait between scanStatus polls (default 1 s; it
+	// doubles up to MaxPollInterval, default 60 s, as Microsoft suggests 30 to
+	// 60 s for long scans); tests use milliseconds.
 	PollInterval, MaxPollInterval time.Duration
 	// ScanTimeout bounds how long one scan may take before it is reported as stuck.
 	ScanTimeout time.Duration
@@ -73,7 +74,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Retry = transport.DefaultRetryConfig()
 	}
 	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 5 * time.Second
+		cfg.PollInterval = time.Second // small scans end in seconds; the wait doubles for large ones
 	}
 	if cfg.MaxPollInterval < cfg.PollInterval {
 		cfg.MaxPollInterval = max(cfg.PollInterval, 60*time.Second)

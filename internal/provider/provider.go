@@ -63,6 +63,7 @@ type providerModel struct {
 	RequestTimeoutSeconds types.Int64  `tfsdk:"request_timeout_seconds"`
 	MaxRequestsPerMinute  types.Int64  `tfsdk:"max_requests_per_minute"`
 	Tableau               types.Object `tfsdk:"tableau"`
+	PowerBI               types.Object `tfsdk:"powerbi"`
 }
 
 func (p *dbtexposuresProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -117,6 +118,7 @@ func (p *dbtexposuresProvider) Schema(_ context.Context, _ provider.SchemaReques
 				Validators: []validator.Int64{int64validator.Between(0, 100000)},
 			},
 			"tableau": tableauProviderAttribute(),
+			"powerbi": powerbiProviderAttribute(),
 		},
 	}
 }
@@ -126,6 +128,7 @@ type providerData struct {
 	dbt     *dbtcloud.Client
 	dbtErr  string // why dbt is nil: the resources show it when they need a client
 	tableau *tableauSource
+	powerbi *powerbiSource
 	trees   treeCache // collections walks of this process
 }
 
@@ -163,6 +166,7 @@ func (p *dbtexposuresProvider) Configure(ctx context.Context, req provider.Confi
 	data := &providerData{}
 	data.dbt, data.dbtErr = p.dbtClient(ctx, cfg, retry, req.TerraformVersion, &resp.Diagnostics)
 	data.tableau = newTableauSource(ctx, cfg.Tableau, retry, p.userAgent(req.TerraformVersion), &resp.Diagnostics)
+	data.powerbi = newPowerBISource(ctx, cfg.PowerBI, retry, &resp.Diagnostics)
 	p.data.Store(data)
 	resp.ResourceData = data
 	resp.DataSourceData = data
@@ -290,6 +294,8 @@ func (p *dbtexposuresProvider) DataSources(_ context.Context) []func() datasourc
 		NewTableauProjectsDataSource,
 		NewTableauWorkbooksDataSource,
 		NewExposuresDataSource,
+		NewPowerBIWorkspacesDataSource,
+		NewPowerBIReportsDataSource,
 	}
 }
 

@@ -13,20 +13,25 @@ import (
 type connector struct {
 	databaseArg   int // -1: the database comes from navigation
 	defaultSchema string
-	oracle        bool // the database is the service name in "host:port/service.domain"
+	oracle        bool   // the database is the service name in "host:port/service.domain"
+	platform      string // the warehouse, as connection types name it
 }
+
+// Platform names the warehouse a connector function reaches ("snowflake",
+// "sqlserver", …), or "" for a function that is not a connector.
+func Platform(connector string) string { return connectors[connector].platform }
 
 // connectors are the warehouse functions lineage follows (POWERBI-WIRE.md).
 var connectors = map[string]connector{
-	"Snowflake.Databases":           {databaseArg: -1},
-	"Sql.Database":                  {databaseArg: 1, defaultSchema: "dbo"},
-	"Sql.Databases":                 {databaseArg: -1, defaultSchema: "dbo"},
-	"PostgreSQL.Database":           {databaseArg: 1},
-	"AmazonRedshift.Database":       {databaseArg: 1},
-	"Oracle.Database":               {databaseArg: 0, oracle: true},
-	"GoogleBigQuery.Database":       {databaseArg: -1},
-	"Databricks.Catalogs":           {databaseArg: -1},
-	"DatabricksMultiCloud.Catalogs": {databaseArg: -1},
+	"Snowflake.Databases":           {databaseArg: -1, platform: "snowflake"},
+	"Sql.Database":                  {databaseArg: 1, defaultSchema: "dbo", platform: "sqlserver"},
+	"Sql.Databases":                 {databaseArg: -1, defaultSchema: "dbo", platform: "sqlserver"},
+	"PostgreSQL.Database":           {databaseArg: 1, platform: "postgres"},
+	"AmazonRedshift.Database":       {databaseArg: 1, platform: "redshift"},
+	"Oracle.Database":               {databaseArg: 0, oracle: true, platform: "oracle"},
+	"GoogleBigQuery.Database":       {databaseArg: -1, platform: "bigquery"},
+	"Databricks.Catalogs":           {databaseArg: -1, platform: "databricks"},
+	"DatabricksMultiCloud.Catalogs": {databaseArg: -1, platform: "databricks"},
 }
 
 // names that are values of M's standard library, not steps or parameters.
