@@ -254,7 +254,9 @@ func TestPowerBIEmulatorCommand(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"powerbi-emulator", "--listen", addr, "--fixture", fixture}, io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"powerbi-emulator", "--listen", addr, "--fixture", fixture}, io.Discard, io.Discard)
+	}()
 	defer func() { cancel(); <-done }()
 	c, err := powerbi.New(powerbi.Config{TenantID: "contoso", ClientID: "app", ClientSecret: "s3cret", APIURL: "http://" + addr, LoginURL: "http://" + addr,
 		PollInterval: time.Millisecond})

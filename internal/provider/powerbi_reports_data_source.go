@@ -65,7 +65,9 @@ func (d *powerbiReportsDataSource) Metadata(_ context.Context, req datasource.Me
 }
 
 func (d *powerbiReportsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	str := func(desc string) schema.Attribute { return schema.StringAttribute{Computed: true, MarkdownDescription: desc} }
+	str := func(desc string) schema.Attribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Power BI reports with the warehouse tables their datasets read, found in each dataset table's " +
 			"Power Query M (connectors, navigation steps, native SQL, shared expressions and parameters). A report whose dataset " +
