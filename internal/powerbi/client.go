@@ -55,6 +55,8 @@ type Client struct {
 	creds clientcredentials.Config
 	mu    sync.Mutex
 	tok   *oauth2.Token // reused until it expires; Entra ID gives no refresh token
+	// limits are the documented hourly limits, per call.
+	limits limits
 }
 
 // New checks the configuration and builds a client; it signs in on first use.
@@ -93,7 +95,7 @@ func New(cfg Config) (*Client, error) {
 	hc := transport.NewClient("Power BI", transport.ClientOptions{Retry: cfg.Retry, Logger: cfg.Logger, Base: cfg.Transport})
 	cc := clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: []string{Scope},
 		TokenURL: login.JoinPath(url.PathEscape(cfg.TenantID), "oauth2", "v2.0", "token").String(), AuthStyle: oauth2.AuthStyleInParams}
-	return &Client{cfg: cfg, api: api, http: hc, creds: cc}, nil
+	return &Client{cfg: cfg, api: api, http: hc, creds: cc, limits: newLimits()}, nil
 }
 
 // Error is a failed Power BI or Entra ID call, explained.
@@ -158,6 +160,9 @@ func firstLine(s string) string {
 
 // do sends one API call under /v1.0/myorg and decodes a JSON answer into out.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) (*http.Response, error) {
+	if err := c.limits.wait(ctx, path); err != nil {
+		return nil, err
+	}
 	tok, err := c.token(ctx)
 	if err != nil {
 		return nil, err

@@ -285,3 +285,24 @@ func TestReportWithDatasetElsewhere(t *testing.T) {
 		t.Fatalf("a dataset outside the scan: %+v", missing)
 	}
 }
+
+// The documented hourly limit holds: the 31st modified call of the hour waits
+// for budget, and gives up with the limit named when the context ends first.
+func TestHourlyLimits(t *testing.T) {
+	_, c := newTenant(t)
+	for i := 0; i < 30; i++ {
+		if _, err := c.ModifiedWorkspaces(context.Background()); err != nil {
+			t.Fatalf("call %d: %v", i+1, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.ModifiedWorkspaces(ctx)
+	if err == nil || !strings.Contains(err.Error(), "allows 30 admin/workspaces/modified calls an hour") {
+		t.Fatalf("31st call: %v", err)
+	}
+	if waited := time.Since(start); waited > time.Second {
+		t.Fatalf("waited %s past its context", waited)
+	}
+}
