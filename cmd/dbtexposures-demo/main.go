@@ -19,6 +19,7 @@ func main() {
 	config := flag.String("config", "examples/demo", "Terraform configuration to apply")
 	work := flag.String("work", "examples/demo/.demo", "scratch directory (emptied first)")
 	fixture := flag.String("fixture", "examples/demo/tableau-site.json", "Tableau site for the emulator")
+	powerbi := flag.String("powerbi", "examples/demo/powerbi-tenant.json", "Power BI tenant for its emulator")
 	manifest := flag.String("manifest", "examples/demo/manifest.json", "dbt manifest of the demo project")
 	runResults := flag.String("run-results", "examples/demo/run_results.json", "what dbt build of the demo project wrote")
 	flag.Parse()
@@ -29,7 +30,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := demo.Run(ctx, demo.Options{BinDir: *bin, Version: *version, ConfigDir: *config, Fixture: *fixture, Manifest: *manifest, RunResults: *runResults, WorkDir: *work, Terraform: tf, Out: os.Stdout}); err != nil {
+	if err := demo.Run(ctx, demo.Options{BinDir: *bin, Version: *version, ConfigDir: *config, Fixture: *fixture, PowerBI: *powerbi, Manifest: *manifest, RunResults: *runResults, WorkDir: *work, Terraform: tf, Out: os.Stdout}); err != nil {
 		fmt.Fprintln(os.Stderr, "dbtexposures-demo:", err)
 		os.Exit(1)
 	}

@@ -9,7 +9,19 @@ terraform {
   }
 }
 
-provider "dbtexposures" {}
+provider "dbtexposures" {
+  # The app registration comes from POWERBI_TENANT_ID, POWERBI_CLIENT_ID and
+  # POWERBI_CLIENT_SECRET; the demo's Power BI is an emulator on loopback.
+  powerbi = {
+    api_url   = var.powerbi_url
+    login_url = var.powerbi_url
+  }
+}
+
+variable "powerbi_url" {
+  type    = string
+  default = "http://127.0.0.1:8486"
+}
 
 variable "project_id" {
   type    = number
@@ -94,4 +106,15 @@ resource "dbtexposures_active_exposures" "production" {
 
 output "active_exposures" {
   value = "${dbtexposures_active_exposures.production.environment_name}: refresh extracts at most every ${dbtexposures_active_exposures.production.build_after_minutes} minutes"
+}
+
+# Power BI: the reports and the warehouse tables behind them, read from each
+# dataset table's Power Query M (one report's dataset lives in another workspace).
+data "dbtexposures_powerbi_reports" "jaffle" {}
+
+output "powerbi_lineage" {
+  value = {
+    for r in data.dbtexposures_powerbi_reports.jaffle.reports :
+    "${r.workspace_name}/${r.name}" => [for t in r.upstream_tables : t.full_name]
+  }
 }

@@ -30,7 +30,9 @@ type Options struct {
 	Version   string // the provider's version, as built into BinDir
 	ConfigDir string // the Terraform configuration to apply (examples/demo)
 	Fixture   string // the Tableau site the emulator serves (examples/demo/tableau-site.json)
-	Manifest  string // the dbt manifest (examples/demo/manifest.json)
+	// PowerBI is the Power BI tenant its emulator serves (examples/demo/powerbi-tenant.json).
+	PowerBI  string
+	Manifest string // the dbt manifest (examples/demo/manifest.json)
 	// RunResults is what `dbt build` of that project wrote (examples/demo/run_results.json).
 	RunResults string
 	WorkDir    string // scratch space; emptied first
@@ -41,6 +43,8 @@ type Options struct {
 const (
 	demoToken      = "demo-bootstrap-token"
 	demoTableauPAT = "demo-tableau-pat-secret"
+	// The Power BI tenant's app registration, as examples/demo/powerbi-tenant.json has it.
+	demoPowerBITenant, demoPowerBIClient, demoPowerBISecret = "jaffle-tenant", "dbt-demo-app", "demo-powerbi-secret"
 )
 
 // demo is one run: where things are and what it started.
@@ -48,6 +52,7 @@ type demo struct {
 	Options
 	server     string // the dbtexposures-server binary
 	tableauURL string
+	powerbiURL string
 	hostURL    string // dbtexposures-server's API, as the provider's host_url
 	tfDir      string
 	env        []string // terraform's environment
@@ -80,6 +85,7 @@ func Run(ctx context.Context, o Options) error {
 func (d *demo) steps() []step {
 	return []step{
 		{"Starting the Tableau emulator (site from " + d.Fixture + ")", d.startTableau},
+		{"Starting the Power BI emulator (tenant from " + d.PowerBI + ")", d.startPowerBI},
 		{"Starting dbtexposures-server on a fresh database", d.startServer},
 		{"Uploading the dbt project's manifest (" + d.Manifest + ")", d.uploadManifest},
 		{"terraform init: the provider built here, from a local mirror (no registry, no dev_overrides)", d.initTerraform},
@@ -120,7 +126,7 @@ func newDemo(o Options) (*demo, error) {
 	if err := os.MkdirAll(o.WorkDir, 0o755); err != nil {
 		return nil, err
 	}
-	for _, p := range []*string{&o.BinDir, &o.Fixture, &o.Manifest, &o.RunResults} {
+	for _, p := range []*string{&o.BinDir, &o.Fixture, &o.PowerBI, &o.Manifest, &o.RunResults} {
 		if *p, err = filepath.Abs(*p); err != nil {
 			return nil, err
 		}
@@ -150,6 +156,22 @@ func (d *demo) startTableau(ctx context.Context) error {
 	}
 	d.stops = append(d.stops, stop)
 	fmt.Fprintf(d.Out, "Tableau emulator at %s\n", d.tableauURL)
+	return nil
+}
+
+func (d *demo) startPowerBI(ctx context.Context) error {
+	port, err := portOr(8486)
+	if err != nil {
+		return err
+	}
+	d.powerbiURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+	stop, err := start(ctx, d.WorkDir, "powerbi-emulator", d.powerbiURL+"/"+demoPowerBITenant+"/v2.0/.well-known/openid-configuration", "",
+		d.server, "powerbi-emulator", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--fixture", d.PowerBI)
+	if err != nil {
+		return err
+	}
+	d.stops = append(d.stops, stop)
+	fmt.Fprintf(d.Out, "Power BI emulator at %s (Entra ID and the Scanner API)\n", d.powerbiURL)
 	return nil
 }
 
@@ -201,6 +223,11 @@ func (d *demo) initTerraform(ctx context.Context) error {
 		"TABLEAU_SITE_ID=jaffle",
 		"TABLEAU_TOKEN_NAME=dbt-demo",
 		"TABLEAU_TOKEN="+demoTableauPAT,
+		// Power BI discovery: the app registration from the environment, the URLs from the configuration.
+		"TF_VAR_powerbi_url="+d.powerbiURL,
+		"POWERBI_TENANT_ID="+demoPowerBITenant,
+		"POWERBI_CLIENT_ID="+demoPowerBIClient,
+		"POWERBI_CLIENT_SECRET="+demoPowerBISecret,
 	)
 	if err := d.terraform(ctx, "providers", "lock", "-no-color", "-fs-mirror="+mirror, "-platform="+platform); err != nil {
 		return err

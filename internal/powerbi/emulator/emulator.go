@@ -129,6 +129,12 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.token(w, r)
 		return
 	}
+	if r.Method == http.MethodGet && r.URL.Path == "/"+e.fixture.TenantID+"/v2.0/.well-known/openid-configuration" {
+		// Entra ID's discovery document: where tokens come from (and a readiness probe).
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": "http://" + r.Host + "/" + e.fixture.TenantID + "/v2.0",
+			"token_endpoint": "http://" + r.Host + "/" + e.fixture.TenantID + "/oauth2/v2.0/token"})
+		return
+	}
 	if !e.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = io.WriteString(w, `{"error":{"code":"PowerBINotAuthorizedException","pbi.error":{"code":"PowerBINotAuthorizedException","parameters":{},"details":[],"exceptionCulprit":1}}}`)

@@ -127,6 +127,9 @@ func TestFormEncodedGetInfoAndRefresh(t *testing.T) {
 	if r := call("GET", "admin/workspaces/modified", "", ""); r.StatusCode != 200 {
 		t.Fatalf("modified: %d", r.StatusCode)
 	}
+	if r, err := http.Get(srv.URL + "/contoso/v2.0/.well-known/openid-configuration"); err != nil || r.StatusCode != 200 {
+		t.Fatalf("discovery document: %v %v", r, err)
+	}
 	req, _ := http.NewRequest("GET", srv.URL+"/v1.0/myorg/admin/workspaces/modified", nil)
 	req.Header.Set("Authorization", "Bearer forged")
 	if r, _ := http.DefaultClient.Do(req); r.StatusCode != 401 {
