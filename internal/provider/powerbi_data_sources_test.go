@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -104,4 +105,44 @@ func TestAccPowerBIWrongSecret(t *testing.T) {
 			ExpectError: regexp.MustCompile(`(?s)invalid_client.*Check client_secret`),
 		}},
 	})
+}
+
+// Neither the client secret nor the access token Entra ID issues appears in
+// TF_LOG=trace output, which does hold the Power BI requests.
+func TestAccPowerBISecretsNotInTraceLogs(t *testing.T) {
+	_, srv := powerbiTenant(t)
+	logPath := filepath.Join(t.TempDir(), "terraform-trace.log")
+	t.Setenv("TF_LOG", "trace")
+	t.Setenv("TF_ACC_LOG_PATH", logPath)
+	t.Setenv(EnvPowerBIClientSecret, "pbi-secret-value") // from the environment, as in CI
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+provider "dbtexposures" {
+  powerbi = {
+    tenant_id = "contoso"
+    client_id = "dbt-app"
+    api_url   = %q
+    login_url = %q
+  }
+}
+data "dbtexposures_powerbi_reports" "all" {}
+`, srv.URL, srv.URL),
+			Check: resource.TestCheckResourceAttr("data.dbtexposures_powerbi_reports.all", "reports.#", "2"),
+		}},
+	})
+	logs, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(logs), "Power BI API request") || !strings.Contains(string(logs), "oauth2/v2.0/token") {
+		t.Fatalf("the trace log holds no Power BI requests; the checks below would be vacuous")
+	}
+	if strings.Contains(string(logs), "pbi-secret-value") {
+		t.Fatal("the client secret appears in TF_LOG=trace output")
+	}
+	if tok := regexp.MustCompile(`emulator-[0-9a-f]{8}-`).FindString(string(logs)); tok != "" {
+		t.Fatalf("an access token appears in TF_LOG=trace output: %s…", tok)
+	}
 }
