@@ -171,3 +171,18 @@ func (p *packer) fields(kv ...string) {
 		p.str(kv[i+1])
 	}
 }
+
+// optFields writes string attributes given as name, value pairs, in order; an
+// empty value is null.
+func (p *packer) optFields(kv ...string) {
+	for i := 0; i+1 < len(kv); i += 2 {
+		p.str(kv[i])
+		if kv[i+1] == "" {
+			if p.err == nil {
+				p.err = p.enc.EncodeNil()
+			}
+			continue
+		}
+		p.str(kv[i+1])
+	}
+}

@@ -10,9 +10,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi/mquery"
@@ -25,39 +29,19 @@ func NewPowerBIReportsDataSource() datasource.DataSource { return &powerbiReport
 
 type powerbiReportsDataSource struct{ src *powerbiSource }
 
-type powerbiTableModel struct {
-	Database       types.String `tfsdk:"database"`
-	Schema         types.String `tfsdk:"schema"`
-	Name           types.String `tfsdk:"name"`
-	FullName       types.String `tfsdk:"full_name"`
-	ConnectionType types.String `tfsdk:"connection_type"`
-}
-
-type powerbiQueryModel struct {
-	Query          types.String `tfsdk:"query"`
-	ConnectionType types.String `tfsdk:"connection_type"`
-}
-
-type powerbiReportModel struct {
-	ID             types.String        `tfsdk:"id"`
-	Name           types.String        `tfsdk:"name"`
-	WorkspaceID    types.String        `tfsdk:"workspace_id"`
-	WorkspaceName  types.String        `tfsdk:"workspace_name"`
-	DatasetID      types.String        `tfsdk:"dataset_id"`
-	URL            types.String        `tfsdk:"url"`
-	OwnerName      types.String        `tfsdk:"owner_name"`
-	OwnerEmail     types.String        `tfsdk:"owner_email"`
-	Endorsement    types.String        `tfsdk:"endorsement"`
-	ModifiedAt     types.String        `tfsdk:"modified_at"`
-	UpstreamTables []powerbiTableModel `tfsdk:"upstream_tables"`
-	NativeQueries  []powerbiQueryModel `tfsdk:"native_queries"`
+// reportRow is one report of the result; "" is null for the optional fields.
+type reportRow struct {
+	ID, Name, WorkspaceID, WorkspaceName, DatasetID, URL string
+	OwnerName, OwnerEmail, Endorsement, ModifiedAt       string
+	Tables                                               []mquery.Table
+	Queries                                              []mquery.NativeQuery
 }
 
 type powerbiReportsModel struct {
-	WorkspaceNames []types.String       `tfsdk:"workspace_names"`
-	Endorsement    types.String         `tfsdk:"endorsement"`
-	NameRegex      types.String         `tfsdk:"name_regex"`
-	Reports        []powerbiReportModel `tfsdk:"reports"`
+	WorkspaceNames []types.String `tfsdk:"workspace_names"`
+	Endorsement    types.String   `tfsdk:"endorsement"`
+	NameRegex      types.String   `tfsdk:"name_regex"`
+	Reports        rawListValue   `tfsdk:"reports"` // set from reportsValue
 }
 
 func (d *powerbiReportsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -68,6 +52,23 @@ func (d *powerbiReportsDataSource) Schema(_ context.Context, _ datasource.Schema
 	str := func(desc string) schema.Attribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
 	}
+	report := schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+		"id": str("Report ID."), "name": str("Report name."), "workspace_id": str("Workspace ID."),
+		"workspace_name": str("Workspace name."), "dataset_id": str("ID of the report's dataset (semantic model)."),
+		"url":        str("The report's address: `https://app.powerbi.com/groups/{workspace}/reports/{id}`, or the API's own."),
+		"owner_name": str("The report's owner, when Power BI names one."), "owner_email": str("The owner's email, or who last modified the report."),
+		"endorsement": str("`Promoted`, `Certified` or null."), "modified_at": str("When the report was last modified, as Power BI says."),
+		"upstream_tables": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "Warehouse tables the report's dataset reads.",
+			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				"database": str("Database (BigQuery project, Databricks catalog, Oracle service)."), "schema": str("Schema (BigQuery dataset)."),
+				"name": str("Table or view."), "full_name": str("`database.schema.name`."),
+				"connection_type": str("`snowflake`, `sqlserver`, `postgres`, `redshift`, `oracle`, `bigquery` or `databricks`."),
+			}}},
+		"native_queries": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "SQL the dataset sends to the warehouse as written.",
+			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				"query": str("The SQL, unescaped."), "connection_type": str("The warehouse it runs on."),
+			}}},
+	}}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Power BI reports with the warehouse tables their datasets read, found in each dataset table's " +
 			"Power Query M (connectors, navigation steps, native SQL, shared expressions and parameters). A report whose dataset " +
@@ -82,23 +83,8 @@ func (d *powerbiReportsDataSource) Schema(_ context.Context, _ datasource.Schema
 			"reports": schema.ListNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "The reports, sorted by workspace name, then report name.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"id": str("Report ID."), "name": str("Report name."), "workspace_id": str("Workspace ID."),
-					"workspace_name": str("Workspace name."), "dataset_id": str("ID of the report's dataset (semantic model)."),
-					"url":        str("The report's address: `https://app.powerbi.com/groups/{workspace}/reports/{id}`, or the API's own."),
-					"owner_name": str("The report's owner, when Power BI names one."), "owner_email": str("The owner's email, or who last modified the report."),
-					"endorsement": str("`Promoted`, `Certified` or null."), "modified_at": str("When the report was last modified, as Power BI says."),
-					"upstream_tables": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "Warehouse tables the report's dataset reads.",
-						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-							"database": str("Database (BigQuery project, Databricks catalog, Oracle service)."), "schema": str("Schema (BigQuery dataset)."),
-							"name": str("Table or view."), "full_name": str("`database.schema.name`."),
-							"connection_type": str("`snowflake`, `sqlserver`, `postgres`, `redshift`, `oracle`, `bigquery` or `databricks`."),
-						}}},
-					"native_queries": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "SQL the dataset sends to the warehouse as written.",
-						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-							"query": str("The SQL, unescaped."), "connection_type": str("The warehouse it runs on."),
-						}}},
-				}},
+				NestedObject:        report,
+				CustomType:          rawList(report),
 			},
 		},
 	}
@@ -109,30 +95,34 @@ func (d *powerbiReportsDataSource) Configure(_ context.Context, req datasource.C
 }
 
 func (d *powerbiReportsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	readLarge(ctx, d, req, resp)
+}
+
+// results filters the scanned reports and follows each one's lineage.
+func (d *powerbiReportsDataSource) results(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) map[string]resultAttr {
 	var cfg powerbiReportsModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
+	if diags.Append(config.Get(ctx, &cfg)...); diags.HasError() {
+		return nil
 	}
 	var re *regexp.Regexp
 	if !cfg.NameRegex.IsNull() {
 		var err error
 		if re, err = regexp.Compile(cfg.NameRegex.ValueString()); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("name_regex"), "Invalid name_regex", fmt.Sprintf("name_regex is not a valid regular expression: %v. Use Go's RE2 syntax, for example \"^Sales\".", err))
-			return
+			diags.AddAttributeError(path.Root("name_regex"), "Invalid name_regex", fmt.Sprintf("name_regex is not a valid regular expression: %v. Use Go's RE2 syntax, for example \"^Sales\".", err))
+			return nil
 		}
 	}
 	res, err := d.src.Scan(ctx)
 	if err != nil {
-		scanFailed(err, &resp.Diagnostics)
-		return
+		scanFailed(err, diags)
+		return nil
 	}
 	spaces := map[string]bool{}
 	for _, n := range cfg.WorkspaceNames {
 		spaces[n.ValueString()] = true
 	}
 	datasets := res.Datasets()
-	cfg.Reports = []powerbiReportModel{}
+	var rows []reportRow
 	var problems []string
 	for _, w := range res.Workspaces {
 		if len(spaces) > 0 && !spaces[w.Name] {
@@ -146,22 +136,24 @@ func (d *powerbiReportsDataSource) Read(ctx context.Context, req datasource.Read
 			for _, p := range l.Problems {
 				problems = append(problems, r.Name+": "+p)
 			}
-			cfg.Reports = append(cfg.Reports, reportModel(w, r, l))
+			rows = append(rows, newReportRow(w, r, l))
 		}
 	}
-	sort.SliceStable(cfg.Reports, func(a, b int) bool {
-		x, y := cfg.Reports[a], cfg.Reports[b]
-		if x.WorkspaceName != y.WorkspaceName {
-			return x.WorkspaceName.ValueString() < y.WorkspaceName.ValueString()
+	sort.SliceStable(rows, func(a, b int) bool {
+		if rows[a].WorkspaceName != rows[b].WorkspaceName {
+			return rows[a].WorkspaceName < rows[b].WorkspaceName
 		}
-		return x.Name.ValueString() < y.Name.ValueString()
+		return rows[a].Name < rows[b].Name
 	})
 	if len(problems) > 0 {
-		resp.Diagnostics.AddWarning("Some Power BI lineage could not be followed",
+		diags.AddWarning("Some Power BI lineage could not be followed",
 			fmt.Sprintf("%d dataset tables could not be traced to warehouse tables, so those reports may miss upstream tables:\n- %s",
 				len(problems), strings.Join(first(problems, 10), "\n- ")))
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &cfg)...)
+	return map[string]resultAttr{"reports": {
+		value: func(t tftypes.Type) tftypes.Value { return reportsValue(t.(tftypes.List), rows) },
+		pack:  func(enc *msgpack.Encoder) error { return packReports(enc, rows) },
+	}}
 }
 
 func first(s []string, n int) []string {
@@ -178,25 +170,71 @@ func endorsement(r powerbi.Report) string {
 	return r.Endorsement.Endorsement
 }
 
-func reportModel(w powerbi.Workspace, r powerbi.Report, l powerbi.Lineage) powerbiReportModel {
+func newReportRow(w powerbi.Workspace, r powerbi.Report, l powerbi.Lineage) reportRow {
 	ownerName, ownerEmail := r.Owner()
-	m := powerbiReportModel{ID: types.StringValue(r.ID), Name: types.StringValue(r.Name), WorkspaceID: types.StringValue(w.ID),
-		WorkspaceName: types.StringValue(w.Name), DatasetID: nullIfEmpty(r.DatasetID), URL: types.StringValue(powerbi.ReportURL(w.ID, r)),
-		OwnerName: nullIfEmpty(ownerName), OwnerEmail: nullIfEmpty(ownerEmail), Endorsement: nullIfEmpty(endorsement(r)),
-		ModifiedAt: nullIfEmpty(r.ModifiedDateTime), UpstreamTables: []powerbiTableModel{}, NativeQueries: []powerbiQueryModel{}}
-	for _, t := range l.Tables {
-		m.UpstreamTables = append(m.UpstreamTables, powerbiTableModel{Database: types.StringValue(t.Database), Schema: types.StringValue(t.Schema),
-			Name: types.StringValue(t.Name), FullName: types.StringValue(t.FullName()), ConnectionType: types.StringValue(mquery.Platform(t.Connector))})
-	}
-	for _, q := range l.NativeQueries {
-		m.NativeQueries = append(m.NativeQueries, powerbiQueryModel{Query: types.StringValue(q.Query), ConnectionType: types.StringValue(mquery.Platform(q.Connector))})
-	}
-	return m
+	return reportRow{ID: r.ID, Name: r.Name, WorkspaceID: w.ID, WorkspaceName: w.Name, DatasetID: r.DatasetID, URL: powerbi.ReportURL(w.ID, r),
+		OwnerName: ownerName, OwnerEmail: ownerEmail, Endorsement: endorsement(r), ModifiedAt: r.ModifiedDateTime, Tables: l.Tables, Queries: l.NativeQueries}
 }
 
-func nullIfEmpty(s string) types.String {
+// tfOptString is a string attribute that is null when empty.
+func tfOptString(s string) tftypes.Value {
 	if s == "" {
-		return types.StringNull()
+		return tftypes.NewValue(tftypes.String, nil)
 	}
-	return types.StringValue(s)
+	return tfString(s)
+}
+
+// reportsValue is the `reports` attribute, built directly.
+func reportsValue(t tftypes.List, rows []reportRow) tftypes.Value {
+	rt := t.ElementType.(tftypes.Object)
+	tt := rt.AttributeTypes["upstream_tables"].(tftypes.List)
+	qt := rt.AttributeTypes["native_queries"].(tftypes.List)
+	vals := make([]tftypes.Value, len(rows))
+	for i, r := range rows {
+		tables := make([]tftypes.Value, len(r.Tables))
+		for j, tb := range r.Tables {
+			tables[j] = tftypes.NewValue(tt.ElementType, map[string]tftypes.Value{"database": tfString(tb.Database), "schema": tfString(tb.Schema),
+				"name": tfString(tb.Name), "full_name": tfString(tb.FullName()), "connection_type": tfString(mquery.Platform(tb.Connector))})
+		}
+		queries := make([]tftypes.Value, len(r.Queries))
+		for j, q := range r.Queries {
+			queries[j] = tftypes.NewValue(qt.ElementType, map[string]tftypes.Value{"query": tfString(q.Query), "connection_type": tfString(mquery.Platform(q.Connector))})
+		}
+		vals[i] = tftypes.NewValue(rt, map[string]tftypes.Value{
+			"id": tfString(r.ID), "name": tfString(r.Name), "workspace_id": tfString(r.WorkspaceID), "workspace_name": tfString(r.WorkspaceName),
+			"dataset_id": tfOptString(r.DatasetID), "url": tfString(r.URL), "owner_name": tfOptString(r.OwnerName),
+			"owner_email": tfOptString(r.OwnerEmail), "endorsement": tfOptString(r.Endorsement), "modified_at": tfOptString(r.ModifiedAt),
+			"upstream_tables": tftypes.NewValue(tt, tables), "native_queries": tftypes.NewValue(qt, queries),
+		})
+	}
+	return tftypes.NewValue(t, vals)
+}
+
+// packReports writes the `reports` attribute as msgpack, attributes in sorted
+// order, as reportsValue's encoding has them (a test holds them equal).
+func packReports(enc *msgpack.Encoder, rows []reportRow) error {
+	p := &packer{enc: enc}
+	p.array(len(rows))
+	for _, r := range rows {
+		p.object(12)
+		p.optFields("dataset_id", r.DatasetID, "endorsement", r.Endorsement)
+		p.fields("id", r.ID)
+		p.optFields("modified_at", r.ModifiedAt)
+		p.fields("name", r.Name)
+		p.str("native_queries")
+		p.array(len(r.Queries))
+		for _, q := range r.Queries {
+			p.object(2)
+			p.fields("connection_type", mquery.Platform(q.Connector), "query", q.Query)
+		}
+		p.optFields("owner_email", r.OwnerEmail, "owner_name", r.OwnerName)
+		p.str("upstream_tables")
+		p.array(len(r.Tables))
+		for _, tb := range r.Tables {
+			p.object(5)
+			p.fields("connection_type", mquery.Platform(tb.Connector), "database", tb.Database, "full_name", tb.FullName(), "name", tb.Name, "schema", tb.Schema)
+		}
+		p.fields("url", r.URL, "workspace_id", r.WorkspaceID, "workspace_name", r.WorkspaceName)
+	}
+	return p.err
 }

@@ -23,6 +23,7 @@ import (
 var directReads = map[string]func() datasource.DataSource{ // each a largeResult
 	"dbtexposures_tableau_workbooks": NewTableauWorkbooksDataSource,
 	"dbtexposures_exposures":         NewExposuresDataSource,
+	"dbtexposures_powerbi_reports":   NewPowerBIReportsDataSource,
 }
 
 // NewProtocol6 returns the provider's plugin server: the framework's, with

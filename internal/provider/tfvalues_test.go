@@ -13,6 +13,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi/mquery"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 )
@@ -242,4 +243,20 @@ func TestExposuresPackedAsTerraformEncodesThem(t *testing.T) {
 			pack:  func(enc *msgpack.Encoder) error { return packUnmatched(enc, unmatched) },
 		},
 	})
+}
+
+func TestPowerBIReportsPackedAsTerraformEncodesThem(t *testing.T) {
+	rows := []reportRow{
+		{ID: "r1", Name: "Revenue ✓", WorkspaceID: "w", WorkspaceName: "Finance", DatasetID: "d", URL: "u", OwnerName: "Zoë", OwnerEmail: "z@x",
+			Endorsement: "Certified", ModifiedAt: "2026-01-01T00:00:00Z",
+			Tables:  []mquery.Table{{Database: "DB", Schema: "S", Name: "T", Connector: "Snowflake.Databases"}},
+			Queries: []mquery.NativeQuery{{Query: "select 1\nfrom x", Connector: "Sql.Database"}}},
+		{ID: "r2", Name: "", WorkspaceID: "w", WorkspaceName: "Finance", URL: "u2"}, // optional fields null, no lineage
+	}
+	packEquals(t, &powerbiReportsDataSource{}, map[string]tftypes.Value{
+		"name_regex": tfString("^R"),
+	}, map[string]resultAttr{"reports": {
+		value: func(t tftypes.Type) tftypes.Value { return reportsValue(t.(tftypes.List), rows) },
+		pack:  func(enc *msgpack.Encoder) error { return packReports(enc, rows) },
+	}})
 }
