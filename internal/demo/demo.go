@@ -143,36 +143,37 @@ func (d *demo) stopAll() {
 	}
 }
 
-func (d *demo) startTableau(ctx context.Context) error {
-	port, err := portOr(8485)
-	if err != nil {
-		return err
+func (d *demo) startTableau(ctx context.Context) (err error) {
+	d.tableauURL, err = d.startEmulator(ctx, "tableau-emulator", 8485, "/api/2.4/serverinfo", d.Fixture)
+	if err == nil {
+		fmt.Fprintf(d.Out, "Tableau emulator at %s\n", d.tableauURL)
 	}
-	d.tableauURL = fmt.Sprintf("http://127.0.0.1:%d", port)
-	stop, err := start(ctx, d.WorkDir, "tableau-emulator", d.tableauURL+"/api/2.4/serverinfo", "",
-		d.server, "tableau-emulator", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--fixture", d.Fixture)
-	if err != nil {
-		return err
-	}
-	d.stops = append(d.stops, stop)
-	fmt.Fprintf(d.Out, "Tableau emulator at %s\n", d.tableauURL)
-	return nil
+	return err
 }
 
-func (d *demo) startPowerBI(ctx context.Context) error {
-	port, err := portOr(8486)
-	if err != nil {
-		return err
+func (d *demo) startPowerBI(ctx context.Context) (err error) {
+	d.powerbiURL, err = d.startEmulator(ctx, "powerbi-emulator", 8486, "/"+demoPowerBITenant+"/v2.0/.well-known/openid-configuration", d.PowerBI)
+	if err == nil {
+		fmt.Fprintf(d.Out, "Power BI emulator at %s (Entra ID and the Scanner API)\n", d.powerbiURL)
 	}
-	d.powerbiURL = fmt.Sprintf("http://127.0.0.1:%d", port)
-	stop, err := start(ctx, d.WorkDir, "powerbi-emulator", d.powerbiURL+"/"+demoPowerBITenant+"/v2.0/.well-known/openid-configuration", "",
-		d.server, "powerbi-emulator", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--fixture", d.PowerBI)
+	return err
+}
+
+// startEmulator runs `dbtexposures-server <command> --fixture fixture` on the
+// port (or a free one) until readyPath answers, and returns its base URL.
+func (d *demo) startEmulator(ctx context.Context, command string, port int, readyPath, fixture string) (string, error) {
+	port, err := portOr(port)
 	if err != nil {
-		return err
+		return "", err
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	stop, err := start(ctx, d.WorkDir, command, base+readyPath, "",
+		d.server, command, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--fixture", fixture)
+	if err != nil {
+		return "", err
 	}
 	d.stops = append(d.stops, stop)
-	fmt.Fprintf(d.Out, "Power BI emulator at %s (Entra ID and the Scanner API)\n", d.powerbiURL)
-	return nil
+	return base, nil
 }
 
 func (d *demo) startServer(ctx context.Context) error {
