@@ -111,19 +111,18 @@ func (s *powerbiSource) Scan(ctx context.Context) (*powerbi.ScanResult, error) {
 // powerbiFrom is the Power BI source for a data source; nil (with an error)
 // when the provider has no Power BI settings, nil alone during validation.
 func powerbiFrom(data any, diags *diag.Diagnostics) *powerbiSource {
-	pd := providerDataFrom(data, diags)
-	if pd == nil {
-		return nil
+	return configuredSource(data, diags, "Power BI", func(pd *providerData) *powerbiSource { return pd.powerbi })
+}
+
+// unavailable says why the source cannot be used, or "".
+func (s *powerbiSource) unavailable() string {
+	switch {
+	case s == nil:
+		return "Power BI is not configured."
+	case s.client == nil:
+		return s.err
 	}
-	if pd.powerbi == nil || pd.powerbi.client == nil {
-		msg := "Power BI is not configured."
-		if pd.powerbi != nil {
-			msg = pd.powerbi.err
-		}
-		diags.AddError("Power BI connection not configured", msg)
-		return nil
-	}
-	return pd.powerbi
+	return ""
 }
 
 // scanFailed explains a failed scan: Power BI's error says what to change.

@@ -299,6 +299,23 @@ func (p *dbtexposuresProvider) DataSources(_ context.Context) []func() datasourc
 	}
 }
 
+// configuredSource is a BI tool's source for a data source, adding an error
+// that says why when the provider has no usable settings for the tool. It
+// returns nil alone while the provider is not configured yet (validation).
+func configuredSource[S interface{ unavailable() string }](data any, diags *diag.Diagnostics, tool string, pick func(*providerData) S) S {
+	var none S
+	pd := providerDataFrom(data, diags)
+	if pd == nil {
+		return none
+	}
+	s := pick(pd)
+	if why := s.unavailable(); why != "" {
+		diags.AddError(tool+" connection not configured", why)
+		return none
+	}
+	return s
+}
+
 // providerDataFrom unpacks what Configure gave a resource or data source. It
 // returns nil while the provider is not configured yet (validation).
 func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {

@@ -175,17 +175,16 @@ func (s *tableauSource) Workbooks(ctx context.Context) ([]tableau.Project, []tab
 // tableauFrom is the Tableau source for a data source, adding an error when the
 // provider has no Tableau settings. It returns nil while unconfigured.
 func tableauFrom(data any, diags *diag.Diagnostics) *tableauSource {
-	pd := providerDataFrom(data, diags)
-	if pd == nil {
-		return nil
+	return configuredSource(data, diags, "Tableau", func(pd *providerData) *tableauSource { return pd.tableau })
+}
+
+// unavailable says why the source cannot be used, or "".
+func (s *tableauSource) unavailable() string {
+	switch {
+	case s == nil:
+		return "Tableau is not configured."
+	case s.client == nil:
+		return s.err
 	}
-	if pd.tableau == nil || pd.tableau.client == nil {
-		msg := "Tableau is not configured."
-		if pd.tableau != nil {
-			msg = pd.tableau.err
-		}
-		diags.AddError("Tableau connection not configured", msg)
-		return nil
-	}
-	return pd.tableau
+	return ""
 }

@@ -115,19 +115,30 @@ func (c *contractRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // TestContractEnvironmentVariablesAgainstOpenAPISpec: the calls of
 // dbtexposures_active_exposures, as our client sends them and our server answers.
-func TestContractEnvironmentVariablesAgainstOpenAPISpec(t *testing.T) {
+// contractServer is a server on a fresh bootstrapped database whose every
+// exchange the recorder checks against the spec, a client of it, and its URL.
+func contractServer(t *testing.T) (*contractRecorder, *dbtcloud.Client, string) {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	if _, err := st.Bootstrap(context.Background(), "boot"); err != nil {
 		t.Fatal(err)
 	}
 	rec := newContractRecorder(t, server.New(st, nil))
 	hs := httptest.NewServer(rec)
-	defer hs.Close()
-	c, _ := dbtcloud.New(dbtcloud.Config{HostURL: hs.URL + "/api", AccountID: 1, Token: "boot"})
+	t.Cleanup(hs.Close)
+	c, err := dbtcloud.New(dbtcloud.Config{HostURL: hs.URL + "/api", AccountID: 1, Token: "boot"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec, c, hs.URL
+}
+
+func TestContractEnvironmentVariablesAgainstOpenAPISpec(t *testing.T) {
+	rec, c, _ := contractServer(t)
 	ctx := context.Background()
 	env, err := c.GetEnvironment(ctx, 1, 1)
 	if err != nil || env.Name != "Production" {
@@ -156,18 +167,7 @@ func TestContractEnvironmentVariablesAgainstOpenAPISpec(t *testing.T) {
 }
 
 func TestContractLineageAgainstOpenAPISpec(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Bootstrap(context.Background(), "boot"); err != nil {
-		t.Fatal(err)
-	}
-	rec := newContractRecorder(t, server.New(st, nil))
-	hs := httptest.NewServer(rec)
-	defer hs.Close()
-	c, _ := dbtcloud.New(dbtcloud.Config{HostURL: hs.URL + "/api", AccountID: 1, Token: "boot"})
+	rec, c, serverURL := contractServer(t)
 	ctx := context.Background()
 
 	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 4})
@@ -186,7 +186,7 @@ func TestContractLineageAgainstOpenAPISpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The path form of a folder's collections.
-	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v3/accounts/1/projects/1/integrations/lineage/%d/collections/%s/", hs.URL, created.ID, top[0].Identifier), nil)
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v3/accounts/1/projects/1/integrations/lineage/%d/collections/%s/", serverURL, created.ID, top[0].Identifier), nil)
 	req.Header.Set("Authorization", "Token boot")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("path form: %v %v", resp, err)
