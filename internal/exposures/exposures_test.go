@@ -212,13 +212,14 @@ func TestUnseenSnowflakeProject(t *testing.T) {
 func TestNamesAreUniqueAndStable(t *testing.T) {
 	ids := []string{"11111111-aaaa", "22222222-bbbb", "33333333-cccc", "44444444-dddd", "55555555-eeee"}
 	labels := []string{"Sales KPIs", "sales  kpis!", "田中", "2024 Plan", "Umsatz Übersicht"}
-	got := uniqueNames(ids, labels)
+	fb := []string{"workbook_", "report_", "workbook_", "workbook_", "report_"}
+	got := uniqueNames(ids, labels, fb)
 	want := []string{"sales_kpis_1111aaaa", "sales_kpis_2222bbbb", "workbook_3333cccc", "workbook_2024_plan", "umsatz_ubersicht"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q want %q", got, want)
 	}
 	// Order does not change names.
-	rev := uniqueNames([]string{ids[1], ids[0]}, []string{labels[1], labels[0]})
+	rev := uniqueNames([]string{ids[1], ids[0]}, []string{labels[1], labels[0]}, []string{fb[1], fb[0]})
 	if rev[0] != got[1] || rev[1] != got[0] {
 		t.Fatalf("names depend on order: %q", rev)
 	}
@@ -374,4 +375,52 @@ func TestExtractsInExposureMeta(t *testing.T) {
 		t.Fatalf("meta.tableau_extracts = %s, want %s\n%s", got, want, doc)
 	}
 	validate(t, doc)
+}
+
+// Power BI reports and Tableau workbooks come together: names unique across
+// tools, each with its own meta, an owner even when Power BI names none, and
+// YAML that both dbt schemas accept.
+func TestPowerBIAndTableauTogether(t *testing.T) {
+	ix, wbs := jaffle(t)
+	reports := []Dashboard{
+		{Tool: ToolPowerBI, ID: "0000000b-0000-4000-8000-0000000000aa", Name: "Customer 360", URL: "https://app.powerbi.com/groups/g/reports/r1",
+			Folder: "Jaffle Finance", Tables: []Table{{Database: "jaffle_shop", Schema: "main", Name: "customers"}}},
+		{Tool: ToolPowerBI, ID: "0000000b-0000-4000-8000-0000000000bb", Name: "2026 Plan", OwnerEmail: "ana@jaffle.example",
+			Folder: "Jaffle Finance", Tables: []Table{{Database: "JAFFLE_SHOP", Schema: "MAIN", Name: "ORDERS"}, {Database: "jaffle_shop", Schema: "main", Name: "budget"}}},
+	}
+	res := BuildDashboards(append(Workbooks(wbs), reports...), ix, Options{})
+	byLabel := map[string][]Exposure{}
+	for _, e := range res.Exposures {
+		byLabel[e.Label] = append(byLabel[e.Label], e)
+	}
+	if got := byLabel["Customer 360"]; len(got) != 2 || got[0].Name == got[1].Name || got[0].Name == "customer_360" || got[1].Name == "customer_360" {
+		t.Fatalf("Customer 360 in both tools: %+v", got)
+	}
+	plan := byLabel["2026 Plan"]
+	if len(plan) != 1 || plan[0].Name != "report_2026_plan" || plan[0].ReportID != reports[1].ID || plan[0].Workspace != "Jaffle Finance" ||
+		plan[0].WorkbookID != "" || plan[0].Tool != ToolPowerBI || !reflect.DeepEqual(plan[0].DependsOn, []string{"ref('orders')"}) {
+		t.Fatalf("2026 Plan: %+v", plan)
+	}
+	if e := byLabel["Customer 360"]; e[0].OwnerName+e[1].OwnerName == "" {
+		t.Fatalf("no owner: %+v", e)
+	}
+	var reportMiss []Unmatched
+	for _, u := range res.Unmatched {
+		if u.ReportID != "" {
+			reportMiss = append(reportMiss, u)
+		}
+	}
+	if len(reportMiss) != 1 || reportMiss[0] != (Unmatched{ReportID: reports[1].ID, Table: "jaffle_shop.main.budget"}) {
+		t.Fatalf("unmatched Power BI tables: %+v", reportMiss)
+	}
+	out, err := Render(res.Exposures, "Tableau and Power BI")
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, out)
+	for _, want := range []string{"powerbi_report_id: 0000000b-0000-4000-8000-0000000000bb", "powerbi_workspace: Jaffle Finance", "name: Power BI"} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("YAML lacks %q:\n%s", want, out)
+		}
+	}
 }

@@ -39,11 +39,12 @@ func shortID(luid string) string {
 	return s
 }
 
-// uniqueNames gives each workbook an exposure name: its snake_case name, or,
-// when that is empty, taken by another workbook or starts with a digit, the
-// name with a short LUID suffix. It depends only on the set of workbooks, not
-// their order, so names are stable across runs.
-func uniqueNames(ids, labels []string) []string {
+// uniqueNames gives each dashboard an exposure name: its snake_case name, or,
+// when that is empty, taken by another dashboard or starts with a digit, the
+// name with a short ID suffix (after its fallback prefix when it has no name or
+// starts with a digit). It depends only on the set of dashboards, not their
+// order, so names are stable across runs.
+func uniqueNames(ids, labels, fallbacks []string) []string {
 	base := make([]string, len(ids))
 	count := map[string]int{}
 	for i := range ids {
@@ -55,12 +56,12 @@ func uniqueNames(ids, labels []string) []string {
 		name := base[i]
 		switch {
 		case name == "":
-			name = "workbook_" + shortID(ids[i])
+			name = fallbacks[i] + shortID(ids[i])
 		case count[name] > 1:
 			name = name + "_" + shortID(ids[i])
 		}
 		if name[0] >= '0' && name[0] <= '9' {
-			name = "workbook_" + name
+			name = fallbacks[i] + name
 		}
 		out[i] = name
 	}

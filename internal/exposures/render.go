@@ -39,8 +39,10 @@ type yamlConfig struct {
 }
 
 type yamlMeta struct {
-	WorkbookID  string        `yaml:"tableau_workbook_id"`
+	WorkbookID  string        `yaml:"tableau_workbook_id,omitempty"`
 	ProjectPath string        `yaml:"tableau_project_path,omitempty"`
+	ReportID    string        `yaml:"powerbi_report_id,omitempty"`
+	Workspace   string        `yaml:"powerbi_workspace,omitempty"`
 	Extracts    []yamlExtract `yaml:"tableau_extracts,omitempty"`
 	GeneratedBy string        `yaml:"generated_by"`
 }
@@ -90,7 +92,8 @@ func toYAML(e Exposure) yamlExposure {
 	return yamlExposure{
 		Name: e.Name, Label: e.Label, Type: e.Type, Maturity: e.Maturity, URL: e.URL, Description: e.Description,
 		DependsOn: e.DependsOn, Owner: yamlOwner{Name: e.OwnerName, Email: e.OwnerEmail},
-		Config: yamlConfig{Tags: e.Tags, Meta: yamlMeta{WorkbookID: e.WorkbookID, ProjectPath: e.ProjectPath, Extracts: yamlExtracts(e.Extracts), GeneratedBy: "dbtexposures"}},
+		Config: yamlConfig{Tags: e.Tags, Meta: yamlMeta{WorkbookID: e.WorkbookID, ProjectPath: e.ProjectPath,
+			ReportID: e.ReportID, Workspace: e.Workspace, Extracts: yamlExtracts(e.Extracts), GeneratedBy: "dbtexposures"}},
 	}
 }
 

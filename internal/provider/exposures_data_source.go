@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -23,17 +24,24 @@ var _ datasource.DataSourceWithConfigure = (*exposuresDataSource)(nil)
 // NewExposuresDataSource is dbtexposures_exposures.
 func NewExposuresDataSource() datasource.DataSource { return &exposuresDataSource{} }
 
-type exposuresDataSource struct{ src *tableauSource }
+// exposuresDataSource reads every BI tool the provider is configured for.
+type exposuresDataSource struct {
+	tableau *tableauSource // nil when Tableau is not configured
+	powerbi *powerbiSource // nil when Power BI is not configured
+}
 
 type exposuresModel struct {
 	workbookFilterModel
-	ManifestPath    types.String `tfsdk:"manifest_path"`
-	Maturity        types.String `tfsdk:"maturity"`
-	OwnerName       types.String `tfsdk:"owner_name"`
-	OwnerEmail      types.String `tfsdk:"owner_email"`
-	Exposures       rawListValue `tfsdk:"exposures"` // set from exposuresValue
-	YAML            types.String `tfsdk:"yaml"`
-	UnmatchedTables rawListValue `tfsdk:"unmatched_tables"` // set from unmatchedValue
+	PowerBIWorkspaceNames []types.String `tfsdk:"powerbi_workspace_names"`
+	PowerBIEndorsement    types.String   `tfsdk:"powerbi_endorsement"`
+	PowerBINameRegex      types.String   `tfsdk:"powerbi_name_regex"`
+	ManifestPath          types.String   `tfsdk:"manifest_path"`
+	Maturity              types.String   `tfsdk:"maturity"`
+	OwnerName             types.String   `tfsdk:"owner_name"`
+	OwnerEmail            types.String   `tfsdk:"owner_email"`
+	Exposures             rawListValue   `tfsdk:"exposures"` // set from exposuresValue
+	YAML                  types.String   `tfsdk:"yaml"`
+	UnmatchedTables       rawListValue   `tfsdk:"unmatched_tables"` // set from unmatchedValue
 }
 
 func (d *exposuresDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -55,54 +63,80 @@ func (d *exposuresDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 		MarkdownDescription: "Maturity of every exposure: `low`, `medium` or `high`. Left out of the YAML when unset.",
 		Validators:          []validator.String{stringvalidator.OneOf("low", "medium", "high")},
 	}
-	attrs["owner_name"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Owner name for workbooks whose Tableau owner is unknown."}
-	attrs["owner_email"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Owner email for workbooks whose Tableau owner is unknown."}
+	attrs["owner_name"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Owner name for dashboards whose owner the BI tool does not know."}
+	attrs["owner_email"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Owner email for dashboards whose owner the BI tool does not know."}
+	attrs["powerbi_workspace_names"] = schema.ListAttribute{ElementType: types.StringType, Optional: true,
+		MarkdownDescription: "Power BI: only reports in these workspaces (exact names). Default: every workspace."}
+	attrs["powerbi_endorsement"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Power BI: only reports with this endorsement, `Promoted` or `Certified`.",
+		Validators: []validator.String{stringvalidator.OneOf("Promoted", "Certified")}}
+	attrs["powerbi_name_regex"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Power BI: only reports whose name matches this regular expression (Go RE2 syntax)."}
 	exposure := schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-		"name":        str("Exposure name: the workbook name in snake_case, unique and stable (a short LUID suffix on collisions)."),
-		"label":       str("The workbook name."),
-		"type":        str("Always `dashboard`."),
-		"url":         str("The workbook's page in Tableau."),
-		"maturity":    str("The configured maturity, or empty."),
-		"owner_name":  str("Owner name from Tableau, or the default."),
-		"owner_email": str("Owner email from Tableau, or the default."),
-		"description": str("The workbook's description."),
-		"depends_on":  schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Sorted `ref('…')` and `source('…', '…')` strings."},
-		"workbook_id": str("Workbook LUID."),
+		"name":              str("Exposure name: the dashboard's name in snake_case, unique across tools and stable (a short ID suffix on collisions)."),
+		"label":             str("The workbook's or report's name."),
+		"type":              str("Always `dashboard`."),
+		"tool":              str("`tableau` or `powerbi`."),
+		"url":               str("The dashboard's page in the BI tool."),
+		"maturity":          str("The configured maturity, or empty."),
+		"owner_name":        str("Owner name from the BI tool, or the default."),
+		"owner_email":       str("Owner email from the BI tool, or the default."),
+		"description":       str("The workbook's description."),
+		"depends_on":        schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Sorted `ref('…')` and `source('…', '…')` strings."},
+		"workbook_id":       str("Tableau workbook LUID; null for Power BI."),
+		"powerbi_report_id": str("Power BI report ID; null for Tableau."),
+		"powerbi_workspace": str("Power BI workspace name; null for Tableau."),
 	}}
 	attrs["exposures"] = schema.ListNestedAttribute{
 		Computed:            true,
-		MarkdownDescription: "One exposure per matching workbook that reads at least one dbt model, seed, snapshot or source, sorted by name.",
+		MarkdownDescription: "One exposure per matching Tableau workbook or Power BI report that reads at least one dbt model, seed, snapshot or source, sorted by name.",
 		NestedObject:        exposure,
 		CustomType:          rawList(exposure),
 	}
 	attrs["yaml"] = str("A dbt properties file (`version: 2`, `exposures:`) with the exposures, valid for dbt Core and dbt Cloud; write it into your dbt project with `local_file`.")
 	unmatched := schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-		"workbook_id": str("Workbook LUID."),
-		"table":       str("The table, `database.schema.name`."),
+		"workbook_id":       str("Tableau workbook LUID; null for Power BI."),
+		"powerbi_report_id": str("Power BI report ID; null for Tableau."),
+		"table":             str("The table, `database.schema.name`."),
 	}}
 	attrs["unmatched_tables"] = schema.ListNestedAttribute{
 		Computed:            true,
-		MarkdownDescription: "Tables the matching workbooks read that are no dbt node (`database.schema.name`), so gaps in lineage are visible.",
+		MarkdownDescription: "Tables the matching dashboards read that are no dbt node (`database.schema.name`), so gaps in lineage are visible.",
 		NestedObject:        unmatched,
 		CustomType:          rawList(unmatched),
 	}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "dbt exposures for Tableau workbooks: each workbook's upstream tables and custom SQL are matched to the nodes " +
+		MarkdownDescription: "dbt exposures for Tableau workbooks and Power BI reports: each dashboard's upstream tables and SQL are matched to the nodes " +
 			"of a dbt manifest by `database.schema.identifier`, case-insensitively and never by substring, and rendered as dbt YAML. " +
-			"Works for dbt Core projects too. Needs the provider's `tableau` settings.",
+			"Works for dbt Core projects too. Reads every BI tool the provider has settings for (`tableau`, `powerbi`, or both, whose " +
+			"exposures then come together with unique names); the `project_names`, `include_subprojects`, `tags` and `name_regex` " +
+			"filters apply to Tableau, the `powerbi_` ones to Power BI. Power BI exposures carry `meta.powerbi_report_id` and " +
+			"`meta.powerbi_workspace`, Tableau ones `meta.tableau_workbook_id` and `meta.tableau_project_path`.",
 		Attributes: attrs,
 	}
 }
 
 func (d *exposuresDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.src = tableauFrom(req.ProviderData, &resp.Diagnostics)
+	pd := providerDataFrom(req.ProviderData, &resp.Diagnostics)
+	if pd == nil {
+		return
+	}
+	if pd.tableau.unavailable() == "" {
+		d.tableau = pd.tableau
+	}
+	if pd.powerbi.unavailable() == "" {
+		d.powerbi = pd.powerbi
+	}
+	if d.tableau == nil && d.powerbi == nil {
+		resp.Diagnostics.AddError("No BI tool configured",
+			fmt.Sprintf("dbtexposures_exposures reads Tableau, Power BI or both, but the provider has settings for neither.\n\nTableau: %s\nPower BI: %s",
+				pd.tableau.unavailable(), pd.powerbi.unavailable()))
+	}
 }
 
 func (d *exposuresDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	readLarge(ctx, d, req, resp)
 }
 
-// results matches the filtered workbooks to the manifest's nodes and renders them.
+// results matches the filtered dashboards to the manifest's nodes and renders them.
 func (d *exposuresDataSource) results(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) map[string]resultAttr {
 	var cfg exposuresModel
 	if diags.Append(config.Get(ctx, &cfg)...); diags.HasError() {
@@ -114,14 +148,14 @@ func (d *exposuresDataSource) results(ctx context.Context, config tfsdk.Config, 
 			fmt.Sprintf("%s\n\nPoint manifest_path at target/manifest.json of your dbt project (run `dbt parse` to write it).", err))
 		return nil
 	}
-	selected := d.src.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags)
+	dashboards, sources := d.dashboards(ctx, cfg, diags)
 	if diags.HasError() {
 		return nil
 	}
-	res := exposures.Build(selected, exposures.NewIndex(manifest), exposures.Options{
+	res := exposures.BuildDashboards(dashboards, exposures.NewIndex(manifest), exposures.Options{
 		Maturity: cfg.Maturity.ValueString(), DefaultOwnerName: cfg.OwnerName.ValueString(), DefaultOwnerEmail: cfg.OwnerEmail.ValueString(),
 	})
-	yml, err := exposures.Render(res.Exposures, "Tableau at "+d.src.client.Host())
+	yml, err := exposures.Render(res.Exposures, strings.Join(sources, " and "))
 	if err != nil {
 		diags.AddError("Cannot render exposures YAML", err.Error())
 		return nil
@@ -139,17 +173,50 @@ func (d *exposuresDataSource) results(ctx context.Context, config tfsdk.Config, 
 	}
 }
 
+// dashboards reads the filtered dashboards of every configured tool, and names
+// where they came from. Power BI filters without Power BI settings are an error.
+func (d *exposuresDataSource) dashboards(ctx context.Context, cfg exposuresModel, diags *diag.Diagnostics) ([]exposures.Dashboard, []string) {
+	var out []exposures.Dashboard
+	var sources []string
+	if d.tableau != nil {
+		out = exposures.Workbooks(d.tableau.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags))
+		sources = append(sources, "Tableau at "+d.tableau.client.Host())
+	}
+	if d.powerbi == nil {
+		for _, f := range []struct {
+			arg string
+			set bool
+		}{{"powerbi_workspace_names", cfg.PowerBIWorkspaceNames != nil}, {"powerbi_endorsement", !cfg.PowerBIEndorsement.IsNull()},
+			{"powerbi_name_regex", !cfg.PowerBINameRegex.IsNull()}} {
+			if arg := f.arg; f.set {
+				diags.AddAttributeError(path.Root(arg), "Power BI is not configured",
+					arg+" filters Power BI reports, but the provider has no powerbi settings. Add the provider's powerbi block (or the POWERBI_* environment variables), or remove "+arg+".")
+			}
+		}
+		return out, sources
+	}
+	found := d.powerbi.FilteredReports(ctx, reportFilter{WorkspaceNames: cfg.PowerBIWorkspaceNames, Endorsement: cfg.PowerBIEndorsement,
+		NameRegex: cfg.PowerBINameRegex}, "powerbi_", diags)
+	for _, f := range found {
+		out = append(out, f.Dashboard())
+	}
+	return out, append(sources, "Power BI tenant "+d.powerbi.tenant)
+}
+
 // packExposures writes the `exposures` attribute as msgpack, attributes in
 // sorted order, as exposuresValue's encoding has them (a test holds them equal).
 func packExposures(enc *msgpack.Encoder, list []exposures.Exposure) error {
 	p := &packer{enc: enc}
 	p.array(len(list))
 	for _, e := range list {
-		p.object(10)
+		p.object(13)
 		p.str("depends_on")
 		p.strs(e.DependsOn)
 		p.fields("description", e.Description, "label", e.Label, "maturity", e.Maturity, "name", e.Name,
-			"owner_email", e.OwnerEmail, "owner_name", e.OwnerName, "type", e.Type, "url", e.URL, "workbook_id", e.WorkbookID)
+			"owner_email", e.OwnerEmail, "owner_name", e.OwnerName)
+		p.optFields("powerbi_report_id", e.ReportID, "powerbi_workspace", e.Workspace)
+		p.fields("tool", e.Tool, "type", e.Type, "url", e.URL)
+		p.optFields("workbook_id", e.WorkbookID)
 	}
 	return p.err
 }
@@ -158,8 +225,10 @@ func packUnmatched(enc *msgpack.Encoder, list []exposures.Unmatched) error {
 	p := &packer{enc: enc}
 	p.array(len(list))
 	for _, u := range list {
-		p.object(2)
-		p.fields("table", u.Table, "workbook_id", u.WorkbookID)
+		p.object(3)
+		p.optFields("powerbi_report_id", u.ReportID)
+		p.fields("table", u.Table)
+		p.optFields("workbook_id", u.WorkbookID)
 	}
 	return p.err
 }
@@ -172,7 +241,8 @@ func exposuresValue(t tftypes.List, list []exposures.Exposure) tftypes.Value {
 		vals[i] = tftypes.NewValue(et, map[string]tftypes.Value{
 			"name": tfString(e.Name), "label": tfString(e.Label), "type": tfString(e.Type), "url": tfString(e.URL),
 			"maturity": tfString(e.Maturity), "owner_name": tfString(e.OwnerName), "owner_email": tfString(e.OwnerEmail),
-			"description": tfString(e.Description), "depends_on": tfStrings(e.DependsOn), "workbook_id": tfString(e.WorkbookID),
+			"description": tfString(e.Description), "depends_on": tfStrings(e.DependsOn), "tool": tfString(e.Tool),
+			"workbook_id": tfOptString(e.WorkbookID), "powerbi_report_id": tfOptString(e.ReportID), "powerbi_workspace": tfOptString(e.Workspace),
 		})
 	}
 	return tftypes.NewValue(t, vals)
@@ -183,7 +253,8 @@ func unmatchedValue(t tftypes.List, list []exposures.Unmatched) tftypes.Value {
 	ut := t.ElementType.(tftypes.Object)
 	vals := make([]tftypes.Value, len(list))
 	for i, u := range list {
-		vals[i] = tftypes.NewValue(ut, map[string]tftypes.Value{"workbook_id": tfString(u.WorkbookID), "table": tfString(u.Table)})
+		vals[i] = tftypes.NewValue(ut, map[string]tftypes.Value{"workbook_id": tfOptString(u.WorkbookID),
+			"powerbi_report_id": tfOptString(u.ReportID), "table": tfString(u.Table)})
 	}
 	return tftypes.NewValue(t, vals)
 }

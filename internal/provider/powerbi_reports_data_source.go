@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -104,56 +103,67 @@ func (d *powerbiReportsDataSource) results(ctx context.Context, config tfsdk.Con
 	if diags.Append(config.Get(ctx, &cfg)...); diags.HasError() {
 		return nil
 	}
-	var re *regexp.Regexp
-	if !cfg.NameRegex.IsNull() {
-		var err error
-		if re, err = regexp.Compile(cfg.NameRegex.ValueString()); err != nil {
-			diags.AddAttributeError(path.Root("name_regex"), "Invalid name_regex", fmt.Sprintf("name_regex is not a valid regular expression: %v. Use Go's RE2 syntax, for example \"^Sales\".", err))
-			return nil
-		}
-	}
-	res, err := d.src.Scan(ctx)
-	if err != nil {
-		scanFailed(err, diags)
+	filter := reportFilter{WorkspaceNames: cfg.WorkspaceNames, Endorsement: cfg.Endorsement, NameRegex: cfg.NameRegex}
+	found := d.src.FilteredReports(ctx, filter, "", diags)
+	if diags.HasError() {
 		return nil
 	}
-	spaces := map[string]bool{}
-	for _, n := range cfg.WorkspaceNames {
-		spaces[n.ValueString()] = true
-	}
-	datasets := res.Datasets()
-	var rows []reportRow
-	var problems []string
-	for _, w := range res.Workspaces {
-		if len(spaces) > 0 && !spaces[w.Name] {
-			continue
-		}
-		for _, r := range w.Reports {
-			if (re != nil && !re.MatchString(r.Name)) || (!cfg.Endorsement.IsNull() && endorsement(r) != cfg.Endorsement.ValueString()) {
-				continue
-			}
-			l := res.ReportLineage(datasets, r)
-			for _, p := range l.Problems {
-				problems = append(problems, r.Name+": "+p)
-			}
-			rows = append(rows, newReportRow(w, r, l))
-		}
-	}
-	sort.SliceStable(rows, func(a, b int) bool {
-		if rows[a].WorkspaceName != rows[b].WorkspaceName {
-			return rows[a].WorkspaceName < rows[b].WorkspaceName
-		}
-		return rows[a].Name < rows[b].Name
-	})
-	if len(problems) > 0 {
-		diags.AddWarning("Some Power BI lineage could not be followed",
-			fmt.Sprintf("%d dataset tables could not be traced to warehouse tables, so those reports may miss upstream tables:\n- %s",
-				len(problems), strings.Join(first(problems, 10), "\n- ")))
+	rows := make([]reportRow, len(found))
+	for i, f := range found {
+		rows[i] = newReportRow(f)
 	}
 	return map[string]resultAttr{"reports": {
 		value: func(t tftypes.Type) tftypes.Value { return reportsValue(t.(tftypes.List), rows) },
 		pack:  func(enc *msgpack.Encoder) error { return packReports(enc, rows) },
 	}}
+}
+
+// reportFilter is the report filters of dbtexposures_powerbi_reports, which
+// dbtexposures_exposures has too, with a prefix.
+type reportFilter struct {
+	WorkspaceNames []types.String
+	Endorsement    types.String
+	NameRegex      types.String
+}
+
+// FilteredReports scans (once per provider process) and keeps the reports the
+// filter accepts, with their lineage; what lineage cannot follow is one
+// warning. prefix is the filter arguments' prefix, for errors.
+func (s *powerbiSource) FilteredReports(ctx context.Context, f reportFilter, prefix string, diags *diag.Diagnostics) []powerbi.Found {
+	var re *regexp.Regexp
+	if !f.NameRegex.IsNull() {
+		var err error
+		if re, err = regexp.Compile(f.NameRegex.ValueString()); err != nil {
+			arg := prefix + "name_regex"
+			diags.AddAttributeError(path.Root(arg), "Invalid "+arg, fmt.Sprintf("%s is not a valid regular expression: %v. Use Go's RE2 syntax, for example \"^Sales\".", arg, err))
+			return nil
+		}
+	}
+	res, err := s.Scan(ctx)
+	if err != nil {
+		scanFailed(err, diags)
+		return nil
+	}
+	spaces := map[string]bool{}
+	for _, n := range f.WorkspaceNames {
+		spaces[n.ValueString()] = true
+	}
+	found := res.Reports(func(w *powerbi.Workspace, r *powerbi.Report) bool {
+		return (len(spaces) == 0 || spaces[w.Name]) && (re == nil || re.MatchString(r.Name)) &&
+			(f.Endorsement.IsNull() || endorsement(*r) == f.Endorsement.ValueString())
+	})
+	var problems []string
+	for _, r := range found {
+		for _, p := range r.Lineage.Problems {
+			problems = append(problems, r.Report.Name+": "+p)
+		}
+	}
+	if len(problems) > 0 {
+		diags.AddWarning("Some Power BI lineage could not be followed",
+			fmt.Sprintf("%d dataset tables could not be traced to warehouse tables, so those reports may miss upstream tables:\n- %s",
+				len(problems), strings.Join(first(problems, 10), "\n- ")))
+	}
+	return found
 }
 
 func first(s []string, n int) []string {
@@ -170,7 +180,8 @@ func endorsement(r powerbi.Report) string {
 	return r.Endorsement.Endorsement
 }
 
-func newReportRow(w powerbi.Workspace, r powerbi.Report, l powerbi.Lineage) reportRow {
+func newReportRow(f powerbi.Found) reportRow {
+	w, r, l := f.Workspace, f.Report, f.Lineage
 	ownerName, ownerEmail := r.Owner()
 	return reportRow{ID: r.ID, Name: r.Name, WorkspaceID: w.ID, WorkspaceName: w.Name, DatasetID: r.DatasetID, URL: powerbi.ReportURL(w.ID, r),
 		OwnerName: ownerName, OwnerEmail: ownerEmail, Endorsement: endorsement(r), ModifiedAt: r.ModifiedDateTime, Tables: l.Tables, Queries: l.NativeQueries}

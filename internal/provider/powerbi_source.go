@@ -49,6 +49,7 @@ func powerbiProviderAttribute() schema.Attribute {
 // powerbiSource is the provider process's Power BI connection and its one scan.
 type powerbiSource struct {
 	client *powerbi.Client
+	tenant string
 	err    string // why client is nil
 
 	mu      sync.Mutex
@@ -87,7 +88,7 @@ func newPowerBISource(ctx context.Context, obj types.Object, retry transport.Ret
 		diags.AddAttributeError(path.Root("powerbi"), "Invalid Power BI settings", err.Error())
 		return &powerbiSource{err: err.Error()}
 	}
-	return &powerbiSource{client: client}
+	return &powerbiSource{client: client, tenant: tenant}
 }
 
 // Scan scans every workspace once per provider process: a fixed number of

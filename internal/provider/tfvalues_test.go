@@ -226,9 +226,10 @@ func TestWorkbooksPackedAsTerraformEncodesThem(t *testing.T) {
 func TestExposuresPackedAsTerraformEncodesThem(t *testing.T) {
 	list := []exposures.Exposure{
 		{Name: "a", Label: "A", Type: "dashboard", URL: "u", Maturity: "high", OwnerName: "Zoë", OwnerEmail: "z@x", Description: "d\nmore", DependsOn: []string{"ref('x')"}, WorkbookID: "w"},
-		{Name: "b", Type: "dashboard", DependsOn: []string{}},
+		{Name: "b", Type: "dashboard", Tool: "tableau", DependsOn: []string{}},
+		{Name: "c", Type: "dashboard", Tool: "powerbi", DependsOn: []string{"ref('y')"}, ReportID: "r", Workspace: "Finance"},
 	}
-	unmatched := []exposures.Unmatched{{WorkbookID: "w", Table: "db.s.t"}}
+	unmatched := []exposures.Unmatched{{WorkbookID: "w", Table: "db.s.t"}, {ReportID: "r", Table: "db.s.u"}}
 	packEquals(t, &exposuresDataSource{}, map[string]tftypes.Value{
 		"manifest_path": tfString("target/manifest.json"),
 		"maturity":      tfString("high"),
