@@ -12,12 +12,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	pbiemulator "github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
@@ -30,6 +32,7 @@ const usage = `Usage:
                            [--sync-interval DURATION] [--tableau-cache-ttl DURATION]
                            [--tableau-allowed-hosts HOSTS,IPS,CIDRS] [--log-level LEVEL]
                            [--refresh-timeout DURATION]
+                           [--powerbi-api-url URL] [--powerbi-login-url URL]
   dbtexposures-server admin create-account --db PATH --name NAME
   dbtexposures-server admin create-environment --db PATH --project ID --name NAME [--deployment-type production|staging]
   dbtexposures-server tableau-emulator [--listen ADDR] (--fixture FILE | --generate N) [--latency DURATION]
@@ -39,7 +42,9 @@ serve flags default to the environment: DBTEXPOSURES_LISTEN (127.0.0.1:8484),
 DBTEXPOSURES_DB (./dbtexposures.db), DBTEXPOSURES_BOOTSTRAP_TOKEN,
 DBTEXPOSURES_SYNC_INTERVAL (24h), DBTEXPOSURES_TABLEAU_CACHE_TTL (5m),
 DBTEXPOSURES_TABLEAU_ALLOWED_HOSTS (any host but link-local and cloud-metadata
-addresses) and DBTEXPOSURES_LOG_LEVEL (info; trace shows API bodies with
+addresses), DBTEXPOSURES_REFRESH_TIMEOUT (5m), DBTEXPOSURES_POWERBI_API_URL
+(https://api.powerbi.com), DBTEXPOSURES_POWERBI_LOGIN_URL
+(https://login.microsoftonline.com) and DBTEXPOSURES_LOG_LEVEL (info; trace shows API bodies with
 secrets redacted). A value that cannot be used stops the server, named.
 `
 
@@ -93,6 +98,7 @@ type serveOptions struct {
 	interval, ttl, refreshTimeout time.Duration
 	level                         slog.Level
 	egress                        *server.Egress
+	powerbi                       server.PowerBIConfig
 }
 
 // serveEnv names the environment variable behind each serve flag; a flag given
@@ -106,6 +112,8 @@ var serveEnv = map[string]string{
 	"tableau-allowed-hosts": "DBTEXPOSURES_TABLEAU_ALLOWED_HOSTS",
 	"log-level":             "DBTEXPOSURES_LOG_LEVEL",
 	"refresh-timeout":       "DBTEXPOSURES_REFRESH_TIMEOUT",
+	"powerbi-api-url":       "DBTEXPOSURES_POWERBI_API_URL",
+	"powerbi-login-url":     "DBTEXPOSURES_POWERBI_LOGIN_URL",
 }
 
 // parseServe reads serve's flags and their environment variables, and refuses
@@ -120,6 +128,8 @@ func parseServe(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.DurationVar(&o.interval, "sync-interval", 24*time.Hour, "how often exposures are synced besides on selection changes (0 disables)")
 	fs.DurationVar(&o.ttl, "tableau-cache-ttl", server.DefaultTableauTTL, "how long what was read from Tableau is reused")
 	fs.DurationVar(&o.refreshTimeout, "refresh-timeout", server.DefaultRefreshTimeout, "how long an active exposure run waits for Tableau's extract refresh jobs")
+	fs.StringVar(&o.powerbi.APIURL, "powerbi-api-url", powerbi.DefaultAPIURL, "Power BI API base URL (a sovereign cloud's, or the emulator's)")
+	fs.StringVar(&o.powerbi.LoginURL, "powerbi-login-url", powerbi.DefaultLoginURL, "Entra ID login base URL (a sovereign cloud's, or the emulator's)")
 	allowed := fs.String("tableau-allowed-hosts", "", "comma-separated host names, IPs and CIDRs the server may read Tableau at (default: any but link-local and cloud-metadata addresses)")
 	level := fs.String("log-level", "info", "trace (API bodies, secrets redacted), debug (one line per API call), info, warn or error")
 	for name, variable := range serveEnv {
@@ -140,6 +150,12 @@ func parseServe(args []string, stderr io.Writer) (*serveOptions, error) {
 	}
 	if o.refreshTimeout <= 0 {
 		return nil, fmt.Errorf("--refresh-timeout (or DBTEXPOSURES_REFRESH_TIMEOUT) must be positive, such as 5m")
+	}
+	for _, u := range []struct{ flag, env, v string }{{"powerbi-api-url", "DBTEXPOSURES_POWERBI_API_URL", o.powerbi.APIURL},
+		{"powerbi-login-url", "DBTEXPOSURES_POWERBI_LOGIN_URL", o.powerbi.LoginURL}} {
+		if p, err := url.Parse(u.v); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			return nil, fmt.Errorf("--%s (or %s) %q must be an http(s) URL such as https://api.powerbi.com", u.flag, u.env, u.v)
+		}
 	}
 	var err error
 	if o.level, err = parseLevel(*level); err != nil {
@@ -176,7 +192,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", o.dbPath)
-	api := server.New(db, log, server.WithTableauTTL(o.ttl), server.WithTableauEgress(o.egress), server.WithRefreshTimeout(o.refreshTimeout))
+	api := server.New(db, log, server.WithTableauTTL(o.ttl), server.WithTableauEgress(o.egress), server.WithRefreshTimeout(o.refreshTimeout),
+		server.WithPowerBI(o.powerbi))
 	defer api.Close()
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()

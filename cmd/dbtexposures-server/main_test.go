@@ -129,7 +129,7 @@ func TestNothingAcknowledgedIsLostOnKill9(t *testing.T) {
 		c, _ := dbtcloud.New(dbtcloud.Config{HostURL: "http://" + addr + "/api", AccountID: a.AccountID, Token: a.Token})
 		host, site, name, tok := "h", "s", "n", "t"
 		in, err := c.CreateLineageIntegration(ctx, a.ProjectID, dbtcloud.CreateLineageIntegrationRequest{Name: "tableau",
-			Config: dbtcloud.TableauConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
+			Config: dbtcloud.IntegrationConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,35 +14,40 @@ import (
 // the published schema; dbt Cloud's UI API returns it without the token, so it
 // is read when present and nil otherwise.
 type LineageIntegration struct {
-	ID        int64          `json:"id"`
-	AccountID int64          `json:"account_id"`
-	ProjectID int64          `json:"project_id"`
-	Name      string         `json:"name"`
-	CreatedAt string         `json:"created_at"`
-	UpdatedAt string         `json:"updated_at"`
-	Config    *TableauConfig `json:"config,omitempty"`
+	ID        int64              `json:"id"`
+	AccountID int64              `json:"account_id"`
+	ProjectID int64              `json:"project_id"`
+	Name      string             `json:"name"`
+	CreatedAt string             `json:"created_at"`
+	UpdatedAt string             `json:"updated_at"`
+	Config    *IntegrationConfig `json:"config,omitempty"`
 }
 
-// TableauConfig is a Tableau lineage integration's config. Token is write-only:
-// it is sent, never read back. Pointers let a PATCH carry only what changed.
-type TableauConfig struct {
-	Host      *string `json:"host,omitempty"`
-	SiteID    *string `json:"site_id,omitempty"`
-	TokenName *string `json:"token_name,omitempty"`
-	Token     *string `json:"token,omitempty"`
+// IntegrationConfig is a lineage integration's config: Tableau's fields or
+// Power BI's. Token and ClientSecret are write-only: sent, never read back.
+// Pointers let a PATCH carry only what changed.
+type IntegrationConfig struct {
+	Host      *string `json:"host,omitempty"`       // Tableau
+	SiteID    *string `json:"site_id,omitempty"`    // Tableau
+	TokenName *string `json:"token_name,omitempty"` // Tableau
+	Token     *string `json:"token,omitempty"`      // Tableau
+
+	TenantID     *string `json:"tenant_id,omitempty"`     // Power BI
+	ClientID     *string `json:"client_id,omitempty"`     // Power BI
+	ClientSecret *string `json:"client_secret,omitempty"` // Power BI
 }
 
 // CreateLineageIntegrationRequest is PostLineageIntegrationRequest.
 type CreateLineageIntegrationRequest struct {
-	Name      string        `json:"name"`
-	AccountID int64         `json:"account_id"`
-	ProjectID int64         `json:"project_id,omitempty"`
-	Config    TableauConfig `json:"config"`
+	Name      string            `json:"name"`
+	AccountID int64             `json:"account_id"`
+	ProjectID int64             `json:"project_id,omitempty"`
+	Config    IntegrationConfig `json:"config"`
 }
 
 // PatchLineageIntegrationRequest is PatchLineageIntegrationRequest: only set fields are sent.
 type PatchLineageIntegrationRequest struct {
-	Config *TableauConfig `json:"config,omitempty"`
+	Config *IntegrationConfig `json:"config,omitempty"`
 }
 
 // ItemType is the kind of an item in the BI tool's tree, as WatchSelectionItem.type.

@@ -2,6 +2,7 @@ package powerbi
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
 )
@@ -11,6 +12,10 @@ type Found struct {
 	Workspace *Workspace
 	Report    Report
 	Lineage   Lineage
+	// Dataset is the report's dataset and DatasetWorkspaceID the workspace it
+	// lives in, when the scan has it.
+	Dataset            *Dataset
+	DatasetWorkspaceID string
 }
 
 // Reports are the scan's reports that keep accepts, each with its lineage,
@@ -18,12 +23,19 @@ type Found struct {
 // another scanned workspace is followed there.
 func (r *ScanResult) Reports(keep func(w *Workspace, rep *Report) bool) []Found {
 	datasets := r.Datasets()
+	home := map[string]string{} // dataset ID (lower case) -> its workspace
+	for _, w := range r.Workspaces {
+		for _, d := range w.Datasets {
+			home[strings.ToLower(d.ID)] = w.ID
+		}
+	}
 	var out []Found
 	for i := range r.Workspaces {
 		w := &r.Workspaces[i]
 		for _, rep := range w.Reports {
 			if keep == nil || keep(w, &rep) {
-				out = append(out, Found{Workspace: w, Report: rep, Lineage: r.ReportLineage(datasets, rep)})
+				key := strings.ToLower(rep.DatasetID)
+				out = append(out, Found{Workspace: w, Report: rep, Lineage: r.ReportLineage(datasets, rep), Dataset: datasets[key], DatasetWorkspaceID: home[key]})
 			}
 		}
 	}

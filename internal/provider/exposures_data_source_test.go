@@ -181,7 +181,7 @@ data "dbtexposures_exposures" "finance" {
 					func(s *terraform.State) error {
 						y := s.RootModule().Resources[all].Primary.Attributes["yaml"]
 						for _, want := range []string{"powerbi_report_id: 0000000b-0000-4000-8000-000000000001", "powerbi_workspace: Jaffle Finance",
-							"Tableau at ", " and Power BI tenant "+pf.TenantID, "tableau_workbook_id: "} {
+							"Tableau at ", " and Power BI tenant " + pf.TenantID, "tableau_workbook_id: "} {
 							if !strings.Contains(y, want) {
 								return fmt.Errorf("yaml lacks %q:\n%s", want, y)
 							}

@@ -127,7 +127,7 @@ func TestAccAutoExposureSelection_upgradesReleaseZeroOneState(t *testing.T) {
 	host, site, name, tok := tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret
 	ctx := context.Background()
 	in, err := srv.Client(t).CreateLineageIntegration(ctx, srv.ProjectID, dbtcloud.CreateLineageIntegrationRequest{
-		Name: "tableau", Config: dbtcloud.TableauConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
+		Name: "tableau", Config: dbtcloud.IntegrationConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
 	if err != nil {
 		t.Fatal(err)
 	}

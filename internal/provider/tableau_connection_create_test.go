@@ -102,7 +102,7 @@ func TestAccTableauConnection_existingIntegrationNamesImportCommand(t *testing.T
 	srv := servertest.New(t)
 	host, site, name, tok := "other.online.tableau.com", "ui-made", "ui-token", "ui-secret"
 	in, err := srv.Client(t).CreateLineageIntegration(context.Background(), srv.ProjectID, dbtcloud.CreateLineageIntegrationRequest{
-		Name: "tableau", Config: dbtcloud.TableauConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
+		Name: "tableau", Config: dbtcloud.IntegrationConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
 	if err != nil {
 		t.Fatal(err)
 	}

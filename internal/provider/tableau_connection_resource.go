@@ -187,7 +187,7 @@ func (r *tableauConnectionResource) Create(ctx context.Context, req resource.Cre
 		token = wo.ValueString()
 	}
 	ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
-	cfg := dbtcloud.TableauConfig{
+	cfg := dbtcloud.IntegrationConfig{
 		Host: plan.Host.ValueStringPointer(), SiteID: plan.SiteID.ValueStringPointer(),
 		TokenName: plan.TokenName.ValueStringPointer(), Token: &token,
 	}
@@ -208,7 +208,7 @@ func (r *tableauConnectionResource) Create(ctx context.Context, req resource.Cre
 // host, site and token name, that is the one the create made: it is adopted,
 // with the planned values and token sent again. Any other Tableau integration
 // in the project is someone else's, and the error says how to import it.
-func (r *tableauConnectionResource) recoverCreate(ctx context.Context, pid int64, cfg dbtcloud.TableauConfig, createErr error, diags *diag.Diagnostics) *dbtcloud.LineageIntegration {
+func (r *tableauConnectionResource) recoverCreate(ctx context.Context, pid int64, cfg dbtcloud.IntegrationConfig, createErr error, diags *diag.Diagnostics) *dbtcloud.LineageIntegration {
 	where := fmt.Sprintf("project %d", pid)
 	existing, err := r.client.ListLineageIntegrations(ctx, pid)
 	if err != nil {
@@ -251,14 +251,14 @@ func (r *tableauConnectionResource) recoverCreate(ctx context.Context, pid int64
 
 // sameTableauSite reports whether an integration's config (when dbt Cloud
 // shows it) has the planned host, site and token name.
-func sameTableauSite(got *dbtcloud.TableauConfig, want dbtcloud.TableauConfig) bool {
+func sameTableauSite(got *dbtcloud.IntegrationConfig, want dbtcloud.IntegrationConfig) bool {
 	eq := func(a, b *string) bool { return a != nil && b != nil && *a == *b }
 	return got != nil && eq(got.Host, want.Host) && eq(got.SiteID, want.SiteID) && eq(got.TokenName, want.TokenName)
 }
 
 // adopt takes over the integration a lost create made: it sends the planned
 // values, token included, so state and dbt Cloud agree.
-func (r *tableauConnectionResource) adopt(ctx context.Context, pid, id int64, cfg dbtcloud.TableauConfig, createErr error, diags *diag.Diagnostics) *dbtcloud.LineageIntegration {
+func (r *tableauConnectionResource) adopt(ctx context.Context, pid, id int64, cfg dbtcloud.IntegrationConfig, createErr error, diags *diag.Diagnostics) *dbtcloud.LineageIntegration {
 	got, err := r.client.UpdateLineageIntegration(ctx, pid, id, dbtcloud.PatchLineageIntegrationRequest{Config: &cfg})
 	if err != nil {
 		diags.Append(diagnostics.DBTCloud("take over the Tableau connection the failed create made", fmt.Sprintf("project %d, connection %d", pid, id), err))
@@ -308,7 +308,7 @@ func (r *tableauConnectionResource) Update(ctx context.Context, req resource.Upd
 	plan.ProjectID, plan.IntegrationID = state.ProjectID, state.IntegrationID
 
 	// Send only what changed: dbt Cloud's PATCH leaves other fields as they are.
-	cfg := dbtcloud.TableauConfig{}
+	cfg := dbtcloud.IntegrationConfig{}
 	changed := false
 	if !plan.Host.Equal(state.Host) {
 		cfg.Host, changed = plan.Host.ValueStringPointer(), true

@@ -210,7 +210,7 @@ func TestAccTableauConnection_driftAndRecreate(t *testing.T) {
 				PreConfig: func() {
 					site := "changed-in-ui"
 					if _, err := srv.Client(t).UpdateLineageIntegration(context.Background(), srv.ProjectID, integrationID,
-						dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.TableauConfig{SiteID: &site}}); err != nil {
+						dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.IntegrationConfig{SiteID: &site}}); err != nil {
 						t.Fatal(err)
 					}
 				},

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
@@ -32,16 +33,25 @@ const (
 	actionFailed    = "failed"
 )
 
+// targetPowerBIDataset is the target type of a Power BI report's dataset;
+// Tableau's are its extract kinds (datasource, workbook).
+const targetPowerBIDataset = "powerbi_dataset"
+
 // refreshJSON is one target of a run and what became of it.
 type refreshJSON struct {
 	Exposure     string `json:"exposure"`
-	WorkbookID   string `json:"workbook_id"`
+	WorkbookID   string `json:"workbook_id,omitempty"`
+	ReportID     string `json:"powerbi_report_id,omitempty"`
 	TargetType   string `json:"target_type"`
 	TargetID     string `json:"target_id"`
 	TargetName   string `json:"target_name"`
 	Action       string `json:"action"`
 	Reason       string `json:"reason"`
-	TableauJobID string `json:"tableau_job_id"`
+	TableauJobID string `json:"tableau_job_id,omitempty"`
+	// WorkspaceID is the Power BI dataset's workspace; RequestID its refresh's.
+	WorkspaceID string `json:"powerbi_workspace_id,omitempty"`
+	RequestID   string `json:"powerbi_request_id,omitempty"`
+	jobID       string // the job polled: Tableau's job or Power BI's request
 }
 
 // activeSettings are an environment's active-exposure variables, with the
@@ -93,9 +103,8 @@ func (s *Server) planRefreshes(ctx context.Context, pid int64, exps []exposureJS
 		if !anyIn(e.DependsOnIDs, succeeded) {
 			continue
 		}
-		for _, x := range e.Extracts {
-			r := refreshJSON{Exposure: e.Name, WorkbookID: e.WorkbookID, TargetType: x.Type, TargetID: x.ID, TargetName: x.Name, Action: actionSkipped}
-			t := store.Target{Type: x.Type, ID: x.ID}
+		for _, r := range targets(e) {
+			t := store.Target{Type: r.TargetType, ID: r.TargetID}
 			if !set.enabled {
 				r.Reason = fmt.Sprintf("disabled: %s is not 1 for this environment (nor as the project default)", envActiveExposures)
 				out = append(out, r)
@@ -134,6 +143,20 @@ func (s *Server) skipReason(ctx context.Context, pid int64, t store.Target, buil
 	return "", nil
 }
 
+// targets are what refreshing an exposure's dashboard takes: a Tableau
+// workbook's extracts, a Power BI report's dataset. Each starts skipped.
+func targets(e exposureJSON) []refreshJSON {
+	var out []refreshJSON
+	for _, x := range e.Extracts {
+		out = append(out, refreshJSON{Exposure: e.Name, WorkbookID: e.WorkbookID, TargetType: x.Type, TargetID: x.ID, TargetName: x.Name, Action: actionSkipped})
+	}
+	for _, d := range e.Datasets {
+		out = append(out, refreshJSON{Exposure: e.Name, ReportID: e.ReportID, TargetType: targetPowerBIDataset, TargetID: d.ID, TargetName: d.Name,
+			WorkspaceID: d.WorkspaceID, Action: actionSkipped})
+	}
+	return out
+}
+
 func anyIn(ids []string, set map[string]bool) bool {
 	for _, id := range ids {
 		if set[id] {
@@ -143,47 +166,101 @@ func anyIn(ids []string, set map[string]bool) bool {
 	return false
 }
 
-// runRefreshes starts every planned refresh (Action ""), then polls their jobs
-// until all finish or the timeout passes. One failure does not stop the others.
-func (s *Server) runRefreshes(ctx context.Context, c *tableau.Client, rs []refreshJSON) {
-	pending := map[int]bool{}
-	for i := range rs {
-		if rs[i].Action != "" {
+// refresher starts and follows refreshes in one BI tool.
+type refresher interface {
+	tool() string
+	start(ctx context.Context, r *refreshJSON) error // sets r.jobID
+	// status reports whether the job ended, and when it did, why it failed ("" if it did not).
+	status(ctx context.Context, r *refreshJSON) (done bool, failure string, err error)
+}
+
+// runRefreshes starts every planned refresh (Action "") of its tool, then
+// polls their jobs until all finish or the timeout passes. One failure does
+// not stop the others.
+func (s *Server) runRefreshes(ctx context.Context, rf refresher, rs []*refreshJSON) {
+	pending := map[*refreshJSON]bool{}
+	for _, r := range rs {
+		if err := rf.start(ctx, r); err != nil {
+			r.Action, r.Reason = actionFailed, rf.tool()+" refused the refresh: "+err.Error()
 			continue
 		}
-		job, err := c.RefreshExtract(ctx, rs[i].TargetType, rs[i].TargetID)
-		if err != nil {
-			rs[i].Action, rs[i].Reason = actionFailed, "Tableau refused the refresh: "+err.Error()
-			continue
-		}
-		rs[i].TableauJobID = job.ID
-		pending[i] = true
+		pending[r] = true
 	}
 	deadline := time.Now().Add(s.refreshTimeout)
 	for len(pending) > 0 {
-		for i := range pending {
-			job, err := c.GetJob(ctx, rs[i].TableauJobID)
+		for r := range pending {
+			done, failure, err := rf.status(ctx, r)
 			if err != nil {
-				rs[i].Reason = "reading the Tableau job failed: " + err.Error() // kept if it never recovers
+				r.Reason = "reading the " + rf.tool() + " job failed: " + err.Error() // kept if it never recovers
 				continue
 			}
-			if !job.Done() {
+			if !done {
 				continue
 			}
-			delete(pending, i)
-			rs[i].Action, rs[i].Reason = actionRefreshed, ""
-			if !job.Succeeded() {
-				rs[i].Action, rs[i].Reason = actionFailed, "Tableau job "+job.Outcome()
+			delete(pending, r)
+			r.Action, r.Reason = actionRefreshed, ""
+			if failure != "" {
+				r.Action, r.Reason = actionFailed, failure
 			}
 		}
 		if len(pending) == 0 || !s.waitPoll(ctx, deadline) {
 			break
 		}
 	}
-	for i := range pending {
-		rs[i].Action = actionFailed
-		rs[i].Reason = fmt.Sprintf("Tableau job %s did not finish within %s (--refresh-timeout)%s", rs[i].TableauJobID, s.refreshTimeout, suffix(rs[i].Reason))
+	for r := range pending {
+		r.Action = actionFailed
+		r.Reason = fmt.Sprintf("%s job %s did not finish within %s (--refresh-timeout)%s", rf.tool(), r.jobID, s.refreshTimeout, suffix(r.Reason))
 	}
+}
+
+// tableauRefresher refreshes extracts through Tableau's jobs.
+type tableauRefresher struct{ c *tableau.Client }
+
+func (t tableauRefresher) tool() string { return "Tableau" }
+
+func (t tableauRefresher) start(ctx context.Context, r *refreshJSON) error {
+	job, err := t.c.RefreshExtract(ctx, r.TargetType, r.TargetID)
+	if err != nil {
+		return err
+	}
+	r.jobID, r.TableauJobID = job.ID, job.ID
+	return nil
+}
+
+func (t tableauRefresher) status(ctx context.Context, r *refreshJSON) (bool, string, error) {
+	job, err := t.c.GetJob(ctx, r.jobID)
+	if err != nil || !job.Done() {
+		return false, "", err
+	}
+	if !job.Succeeded() {
+		return true, "Tableau job " + job.Outcome(), nil
+	}
+	return true, "", nil
+}
+
+// powerbiRefresher refreshes datasets and follows their refresh history.
+type powerbiRefresher struct{ c *powerbi.Client }
+
+func (p powerbiRefresher) tool() string { return "Power BI" }
+
+func (p powerbiRefresher) start(ctx context.Context, r *refreshJSON) error {
+	id, err := p.c.RefreshDataset(ctx, r.WorkspaceID, r.TargetID)
+	if err != nil {
+		return err
+	}
+	r.jobID, r.RequestID = id, id
+	return nil
+}
+
+func (p powerbiRefresher) status(ctx context.Context, r *refreshJSON) (bool, string, error) {
+	got, err := p.c.RefreshStatus(ctx, r.WorkspaceID, r.TargetID, r.jobID)
+	if err != nil || got == nil || !got.Done() {
+		return false, "", err
+	}
+	if !got.Succeeded() {
+		return true, fmt.Sprintf("Power BI refresh %s ended %s%s", r.jobID, got.Status, suffix(got.Exception)), nil
+	}
+	return true, "", nil
 }
 
 func suffix(s string) string {

@@ -181,37 +181,80 @@ func (s *Server) activeRun(ctx context.Context, accountID, pid int64, env *store
 	return run, err
 }
 
-// refreshPlanned runs the planned refreshes through the project's Tableau integration.
+// refreshPlanned runs the planned refreshes through the project's
+// integrations: Tableau's extracts and Power BI's datasets, each tool at once.
 func (s *Server) refreshPlanned(ctx context.Context, accountID, pid int64, rs []refreshJSON) error {
-	planned := false
-	for _, x := range rs {
-		planned = planned || x.Action == ""
+	byTool := map[string][]*refreshJSON{}
+	for i := range rs {
+		if rs[i].Action == "" {
+			tool := toolTableau
+			if rs[i].TargetType == targetPowerBIDataset {
+				tool = toolPowerBI
+			}
+			byTool[tool] = append(byTool[tool], &rs[i])
+		}
 	}
-	if !planned {
-		return nil
+	var wg sync.WaitGroup
+	for tool, planned := range byTool {
+		rf, why, err := s.refresherFor(ctx, accountID, pid, tool)
+		if err != nil {
+			return err
+		}
+		if rf == nil {
+			failPlanned(planned, why)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.runRefreshes(ctx, rf, planned)
+		}()
 	}
-	in, err := s.tableauIntegration(ctx, accountID, pid)
-	if err != nil {
-		return err
-	}
-	if in == nil {
-		failPlanned(rs, "the project has no Tableau integration: create one (dbtexposures_tableau_connection) before running active exposures")
-		return nil
-	}
-	client, err := s.tableau.clientFor(in)
-	if err != nil {
-		failPlanned(rs, err.Error())
-		return nil
-	}
-	s.runRefreshes(ctx, client, rs)
+	wg.Wait()
 	return nil
 }
 
-func failPlanned(rs []refreshJSON, reason string) {
-	for i := range rs {
-		if rs[i].Action == "" {
-			rs[i].Action, rs[i].Reason = actionFailed, reason
+// refresherFor is the project's integration of tool as a refresher, or why there is none.
+func (s *Server) refresherFor(ctx context.Context, accountID, pid int64, tool string) (refresher, string, error) {
+	in, err := s.integrationOf(ctx, accountID, pid, tool)
+	if err != nil {
+		return nil, "", err
+	}
+	if in == nil {
+		label := map[string]string{toolTableau: "Tableau", toolPowerBI: "Power BI"}[tool]
+		return nil, fmt.Sprintf("the project has no %s integration: create one (dbtexposures_%s_connection) before running active exposures", label, tool), nil
+	}
+	if tool == toolPowerBI {
+		c, err := s.powerbi.clientFor(in)
+		if err != nil {
+			return nil, err.Error(), nil
 		}
+		return powerbiRefresher{c}, "", nil
+	}
+	c, err := s.tableau.clientFor(in)
+	if err != nil {
+		return nil, err.Error(), nil
+	}
+	return tableauRefresher{c}, "", nil
+}
+
+// integrationOf is the project's integration of tool, or nil.
+func (s *Server) integrationOf(ctx context.Context, accountID, projectID int64, tool string) (*store.Integration, error) {
+	list, _, err := s.store.ListIntegrations(ctx, accountID, projectID, 100, 0)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].Name == tool {
+			return &list[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func failPlanned(rs []*refreshJSON, reason string) {
+	for _, r := range rs {
+		r.Action, r.Reason = actionFailed, reason
 	}
 }
 

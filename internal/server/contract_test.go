@@ -174,7 +174,7 @@ func TestContractLineageAgainstOpenAPISpec(t *testing.T) {
 	_, tab := tableautest.NewServer(t, f)
 	host, site, name, tok := tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret
 	created, err := c.CreateLineageIntegration(ctx, 1, dbtcloud.CreateLineageIntegrationRequest{Name: "tableau",
-		Config: dbtcloud.TableauConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
+		Config: dbtcloud.IntegrationConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestContractLineageAgainstOpenAPISpec(t *testing.T) {
 	if _, err := c.GetLineageIntegration(ctx, 1, created.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.UpdateLineageIntegration(ctx, 1, created.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.TableauConfig{SiteID: ptr("x")}}); err != nil {
+	if _, err := c.UpdateLineageIntegration(ctx, 1, created.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.IntegrationConfig{SiteID: ptr("x")}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.ListProjects(ctx); err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,15 +11,15 @@ import (
 )
 
 // integrationJSON is dbt Cloud's LineageIntegration plus the config, which is
-// returned without its token.
+// returned without its secret (Tableau's token, Power BI's client secret).
 type integrationJSON struct {
-	ID        int64             `json:"id"`
-	AccountID int64             `json:"account_id"`
-	ProjectID int64             `json:"project_id"`
-	Name      string            `json:"name"`
-	Config    tableauConfigJSON `json:"config"`
-	CreatedAt string            `json:"created_at"`
-	UpdatedAt string            `json:"updated_at"`
+	ID        int64  `json:"id"`
+	AccountID int64  `json:"account_id"`
+	ProjectID int64  `json:"project_id"`
+	Name      string `json:"name"`
+	Config    any    `json:"config"`
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
 }
 
 type tableauConfigJSON struct {
@@ -27,11 +28,27 @@ type tableauConfigJSON struct {
 	TokenName string `json:"token_name"`
 }
 
+// powerbiConfigJSON is a Power BI integration's config. dbt Cloud has not
+// published it; this is the server's contract until it does.
+type powerbiConfigJSON struct {
+	TenantID string `json:"tenant_id"`
+	ClientID string `json:"client_id"`
+}
+
+// The integration tools this server knows.
+const (
+	toolTableau = "tableau"
+	toolPowerBI = "powerbi"
+)
+
 func toJSON(i *store.Integration) integrationJSON {
+	var cfg any = tableauConfigJSON{Host: i.Host, SiteID: i.SiteID, TokenName: i.TokenName}
+	if i.Name == toolPowerBI {
+		cfg = powerbiConfigJSON{TenantID: i.TenantID, ClientID: i.ClientID}
+	}
 	return integrationJSON{
 		ID: i.ID, AccountID: i.AccountID, ProjectID: i.ProjectID, Name: i.Name,
-		Config:    tableauConfigJSON{Host: i.Host, SiteID: i.SiteID, TokenName: i.TokenName},
-		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
+		Config: cfg, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
 	}
 }
 
@@ -58,12 +75,15 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
 // send back the object they read (dbt Labs' own provider does) include on PATCH.
 var integrationFields = []string{"name", "account_id", "project_id", "config", "id"}
 
-var configFields = []string{"host", "site_id", "token_name", "token"}
+var (
+	tableauFields = []string{"host", "site_id", "token_name", "token"}
+	powerbiFields = []string{"tenant_id", "client_id", "client_secret"}
+)
 
 func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
 	acct := tokenAccount(r)
 	pid, _ := pathID(w, r, "project_id")
-	in, err := s.decodeIntegration(r, acct, pid, true)
+	in, err := s.decodeIntegration(r, acct, pid, "")
 	if s.answerBad(w, r, err) {
 		return
 	}
@@ -91,7 +111,7 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	in, err := s.decodeIntegration(r, cur.AccountID, cur.ProjectID, false)
+	in, err := s.decodeIntegration(r, cur.AccountID, cur.ProjectID, cur.Name)
 	if s.answerBad(w, r, err) {
 		return
 	}
@@ -116,6 +136,15 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 	if in.TableauToken != "" {
 		patch.TableauToken = &in.TableauToken
 	}
+	if in.TenantID != "" {
+		patch.TenantID = &in.TenantID
+	}
+	if in.ClientID != "" {
+		patch.ClientID = &in.ClientID
+	}
+	if in.ClientSecret != "" {
+		patch.ClientSecret = &in.ClientSecret
+	}
 	updated, err := s.store.UpdateIntegration(r.Context(), cur.AccountID, cur.ProjectID, cur.ID, patch)
 	if err != nil {
 		s.internal(w, r, err)
@@ -130,6 +159,7 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.tableau.forget(cur.ID)
+	s.powerbi.forget(cur.ID)
 	if err := s.store.DeleteIntegration(r.Context(), cur.AccountID, cur.ProjectID, cur.ID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("Lineage integration %d was not found in project %d.", cur.ID, cur.ProjectID))
@@ -180,8 +210,10 @@ type decodedIntegration struct {
 	siteIDSet bool
 }
 
-// decodeIntegration validates a create (full) or patch (partial) body.
-func (s *Server) decodeIntegration(r *http.Request, acct, pid int64, create bool) (*decodedIntegration, error) {
+// decodeIntegration validates a create body (tool "") or a patch of an
+// integration of tool (partial).
+func (s *Server) decodeIntegration(r *http.Request, acct, pid int64, tool string) (*decodedIntegration, error) {
+	create := tool == ""
 	m, err := readObject(r, "", integrationFields...)
 	if err != nil {
 		return nil, err
@@ -192,49 +224,76 @@ func (s *Server) decodeIntegration(r *http.Request, acct, pid int64, create bool
 		return nil, err
 	}
 	if create && !hasName {
-		return nil, badField("name", "is required; use \"tableau\"")
+		return nil, badField("name", "is required: \"tableau\" or \"powerbi\"")
 	}
-	if hasName && name != "tableau" {
-		if name == "powerbi" {
-			return nil, badField("name", "\"powerbi\" is not supported by this server; only \"tableau\" is")
-		}
-		return nil, badField("name", "must be \"tableau\", got %q", name)
+	if hasName && name != toolTableau && name != toolPowerBI {
+		return nil, badField("name", "must be \"tableau\" or \"powerbi\", got %q", name)
 	}
 	out.Name = name
-	a, hasAcct, err := intField(m, "account_id", "account_id")
-	if err != nil {
+	if create {
+		tool = name
+	}
+	if err := checkIntegrationIDs(m, out, acct, pid, create); err != nil {
 		return nil, err
-	}
-	if create && !hasAcct {
-		return nil, badField("account_id", "is required and must be %d, the account in the URL", acct)
-	}
-	if hasAcct && a != acct {
-		return nil, badField("account_id", "is %d but the URL is for account %d", a, acct)
-	}
-	if id, hasID, err := intField(m, "id", "id"); err != nil {
-		return nil, err
-	} else if hasID && create {
-		return nil, badField("id", "is assigned by the server; leave it out when creating")
-	} else {
-		out.ID = id
-	}
-	if p, hasProj, err := intField(m, "project_id", "project_id"); err != nil {
-		return nil, err
-	} else if hasProj && p != pid {
-		return nil, badField("project_id", "is %d but the URL is for project %d", p, pid)
 	}
 	rawCfg, hasCfg := m["config"]
 	if !hasCfg {
 		if create {
+			if tool == toolPowerBI {
+				return nil, badField("config", "is required: {\"tenant_id\", \"client_id\", \"client_secret\"}")
+			}
 			return nil, badField("config", "is required: {\"host\", \"site_id\", \"token_name\", \"token\"}")
 		}
 		return out, nil
 	}
-	cfg, err := objectFields(rawCfg, "config.", configFields...)
+	fields := tableauFields
+	if tool == toolPowerBI {
+		fields = powerbiFields
+	}
+	cfg, err := objectFields(rawCfg, "config.", fields...)
 	if err != nil {
 		return nil, err
 	}
-	get := func(name string, required bool, check func(string) error) (string, bool, error) {
+	get := configGetter(cfg, create)
+	if tool == toolPowerBI {
+		return out, decodePowerBIConfig(get, out)
+	}
+	return out, decodeTableauConfig(get, out)
+}
+
+// checkIntegrationIDs checks the body's account_id, id and project_id against the URL.
+func checkIntegrationIDs(m map[string]json.RawMessage, out *decodedIntegration, acct, pid int64, create bool) error {
+	a, hasAcct, err := intField(m, "account_id", "account_id")
+	if err != nil {
+		return err
+	}
+	if create && !hasAcct {
+		return badField("account_id", "is required and must be %d, the account in the URL", acct)
+	}
+	if hasAcct && a != acct {
+		return badField("account_id", "is %d but the URL is for account %d", a, acct)
+	}
+	if id, hasID, err := intField(m, "id", "id"); err != nil {
+		return err
+	} else if hasID && create {
+		return badField("id", "is assigned by the server; leave it out when creating")
+	} else {
+		out.ID = id
+	}
+	if p, hasProj, err := intField(m, "project_id", "project_id"); err != nil {
+		return err
+	} else if hasProj && p != pid {
+		return badField("project_id", "is %d but the URL is for project %d", p, pid)
+	}
+	return nil
+}
+
+// configField reads config.<name>: required fields must be present on create
+// and never empty; check vets a non-empty value.
+type configField func(name string, required bool, check func(string) error) (string, bool, error)
+
+func configGetter(cfg map[string]json.RawMessage, create bool) configField {
+	return func(name string, required bool, check func(string) error) (string, bool, error) {
 		v, present, err := stringField(cfg, "config."+name, name)
 		if err != nil {
 			return "", false, err
@@ -249,20 +308,35 @@ func (s *Server) decodeIntegration(r *http.Request, acct, pid int64, create bool
 		}
 		return v, present, nil
 	}
-	text := func(max int) func(string) error { return func(v string) error { return checkText(v, max) } }
+}
+
+func text(max int) func(string) error { return func(v string) error { return checkText(v, max) } }
+
+func decodeTableauConfig(get configField, out *decodedIntegration) error {
+	var err error
 	if out.Host, _, err = get("host", true, checkHost); err != nil {
-		return nil, err
+		return err
 	}
 	// site_id may be "" (the default site of Tableau Server); clients that drop
 	// empty strings from JSON leave it out, which means the same.
 	if out.SiteID, out.siteIDSet, err = get("site_id", false, text(maxTextLen)); err != nil {
-		return nil, err
+		return err
 	}
 	if out.TokenName, _, err = get("token_name", true, text(maxTextLen)); err != nil {
-		return nil, err
+		return err
 	}
-	if out.TableauToken, _, err = get("token", true, text(maxTokenLen)); err != nil {
-		return nil, err
+	out.TableauToken, _, err = get("token", true, text(maxTokenLen))
+	return err
+}
+
+func decodePowerBIConfig(get configField, out *decodedIntegration) error {
+	var err error
+	if out.TenantID, _, err = get("tenant_id", true, checkTenant); err != nil {
+		return err
 	}
-	return out, nil
+	if out.ClientID, _, err = get("client_id", true, text(maxTextLen)); err != nil {
+		return err
+	}
+	out.ClientSecret, _, err = get("client_secret", true, text(maxTokenLen))
+	return err
 }

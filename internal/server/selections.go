@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,19 +13,20 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
-// answerTableau answers a Tableau failure with its status and message.
-func (s *Server) answerTableau(w http.ResponseWriter, r *http.Request, err error) {
-	var tf *tableauFailure
+// answerTool answers a BI tool's failure with its status and message.
+func (s *Server) answerTool(w http.ResponseWriter, r *http.Request, err error) {
+	var tf *toolFailure
 	if errors.As(err, &tf) {
-		s.log.Warn("Tableau failure", "path", r.URL.Path, "status", tf.status, "error", tf.msg)
+		s.log.Warn("BI tool failure", "path", r.URL.Path, "status", tf.status, "error", tf.msg)
 		writeError(w, tf.status, tf.msg)
 		return
 	}
 	s.internal(w, r, err)
 }
 
-// listCollections answers one level of the Tableau tree: projects as folders,
-// then workbooks as dashboards, each with whether the integration watches it.
+// listCollections answers one level of the BI tool's tree: Tableau projects or
+// Power BI workspaces as folders, then workbooks or reports as dashboards, each
+// with whether the integration watches it.
 func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
 	in, ok := s.loadIntegration(w, r)
 	if !ok {
@@ -34,13 +36,13 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
 	if parent == "" {
 		parent = r.URL.Query().Get("collection_id")
 	}
-	snap, err := s.tableau.get(r.Context(), in, false)
+	snap, err := s.tree(r.Context(), in, false)
 	if err != nil {
-		s.answerTableau(w, r, err)
+		s.answerTool(w, r, err)
 		return
 	}
-	if _, known := snap.projects[parent]; parent != "" && !known {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("Collection %q is not a folder of the Tableau site %q at %s.", parent, in.SiteID, in.Host))
+	if _, known := snap.folders[parent]; parent != "" && !known {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Collection %q is not a folder of %s.", parent, snap.where))
 		return
 	}
 	watches, err := s.store.Watches(r.Context(), in.ID)
@@ -51,20 +53,20 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
 	items := []dbtcloud.WatchSelectionItem{}
 	for _, id := range snap.children[parent] {
 		_, watching := watches[id]
-		items = append(items, dbtcloud.WatchSelectionItem{Identifier: id, Name: snap.projects[id].Name, Type: dbtcloud.ItemFolder, Watching: watching})
+		items = append(items, dbtcloud.WatchSelectionItem{Identifier: id, Name: snap.folders[id], Type: dbtcloud.ItemFolder, Watching: watching})
 	}
 	if parent != "" {
 		for _, id := range snap.contents[parent] {
 			_, watching := watches[id]
-			items = append(items, dbtcloud.WatchSelectionItem{Identifier: id, Name: snap.workbooks[id].Name, Type: dbtcloud.ItemDashboard, Watching: watching})
+			items = append(items, dbtcloud.WatchSelectionItem{Identifier: id, Name: snap.dashboards[id], Type: dbtcloud.ItemDashboard, Watching: watching})
 		}
 	}
 	writeList(w, []any{map[string]any{"collections": items}}, len(items), len(items))
 }
 
 // postSelections starts and stops watching items. Added identifiers must exist
-// in Tableau (read afresh, since the selection is changing); removals need not,
-// so that a workbook deleted in Tableau can still be unwatched.
+// in the BI tool (read afresh, since the selection is changing); removals need
+// not, so that a workbook deleted in Tableau can still be unwatched.
 func (s *Server) postSelections(w http.ResponseWriter, r *http.Request) {
 	in, ok := s.loadIntegration(w, r)
 	if !ok {
@@ -75,9 +77,9 @@ func (s *Server) postSelections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(add) > 0 {
-		snap, err := s.tableau.get(r.Context(), in, true)
+		snap, err := s.tree(r.Context(), in, true)
 		if err != nil {
-			s.answerTableau(w, r, err)
+			s.answerTool(w, r, err)
 			return
 		}
 		var unknown, mistyped []string
@@ -89,13 +91,13 @@ func (s *Server) postSelections(w http.ResponseWriter, r *http.Request) {
 			case a.Type != actual:
 				mistyped = append(mistyped, fmt.Sprintf("%s is a %s", a.Identifier, actual))
 			default:
-				add[i].Name = name // store Tableau's current name
+				add[i].Name = name // store the tool's current name
 			}
 		}
 		if len(unknown) > 0 {
 			sort.Strings(unknown)
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid field \"to_add\": these identifiers are not folders or dashboards of the Tableau site %q at %s: %s. List what exists with GET .../collections/.",
-				in.SiteID, in.Host, strings.Join(unknown, ", ")))
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid field \"to_add\": these identifiers are not folders or dashboards of %s: %s. List what exists with GET .../collections/.",
+				snap.where, strings.Join(unknown, ", ")))
 			return
 		}
 		if len(mistyped) > 0 {
@@ -116,6 +118,19 @@ func (s *Server) postSelections(w http.ResponseWriter, r *http.Request) {
 	counts := map[string]int{"added": added, "removed": removed}
 	writeJSON(w, http.StatusOK, map[string]any{"added": added, "removed": removed, "data": counts,
 		"status": statusJSON{Code: 200, IsSuccess: true}})
+}
+
+// tree is the integration's folders and dashboards, from Tableau or Power BI;
+// refresh reads the tool afresh.
+func (s *Server) tree(ctx context.Context, in *store.Integration, refresh bool) (*snapshot, error) {
+	if in.Name == toolPowerBI {
+		t, err := s.powerbi.get(ctx, in, refresh)
+		if err != nil {
+			return nil, err
+		}
+		return t.snap, nil
+	}
+	return s.tableau.get(ctx, in, refresh)
 }
 
 func decodeSelection(r *http.Request) ([]store.Watch, []string, error) {

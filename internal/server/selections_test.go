@@ -22,7 +22,7 @@ func withTableau(t testing.TB, srv *servertest.Server, tab *httptest.Server, f *
 	t.Helper()
 	host, site, name, tok := tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret
 	in, err := srv.Client(t).CreateLineageIntegration(context.Background(), srv.ProjectID, dbtcloud.CreateLineageIntegrationRequest{
-		Name: "tableau", Config: dbtcloud.TableauConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
+		Name: "tableau", Config: dbtcloud.IntegrationConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestTableauFailuresAreClear(t *testing.T) {
 	deadURL := dead.URL
 	dead.Close()
 	h, s, n, tok := deadURL, "acme", "pat", "x"
-	in2, err := c.CreateLineageIntegration(ctx, srv.ProjectID, dbtcloud.CreateLineageIntegrationRequest{Name: "tableau", Config: dbtcloud.TableauConfig{Host: &h, SiteID: &s, TokenName: &n, Token: &tok}})
+	in2, err := c.CreateLineageIntegration(ctx, srv.ProjectID, dbtcloud.CreateLineageIntegrationRequest{Name: "tableau", Config: dbtcloud.IntegrationConfig{Host: &h, SiteID: &s, TokenName: &n, Token: &tok}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,8 @@ type Server struct {
 	tableauTTL time.Duration
 	egress     *Egress
 	tableau    *tableauSites
+	powerbiCfg PowerBIConfig
+	powerbi    *powerbiTenants
 	sync       *syncer
 	heavy      accountSlots // uploads and syncs running per account
 	runLocks   projectLocks // one active exposure run per project at a time
@@ -52,6 +54,11 @@ func WithTableauTTL(d time.Duration) Option {
 // default anywhere but link-local and cloud-metadata addresses.
 func WithTableauEgress(e *Egress) Option {
 	return func(s *Server) { s.egress = e }
+}
+
+// WithPowerBI sets where the server reaches Power BI (default: the public cloud).
+func WithPowerBI(c PowerBIConfig) Option {
+	return func(s *Server) { s.powerbiCfg = c }
 }
 
 // WithRefreshTimeout bounds how long an active exposure run waits for
@@ -79,6 +86,7 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
 		s.egress = &Egress{}
 	}
 	s.tableau = newTableauSites(s.tableauTTL, log, s.egress)
+	s.powerbi = newPowerBITenants(s.powerbiCfg, s.tableauTTL, log, s.egress)
 	s.routes()
 	return s
 }

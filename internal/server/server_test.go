@@ -21,7 +21,7 @@ import (
 func ptr(s string) *string { return &s }
 
 func tableauReq(token string) dbtcloud.CreateLineageIntegrationRequest {
-	return dbtcloud.CreateLineageIntegrationRequest{Name: "tableau", Config: dbtcloud.TableauConfig{
+	return dbtcloud.CreateLineageIntegrationRequest{Name: "tableau", Config: dbtcloud.IntegrationConfig{
 		Host: ptr("10az.online.tableau.com"), SiteID: ptr("acme"), TokenName: ptr("dbt"), Token: ptr(token)}}
 }
 
@@ -77,7 +77,7 @@ func TestLineageLifecycle(t *testing.T) {
 	}
 
 	// A partial PATCH changes only what it names.
-	patched, err := c.UpdateLineageIntegration(ctx, 1, created.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.TableauConfig{SiteID: ptr("acme-2")}})
+	patched, err := c.UpdateLineageIntegration(ctx, 1, created.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.IntegrationConfig{SiteID: ptr("acme-2")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestLineageLifecycle(t *testing.T) {
 	if strings.Contains(raw, "PAT-SECRET-1") {
 		t.Fatal("token returned by GET")
 	}
-	if _, err := c.UpdateLineageIntegration(ctx, 1, created.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.TableauConfig{Token: ptr("PAT-SECRET-2")}}); err != nil {
+	if _, err := c.UpdateLineageIntegration(ctx, 1, created.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.IntegrationConfig{Token: ptr("PAT-SECRET-2")}}); err != nil {
 		t.Fatal(err)
 	}
 	if stored, _ = srv.Store.GetIntegration(ctx, 1, 1, created.ID); stored.TableauToken != "PAT-SECRET-2" || stored.SiteID != "acme-2" {
@@ -296,7 +296,7 @@ func TestConcurrentRequestsAreSafe(t *testing.T) {
 				return
 			}
 			for j := 0; j < 5; j++ {
-				if _, err := a.c.UpdateLineageIntegration(ctx, a.pid, in.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.TableauConfig{SiteID: ptr(fmt.Sprint(j))}}); err != nil {
+				if _, err := a.c.UpdateLineageIntegration(ctx, a.pid, in.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.IntegrationConfig{SiteID: ptr(fmt.Sprint(j))}}); err != nil {
 					errs <- err
 				}
 			}

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
@@ -24,10 +26,15 @@ type exposureJSON struct {
 	Owner       map[string]string `json:"owner"`
 	Description string            `json:"description"`
 	DependsOn   []string          `json:"depends_on"`
-	WorkbookID  string            `json:"tableau_workbook_id"`
-	ProjectPath string            `json:"tableau_project_path"`
+	Tool        string            `json:"tool"` // tableau or powerbi
+	WorkbookID  string            `json:"tableau_workbook_id,omitempty"`
+	ProjectPath string            `json:"tableau_project_path,omitempty"`
+	ReportID    string            `json:"powerbi_report_id,omitempty"`
+	Workspace   string            `json:"powerbi_workspace,omitempty"`
 	Tags        []string          `json:"tags"`
-	Extracts    []extractJSON     `json:"tableau_extracts"`
+	Extracts    []extractJSON     `json:"tableau_extracts,omitempty"`
+	// Datasets are what refreshing a Power BI report's data takes.
+	Datasets []datasetJSON `json:"powerbi_datasets,omitempty"`
 	// DependsOnIDs are the dbt unique IDs of depends_on, which active
 	// exposure runs match against run results.
 	DependsOnIDs []string `json:"depends_on_unique_ids"`
@@ -40,8 +47,16 @@ type extractJSON struct {
 	Name string `json:"name"`
 }
 
+// datasetJSON is the Power BI dataset (semantic model) a report reads.
+type datasetJSON struct {
+	WorkspaceID string `json:"workspace_id"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+}
+
 type unmatchedJSON struct {
-	WorkbookID string `json:"workbook_id"`
+	WorkbookID string `json:"workbook_id,omitempty"`
+	ReportID   string `json:"powerbi_report_id,omitempty"`
 	Table      string `json:"table"`
 }
 
@@ -173,47 +188,22 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 	if err != nil {
 		return err
 	}
-	in, err := s.tableauIntegration(ctx, accountID, projectID)
+	dashboards, sources, datasets, err := s.watchedDashboards(ctx, accountID, projectID)
 	if err != nil {
 		return err
 	}
-	var workbooks []tableau.Workbook
-	source := "no Tableau integration"
-	if in != nil {
-		source = fmt.Sprintf("Tableau site %q at %s", in.SiteID, in.Host)
-		watches, err := s.store.Watches(ctx, in.ID)
-		if err != nil {
-			return err
-		}
-		if len(watches) > 0 {
-			projects, all, err := s.tableau.discover(ctx, in)
-			if err != nil {
-				return err
-			}
-			workbooks = watched(projects, all, watches)
-		}
-	}
-	res := exposures.Build(workbooks, exposures.NewIndex(manifest), exposures.Options{})
-	yml, err := exposures.Render(res.Exposures, source)
+	res := exposures.BuildDashboards(dashboards, exposures.NewIndex(manifest), exposures.Options{})
+	yml, err := exposures.Render(res.Exposures, strings.Join(sources, " and "))
 	if err != nil {
 		return err
 	}
 	out := make([]exposureJSON, 0, len(res.Exposures))
 	for _, e := range res.Exposures {
-		owner := map[string]string{}
-		if e.OwnerName != "" {
-			owner["name"] = e.OwnerName
-		}
-		if e.OwnerEmail != "" {
-			owner["email"] = e.OwnerEmail
-		}
-		out = append(out, exposureJSON{Name: e.Name, Label: e.Label, Type: e.Type, URL: e.URL, Maturity: e.Maturity, Owner: owner,
-			Description: e.Description, DependsOn: e.DependsOn, WorkbookID: e.WorkbookID, ProjectPath: e.ProjectPath, Tags: e.Tags,
-			Extracts: extractsJSON(e.Extracts), DependsOnIDs: e.DependsOnIDs})
+		out = append(out, toExposureJSON(e, datasets[e.ReportID]))
 	}
 	unmatched := make([]unmatchedJSON, 0, len(res.Unmatched))
 	for _, u := range res.Unmatched {
-		unmatched = append(unmatched, unmatchedJSON{WorkbookID: u.WorkbookID, Table: u.Table})
+		unmatched = append(unmatched, unmatchedJSON{WorkbookID: u.WorkbookID, ReportID: u.ReportID, Table: u.Table})
 	}
 	ej, _ := json.Marshal(out)
 	uj, _ := json.Marshal(unmatched)
@@ -254,16 +244,87 @@ func watched(projects []tableau.Project, all []tableau.Workbook, watches map[str
 	return out
 }
 
-// tableauIntegration is the project's Tableau integration, or nil.
-func (s *Server) tableauIntegration(ctx context.Context, accountID, projectID int64) (*store.Integration, error) {
+func toExposureJSON(e exposures.Exposure, dataset *datasetJSON) exposureJSON {
+	owner := map[string]string{}
+	if e.OwnerName != "" {
+		owner["name"] = e.OwnerName
+	}
+	if e.OwnerEmail != "" {
+		owner["email"] = e.OwnerEmail
+	}
+	out := exposureJSON{Name: e.Name, Label: e.Label, Type: e.Type, URL: e.URL, Maturity: e.Maturity, Owner: owner,
+		Description: e.Description, DependsOn: e.DependsOn, Tool: e.Tool, WorkbookID: e.WorkbookID, ProjectPath: e.ProjectPath,
+		ReportID: e.ReportID, Workspace: e.Workspace, Tags: e.Tags, Extracts: extractsJSON(e.Extracts), DependsOnIDs: e.DependsOnIDs}
+	if dataset != nil {
+		out.Datasets = []datasetJSON{*dataset}
+	}
+	return out
+}
+
+// watchedDashboards reads what the project's integrations watch: Tableau
+// workbooks (Metadata API) and Power BI reports (a scan), with where they came
+// from and, per Power BI report ID, the dataset it reads.
+func (s *Server) watchedDashboards(ctx context.Context, accountID, projectID int64) ([]exposures.Dashboard, []string, map[string]*datasetJSON, error) {
 	list, _, err := s.store.ListIntegrations(ctx, accountID, projectID, 100, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
+	var (
+		out      []exposures.Dashboard
+		sources  []string
+		datasets = map[string]*datasetJSON{}
+	)
 	for i := range list {
-		if list[i].Name == "tableau" {
-			return &list[i], nil
+		in := &list[i]
+		watches, err := s.store.Watches(ctx, in.ID)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		switch in.Name {
+		case toolTableau:
+			sources = append(sources, fmt.Sprintf("Tableau site %q at %s", in.SiteID, in.Host))
+			if len(watches) > 0 {
+				projects, all, err := s.tableau.discover(ctx, in)
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				out = append(out, exposures.Workbooks(watched(projects, all, watches))...)
+			}
+		case toolPowerBI:
+			sources = append(sources, fmt.Sprintf("Power BI tenant %q", in.TenantID))
+			if len(watches) > 0 {
+				scan, err := s.powerbi.get(ctx, in, true)
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				for _, f := range watchedReports(scan.result, watches) {
+					out = append(out, f.Dashboard())
+					datasets[f.Report.ID] = reportDataset(f)
+				}
+			}
 		}
 	}
-	return nil, nil
+	if len(sources) == 0 {
+		sources = []string{"no BI integration"}
+	}
+	return out, sources, datasets, nil
+}
+
+// watchedReports picks the reports the selection covers: watched reports and
+// every report of a watched workspace.
+func watchedReports(res *powerbi.ScanResult, watches map[string]store.Watch) []powerbi.Found {
+	return res.Reports(func(w *powerbi.Workspace, r *powerbi.Report) bool {
+		_, report := watches[r.ID]
+		ws, ok := watches[w.ID]
+		return report || (ok && ws.Type == dbtcloud.ItemFolder)
+	})
+}
+
+// reportDataset is the dataset a report reads, where the scan found it; nil
+// for a report without one or whose dataset's workspace was not scanned.
+func reportDataset(f powerbi.Found) *datasetJSON {
+	if f.Dataset == nil {
+		return nil
+	}
+	return &datasetJSON{WorkspaceID: f.DatasetWorkspaceID, ID: f.Dataset.ID, Name: f.Dataset.Name}
 }

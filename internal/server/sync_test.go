@@ -108,7 +108,7 @@ func TestExposureSync(t *testing.T) {
 
 	// A failed sync records its error and keeps the previous exposures.
 	bad := "wrong-secret"
-	if _, err := c.UpdateLineageIntegration(ctx, 1, in.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.TableauConfig{Token: &bad}}); err != nil {
+	if _, err := c.UpdateLineageIntegration(ctx, 1, in.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.IntegrationConfig{Token: &bad}}); err != nil {
 		t.Fatal(err)
 	}
 	_, b = rawCall(t, "POST", base+"exposures/sync/", srv.Token, nil)
@@ -124,7 +124,7 @@ func TestExposureSync(t *testing.T) {
 
 	// A selection change syncs in the background.
 	good := f.PersonalAccessToken.Secret
-	if _, err := c.UpdateLineageIntegration(ctx, 1, in.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.TableauConfig{Token: &good}}); err != nil {
+	if _, err := c.UpdateLineageIntegration(ctx, 1, in.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.IntegrationConfig{Token: &good}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.UpdateSelections(ctx, 1, in.ID, dbtcloud.SelectionChange{ToRemove: []string{customer360}}); err != nil {

@@ -25,23 +25,40 @@ var tableauRetry = transport.RetryConfig{MaxRetries: 2, WaitMin: 200 * time.Mill
 // DefaultTableauTTL is how long the server trusts what it read from Tableau.
 const DefaultTableauTTL = 5 * time.Minute
 
-// snapshot is a Tableau site's tree as the collections endpoints serve it.
+// snapshot is a BI tool's tree as the collections endpoints serve it: Tableau
+// projects and workbooks, or Power BI workspaces and reports.
 type snapshot struct {
-	fetched   time.Time
-	projects  map[string]tableau.Project
-	workbooks map[string]tableau.RESTWorkbook
-	children  map[string][]string // project ID ("" = top) -> child project IDs
-	contents  map[string][]string // project ID -> workbook IDs
+	fetched    time.Time
+	where      string              // the site or tenant, for messages
+	folders    map[string]string   // folder ID -> name
+	dashboards map[string]string   // dashboard ID -> name
+	children   map[string][]string // folder ID ("" = top) -> child folder IDs, by name
+	contents   map[string][]string // folder ID -> dashboard IDs, by name
+}
+
+func newSnapshot(where string) *snapshot {
+	return &snapshot{fetched: time.Now(), where: where, folders: map[string]string{}, dashboards: map[string]string{},
+		children: map[string][]string{}, contents: map[string][]string{}}
+}
+
+// sortByName orders every level of the tree by name.
+func (s *snapshot) sortByName() {
+	for _, ids := range s.children {
+		sort.Slice(ids, func(a, b int) bool { return s.folders[ids[a]] < s.folders[ids[b]] })
+	}
+	for _, ids := range s.contents {
+		sort.Slice(ids, func(a, b int) bool { return s.dashboards[ids[a]] < s.dashboards[ids[b]] })
+	}
 }
 
 // item names the folder or dashboard with this identifier, and its type; the
-// type is "" when the site has no such item.
+// type is "" when the tool has no such item.
 func (s *snapshot) item(id string) (string, dbtcloud.ItemType) {
-	if p, ok := s.projects[id]; ok {
-		return p.Name, dbtcloud.ItemFolder
+	if name, ok := s.folders[id]; ok {
+		return name, dbtcloud.ItemFolder
 	}
-	if w, ok := s.workbooks[id]; ok {
-		return w.Name, dbtcloud.ItemDashboard
+	if name, ok := s.dashboards[id]; ok {
+		return name, dbtcloud.ItemDashboard
 	}
 	return "", ""
 }
@@ -101,7 +118,7 @@ func (t *tableauSites) ensureClient(e *siteEntry, i *store.Integration) error {
 	c, err := tableau.New(tableau.Config{Host: i.Host, Site: i.SiteID, TokenName: i.TokenName, TokenSecret: i.TableauToken,
 		UserAgent: "dbtexposures-server", Retry: tableauRetry, Logger: t.log.With("integration_id", i.ID), Transport: t.transport})
 	if err != nil {
-		return &tableauFailure{status: http.StatusBadRequest, msg: "The integration's Tableau settings are invalid: " + err.Error()}
+		return &toolFailure{status: http.StatusBadRequest, msg: "The integration's Tableau settings are invalid: " + err.Error()}
 	}
 	e.key, e.client, e.snap = key, c, nil
 	return nil
@@ -151,28 +168,22 @@ func (t *tableauSites) get(ctx context.Context, i *store.Integration, refresh bo
 	if err != nil {
 		return nil, asTableauFailure(i, err)
 	}
-	s := &snapshot{fetched: time.Now(), projects: map[string]tableau.Project{}, workbooks: map[string]tableau.RESTWorkbook{},
-		children: map[string][]string{}, contents: map[string][]string{}}
+	s := newSnapshot(fmt.Sprintf("the Tableau site %q at %s", i.SiteID, i.Host))
 	for _, p := range projects {
-		s.projects[p.ID] = p
+		s.folders[p.ID] = p.Name
 	}
 	for _, p := range projects {
 		parent := p.ParentID
-		if _, ok := s.projects[parent]; !ok {
+		if _, ok := s.folders[parent]; !ok {
 			parent = "" // a parent we cannot see puts the project at the top
 		}
 		s.children[parent] = append(s.children[parent], p.ID)
 	}
 	for _, w := range wbs {
-		s.workbooks[w.ID] = w
+		s.dashboards[w.ID] = w.Name
 		s.contents[w.ProjectID] = append(s.contents[w.ProjectID], w.ID)
 	}
-	for _, ids := range s.children {
-		sort.Slice(ids, func(a, b int) bool { return s.projects[ids[a]].Name < s.projects[ids[b]].Name })
-	}
-	for _, ids := range s.contents {
-		sort.Slice(ids, func(a, b int) bool { return s.workbooks[ids[a]].Name < s.workbooks[ids[b]].Name })
-	}
+	s.sortByName()
 	e.snap = s
 	return s, nil
 }
@@ -188,30 +199,30 @@ func (t *tableauSites) forget(id int64) {
 	}
 }
 
-// tableauFailure is a Tableau problem as the API answers it: a 4xx when the
-// integration's settings are wrong, 502 when Tableau fails or cannot be reached.
-type tableauFailure struct {
+// toolFailure is a BI tool's problem as the API answers it: a 4xx when the
+// integration's settings are wrong, 502 when the tool fails or cannot be reached.
+type toolFailure struct {
 	status int
 	msg    string
 }
 
-func (f *tableauFailure) Error() string { return f.msg }
+func (f *toolFailure) Error() string { return f.msg }
 
 func asTableauFailure(i *store.Integration, err error) error {
 	if errors.Is(err, ErrEgressRefused) {
-		return &tableauFailure{http.StatusBadRequest, fmt.Sprintf("Invalid field \"config.host\": the server does not connect to %s: %v", i.Host, err)}
+		return &toolFailure{http.StatusBadRequest, fmt.Sprintf("Invalid field \"config.host\": the server does not connect to %s: %v", i.Host, err)}
 	}
 	var te *tableau.Error
 	if errors.As(err, &te) {
 		switch {
 		case te.Code == "401001":
-			return &tableauFailure{http.StatusBadRequest, fmt.Sprintf("Tableau at %s refused the integration's personal access token %q for site %q (401001): update config.token_name and config.token, and check config.site_id.", te.Host, i.TokenName, i.SiteID)}
+			return &toolFailure{http.StatusBadRequest, fmt.Sprintf("Tableau at %s refused the integration's personal access token %q for site %q (401001): update config.token_name and config.token, and check config.site_id.", te.Host, i.TokenName, i.SiteID)}
 		case te.Status == http.StatusForbidden:
-			return &tableauFailure{http.StatusBadRequest, fmt.Sprintf("Tableau at %s does not let token %q read the site: %s", te.Host, i.TokenName, te.Error())}
+			return &toolFailure{http.StatusBadRequest, fmt.Sprintf("Tableau at %s does not let token %q read the site: %s", te.Host, i.TokenName, te.Error())}
 		case te.Status == http.StatusNotFound:
-			return &tableauFailure{http.StatusBadRequest, fmt.Sprintf("Tableau at %s: %s. Check config.host and config.site_id.", te.Host, te.Error())}
+			return &toolFailure{http.StatusBadRequest, fmt.Sprintf("Tableau at %s: %s. Check config.host and config.site_id.", te.Host, te.Error())}
 		}
-		return &tableauFailure{http.StatusBadGateway, "Tableau failed: " + te.Error()}
+		return &toolFailure{http.StatusBadGateway, "Tableau failed: " + te.Error()}
 	}
-	return &tableauFailure{http.StatusBadGateway, fmt.Sprintf("Could not read Tableau at %s: %v", i.Host, err)}
+	return &toolFailure{http.StatusBadGateway, fmt.Sprintf("Could not read Tableau at %s: %v", i.Host, err)}
 }

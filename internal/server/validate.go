@@ -82,3 +82,15 @@ func checkText(v string, max int) error {
 	}
 	return nil
 }
+
+// checkTenant accepts an Entra ID tenant as Power BI's token URL takes it: a
+// directory ID (GUID) or a domain such as contoso.onmicrosoft.com.
+func checkTenant(v string) error {
+	if err := checkText(v, maxHostLen); err != nil {
+		return err
+	}
+	if !isHostName(v) {
+		return fmt.Errorf("must be the Entra ID tenant (directory) ID, e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47, or its domain, e.g. contoso.onmicrosoft.com")
+	}
+	return nil
+}

@@ -17,7 +17,7 @@ func TestBadTableauHostsAreRefusedAndNothingIsStored(t *testing.T) {
 	srv := servertest.New(t)
 	host, site, name, tok := "10az.online.tableau.com", "acme", "pat", "secret"
 	in, err := srv.Client(t).CreateLineageIntegration(context.Background(), srv.ProjectID, dbtcloud.CreateLineageIntegrationRequest{
-		Name: "tableau", Config: dbtcloud.TableauConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
+		Name: "tableau", Config: dbtcloud.IntegrationConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestMetadataAddressIsNeverContacted(t *testing.T) {
 	srv := servertest.New(t)
 	host, site, name, tok := "http://169.254.169.254", "", "pat", "secret"
 	in, err := srv.Client(t).CreateLineageIntegration(context.Background(), srv.ProjectID, dbtcloud.CreateLineageIntegrationRequest{
-		Name: "tableau", Config: dbtcloud.TableauConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
+		Name: "tableau", Config: dbtcloud.IntegrationConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func countedSite(tb testing.TB, f *emulator.Fixture) (*dbtcloud.Client, *dbtclou
 	c, _ := dbtcloud.New(dbtcloud.Config{HostURL: hs.URL + "/api", AccountID: 1, Token: base.Token})
 	host, site, name, tok := tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret
 	in, err := c.CreateLineageIntegration(context.Background(), 1, dbtcloud.CreateLineageIntegrationRequest{Name: "tableau",
-		Config: dbtcloud.TableauConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
+		Config: dbtcloud.IntegrationConfig{Host: &host, SiteID: &site, TokenName: &name, Token: &tok}})
 	if err != nil {
 		tb.Fatal(err)
 	}

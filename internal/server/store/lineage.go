@@ -8,7 +8,8 @@ import (
 	"strings"
 )
 
-// Integration is a stored lineage integration, token included.
+// Integration is a stored lineage integration, secrets included: Tableau's
+// fields for a "tableau" one, Power BI's for a "powerbi" one.
 type Integration struct {
 	ID           int64
 	AccountID    int64
@@ -18,6 +19,9 @@ type Integration struct {
 	SiteID       string
 	TokenName    string
 	TableauToken string
+	TenantID     string
+	ClientID     string
+	ClientSecret string
 	CreatedAt    string
 	UpdatedAt    string
 }
@@ -25,11 +29,11 @@ type Integration struct {
 // ErrConflict means a unique rule would break (one integration per tool per project).
 var ErrConflict = errors.New("conflict")
 
-const integrationCols = `id, account_id, project_id, name, host, site_id, token_name, tableau_token, created_at, updated_at`
+const integrationCols = `id, account_id, project_id, name, host, site_id, token_name, tableau_token, tenant_id, client_id, client_secret, created_at, updated_at`
 
 func scanIntegration(row interface{ Scan(...any) error }) (*Integration, error) {
 	var i Integration
-	err := row.Scan(&i.ID, &i.AccountID, &i.ProjectID, &i.Name, &i.Host, &i.SiteID, &i.TokenName, &i.TableauToken, &i.CreatedAt, &i.UpdatedAt)
+	err := row.Scan(&i.ID, &i.AccountID, &i.ProjectID, &i.Name, &i.Host, &i.SiteID, &i.TokenName, &i.TableauToken, &i.TenantID, &i.ClientID, &i.ClientSecret, &i.CreatedAt, &i.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -39,8 +43,9 @@ func scanIntegration(row interface{ Scan(...any) error }) (*Integration, error) 
 // CreateIntegration inserts in and returns it with its ID and timestamps.
 func (s *Store) CreateIntegration(ctx context.Context, in Integration) (*Integration, error) {
 	ts := Now()
-	res, err := s.db.ExecContext(ctx, `INSERT INTO lineage_integrations(account_id, project_id, name, host, site_id, token_name, tableau_token, created_at, updated_at)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.AccountID, in.ProjectID, in.Name, in.Host, in.SiteID, in.TokenName, in.TableauToken, ts, ts)
+	res, err := s.db.ExecContext(ctx, `INSERT INTO lineage_integrations(account_id, project_id, name, host, site_id, token_name, tableau_token,
+		tenant_id, client_id, client_secret, created_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		in.AccountID, in.ProjectID, in.Name, in.Host, in.SiteID, in.TokenName, in.TableauToken, in.TenantID, in.ClientID, in.ClientSecret, ts, ts)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return nil, ErrConflict
@@ -80,7 +85,8 @@ func (s *Store) ListIntegrations(ctx context.Context, accountID, projectID int64
 
 // IntegrationPatch holds the fields a PATCH changes; nil leaves a field alone.
 type IntegrationPatch struct {
-	Host, SiteID, TokenName, TableauToken *string
+	Host, SiteID, TokenName, TableauToken *string // Tableau
+	TenantID, ClientID, ClientSecret      *string // Power BI
 }
 
 // UpdateIntegration applies p in one transaction and returns the new row.
@@ -103,9 +109,13 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID, projectID, id 
 	set(&cur.SiteID, p.SiteID)
 	set(&cur.TokenName, p.TokenName)
 	set(&cur.TableauToken, p.TableauToken)
+	set(&cur.TenantID, p.TenantID)
+	set(&cur.ClientID, p.ClientID)
+	set(&cur.ClientSecret, p.ClientSecret)
 	cur.UpdatedAt = Now()
-	if _, err := tx.ExecContext(ctx, `UPDATE lineage_integrations SET host = ?, site_id = ?, token_name = ?, tableau_token = ?, updated_at = ? WHERE id = ?`,
-		cur.Host, cur.SiteID, cur.TokenName, cur.TableauToken, cur.UpdatedAt, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE lineage_integrations SET host = ?, site_id = ?, token_name = ?, tableau_token = ?,
+		tenant_id = ?, client_id = ?, client_secret = ?, updated_at = ? WHERE id = ?`,
+		cur.Host, cur.SiteID, cur.TokenName, cur.TableauToken, cur.TenantID, cur.ClientID, cur.ClientSecret, cur.UpdatedAt, id); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {

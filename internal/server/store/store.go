@@ -12,7 +12,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite: no cgo toolchain needed
@@ -79,7 +81,10 @@ CREATE TABLE IF NOT EXISTS lineage_integrations (
 	token_name    TEXT NOT NULL,
 	tableau_token TEXT NOT NULL, -- needed to call Tableau; never returned by the API
 	created_at    TEXT NOT NULL,
-	updated_at    TEXT NOT NULL
+	updated_at    TEXT NOT NULL,
+	tenant_id     TEXT NOT NULL DEFAULT '', -- Power BI
+	client_id     TEXT NOT NULL DEFAULT '', -- Power BI
+	client_secret TEXT NOT NULL DEFAULT ''  -- Power BI; needed to scan it, never returned by the API
 );
 CREATE UNIQUE INDEX IF NOT EXISTS lineage_one_per_type ON lineage_integrations(project_id, name);
 CREATE TABLE IF NOT EXISTS lineage_watches (
@@ -143,8 +148,42 @@ CREATE TABLE IF NOT EXISTS project_exposures (
 `
 
 func (s *Store) migrate(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, schema)
-	return err
+	if _, err := s.db.ExecContext(ctx, schema); err != nil {
+		return err
+	}
+	// Databases made before Power BI integrations lack their columns.
+	return s.addColumns(ctx, "lineage_integrations", map[string]string{
+		"tenant_id": "TEXT NOT NULL DEFAULT ''", "client_id": "TEXT NOT NULL DEFAULT ''", "client_secret": "TEXT NOT NULL DEFAULT ''",
+	})
+}
+
+// addColumns adds the columns table lacks, keeping its rows.
+func (s *Store) addColumns(ctx context.Context, table string, cols map[string]string) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		have[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(cols)) {
+		if !have[name] {
+			if _, err := s.db.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE %s ADD COLUMN %s %s`, table, name, cols[name])); err != nil {
+				return fmt.Errorf("adding column %s.%s: %w", table, name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Now is the time as the API shows it (RFC 3339, microseconds, UTC).
