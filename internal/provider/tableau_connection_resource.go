@@ -2,13 +2,11 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -20,7 +18,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
 )
 
 var (
@@ -34,8 +31,15 @@ var (
 // Tableau lineage integration of one project.
 func NewTableauConnectionResource() resource.Resource { return &tableauConnectionResource{} }
 
-type tableauConnectionResource struct {
-	client *dbtcloud.Client
+type tableauConnectionResource struct{ connection }
+
+// tableauConnection is the Tableau connection's kind: a lost create's
+// integration is the one with the planned host, site and token name.
+var tableauConnection = connectionKind{
+	tool: "tableau", label: "Tableau", resource: "dbtexposures_tableau_connection", identity: "host, site and token name",
+	sameTarget: func(got *dbtcloud.IntegrationConfig, want dbtcloud.IntegrationConfig) bool {
+		return got != nil && sameStrings(got.Host, want.Host, got.SiteID, want.SiteID, got.TokenName, want.TokenName)
+	},
 }
 
 type tableauConnectionModel struct {
@@ -51,9 +55,6 @@ type tableauConnectionModel struct {
 	CreatedAt      types.String `tfsdk:"created_at"`
 	UpdatedAt      types.String `tfsdk:"updated_at"`
 }
-
-// integrationName is the lineage integration's tool in dbt Cloud's API.
-const integrationName = "tableau"
 
 func (r *tableauConnectionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_tableau_connection"
@@ -140,7 +141,7 @@ func (r *tableauConnectionResource) ConfigValidators(context.Context) []resource
 }
 
 func (r *tableauConnectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = dbtClientFrom(req.ProviderData, &resp.Diagnostics)
+	r.connection = connection{kind: tableauConnection, client: dbtClientFrom(req.ProviderData, &resp.Diagnostics)}
 }
 
 // apply copies what dbt Cloud returned into m. The config is not in dbt Cloud's
@@ -191,83 +192,12 @@ func (r *tableauConnectionResource) Create(ctx context.Context, req resource.Cre
 		Host: plan.Host.ValueStringPointer(), SiteID: plan.SiteID.ValueStringPointer(),
 		TokenName: plan.TokenName.ValueStringPointer(), Token: &token,
 	}
-	pid := plan.ProjectID.ValueInt64()
-	created, err := r.client.CreateLineageIntegration(ctx, pid, dbtcloud.CreateLineageIntegrationRequest{Name: integrationName, Config: cfg})
-	if err != nil {
-		if created = r.recoverCreate(ctx, pid, cfg, err, &resp.Diagnostics); created == nil {
-			return
-		}
+	created := r.create(ctx, plan.ProjectID.ValueInt64(), cfg, &resp.Diagnostics)
+	if created == nil {
+		return
 	}
 	plan.applyKeepingArguments(created)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-// recoverCreate finds out what a failed create left behind, since the create is
-// never sent twice. When dbt Cloud may have acted on it (a lost response, a
-// timeout, a 5xx) and the project has a Tableau integration with the planned
-// host, site and token name, that is the one the create made: it is adopted,
-// with the planned values and token sent again. Any other Tableau integration
-// in the project is someone else's, and the error says how to import it.
-func (r *tableauConnectionResource) recoverCreate(ctx context.Context, pid int64, cfg dbtcloud.IntegrationConfig, createErr error, diags *diag.Diagnostics) *dbtcloud.LineageIntegration {
-	where := fmt.Sprintf("project %d", pid)
-	existing, err := r.client.ListLineageIntegrations(ctx, pid)
-	if err != nil {
-		diags.Append(diagnostics.DBTCloud("create the Tableau connection", where, createErr))
-		diags.AddError("Could not check what the failed create left behind",
-			fmt.Sprintf("Listing the lineage integrations of project %d failed too, so it is not known whether the create took effect. "+
-				"Before applying again, look in dbt Cloud for a Tableau integration in the project and, if there is one, import it with "+
-				"terraform import dbtexposures_tableau_connection.<name> %d:<integration_id>.\n\nError: %s", pid, pid, err))
-		return nil
-	}
-	unknown := dbtcloud.OutcomeUnknown(createErr)
-	var others []dbtcloud.LineageIntegration
-	for _, in := range existing {
-		if in.Name != integrationName {
-			continue
-		}
-		if unknown && sameTableauSite(in.Config, cfg) {
-			return r.adopt(ctx, pid, in.ID, cfg, createErr, diags)
-		}
-		others = append(others, in)
-	}
-	if len(others) == 0 {
-		diags.Append(diagnostics.DBTCloud("create the Tableau connection", where, createErr))
-		return nil
-	}
-	other := others[0]
-	maybeOurs := ""
-	if unknown {
-		maybeOurs = " It may also be the one this apply created before its answer was lost, if dbt Cloud does not show its settings."
-	}
-	diags.AddError("The project already has a Tableau connection",
-		fmt.Sprintf("Project %d already has Tableau lineage integration %d, made outside this configuration (in dbt Cloud's UI or by another configuration).%s "+
-			"dbt Cloud keeps one per project. To manage it with this resource, import it:\n\n"+
-			"  terraform import dbtexposures_tableau_connection.<name> %d:%d\n\n"+
-			"where <name> is this resource's name in your configuration (or use an import block with that id). "+
-			"Otherwise delete it in dbt Cloud and apply again.\n\nThe create failed with: %s",
-			pid, other.ID, maybeOurs, pid, other.ID, createErr))
-	return nil
-}
-
-// sameTableauSite reports whether an integration's config (when dbt Cloud
-// shows it) has the planned host, site and token name.
-func sameTableauSite(got *dbtcloud.IntegrationConfig, want dbtcloud.IntegrationConfig) bool {
-	eq := func(a, b *string) bool { return a != nil && b != nil && *a == *b }
-	return got != nil && eq(got.Host, want.Host) && eq(got.SiteID, want.SiteID) && eq(got.TokenName, want.TokenName)
-}
-
-// adopt takes over the integration a lost create made: it sends the planned
-// values, token included, so state and dbt Cloud agree.
-func (r *tableauConnectionResource) adopt(ctx context.Context, pid, id int64, cfg dbtcloud.IntegrationConfig, createErr error, diags *diag.Diagnostics) *dbtcloud.LineageIntegration {
-	got, err := r.client.UpdateLineageIntegration(ctx, pid, id, dbtcloud.PatchLineageIntegrationRequest{Config: &cfg})
-	if err != nil {
-		diags.Append(diagnostics.DBTCloud("take over the Tableau connection the failed create made", fmt.Sprintf("project %d, connection %d", pid, id), err))
-		return nil
-	}
-	diags.AddWarning("Took over the Tableau connection a failed create made",
-		fmt.Sprintf("The create's answer was lost (%s), but dbt Cloud had made the connection: integration %d of project %d, with the planned host, site and token name. "+
-			"It is now managed by this resource, with the planned settings and token.", createErr, id, pid))
-	return got
 }
 
 func (r *tableauConnectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -276,20 +206,8 @@ func (r *tableauConnectionResource) Read(ctx context.Context, req resource.ReadR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	got, err := r.client.GetLineageIntegration(ctx, state.ProjectID.ValueInt64(), state.IntegrationID.ValueInt64())
-	if dbtcloud.IsNotFound(err) {
-		resp.Diagnostics.AddWarning("Tableau connection not found",
-			fmt.Sprintf("The Tableau connection (%s) no longer exists in dbt Cloud; it was removed from state and the next apply creates it again.", subject(state.ProjectID, state.IntegrationID)))
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(diagnostics.DBTCloud("read the Tableau connection", subject(state.ProjectID, state.IntegrationID), err))
-		return
-	}
-	if got.Name != "" && got.Name != integrationName {
-		resp.Diagnostics.AddError("Not a Tableau connection",
-			fmt.Sprintf("Lineage integration %s is a %q integration, not %q. Import the ID of the project's Tableau integration instead.", subject(state.ProjectID, state.IntegrationID), got.Name, integrationName))
+	got := r.read(ctx, state.ProjectID, state.IntegrationID, resp)
+	if got == nil {
 		return
 	}
 	state.apply(got)
@@ -308,39 +226,22 @@ func (r *tableauConnectionResource) Update(ctx context.Context, req resource.Upd
 	plan.ProjectID, plan.IntegrationID = state.ProjectID, state.IntegrationID
 
 	// Send only what changed: dbt Cloud's PATCH leaves other fields as they are.
-	cfg := dbtcloud.IntegrationConfig{}
 	changed := false
-	if !plan.Host.Equal(state.Host) {
-		cfg.Host, changed = plan.Host.ValueStringPointer(), true
+	cfg := dbtcloud.IntegrationConfig{
+		Host:      changedString(plan.Host, state.Host, &changed),
+		SiteID:    changedString(plan.SiteID, state.SiteID, &changed),
+		TokenName: changedString(plan.TokenName, state.TokenName, &changed),
+		Token:     secretToSend(plan.Token, state.Token, wo, plan.TokenWOVersion, state.TokenWOVersion),
 	}
-	if !plan.SiteID.Equal(state.SiteID) {
-		cfg.SiteID, changed = plan.SiteID.ValueStringPointer(), true
-	}
-	if !plan.TokenName.Equal(state.TokenName) {
-		cfg.TokenName, changed = plan.TokenName.ValueStringPointer(), true
-	}
-	switch {
-	case !plan.Token.IsNull() && !plan.Token.Equal(state.Token):
-		cfg.Token, changed = plan.Token.ValueStringPointer(), true
-	case !wo.IsNull() && (!plan.TokenWOVersion.Equal(state.TokenWOVersion) || !state.Token.IsNull()):
-		// A new token_wo_version, or a move from token to token_wo: send the write-only token.
-		cfg.Token, changed = wo.ValueStringPointer(), true
+	var patch *dbtcloud.IntegrationConfig
+	if changed || cfg.Token != nil {
+		patch = &cfg
 	}
 	if cfg.Token != nil {
 		ctx = tflog.MaskAllFieldValuesStrings(ctx, *cfg.Token)
 	}
-
-	var (
-		got *dbtcloud.LineageIntegration
-		err error
-	)
-	if changed {
-		got, err = r.client.UpdateLineageIntegration(ctx, state.ProjectID.ValueInt64(), state.IntegrationID.ValueInt64(), dbtcloud.PatchLineageIntegrationRequest{Config: &cfg})
-	} else {
-		got, err = r.client.GetLineageIntegration(ctx, state.ProjectID.ValueInt64(), state.IntegrationID.ValueInt64())
-	}
-	if err != nil {
-		resp.Diagnostics.Append(diagnostics.DBTCloud("update the Tableau connection", subject(state.ProjectID, state.IntegrationID), err))
+	got := r.update(ctx, state.ProjectID, state.IntegrationID, patch, &resp.Diagnostics)
+	if got == nil {
 		return
 	}
 	plan.applyKeepingArguments(got)
@@ -353,20 +254,9 @@ func (r *tableauConnectionResource) Delete(ctx context.Context, req resource.Del
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	err := r.client.DeleteLineageIntegration(ctx, state.ProjectID.ValueInt64(), state.IntegrationID.ValueInt64())
-	if err != nil && !dbtcloud.IsNotFound(err) {
-		resp.Diagnostics.Append(diagnostics.DBTCloud("delete the Tableau connection", subject(state.ProjectID, state.IntegrationID), err))
-	}
+	r.delete(ctx, state.ProjectID, state.IntegrationID, &resp.Diagnostics)
 }
 
 func (r *tableauConnectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	projectID, integrationID, err := parseTwoPartID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("Expected \"<project_id>:<integration_id>\", for example \"123:456\"; got %q. %s", req.ID, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), twoPartID(projectID, integrationID))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), projectID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("integration_id"), integrationID)...)
+	importConnection(ctx, req, resp)
 }
