@@ -179,6 +179,8 @@ func TestServeRefusesInvalidSettings(t *testing.T) {
 		{"DBTEXPOSURES_REFRESH_TIMEOUT", "soon", nil, `DBTEXPOSURES_REFRESH_TIMEOUT="soon" is not a valid --refresh-timeout`},
 		{"DBTEXPOSURES_TABLEAU_ALLOWED_HOSTS", "10.0.0.0/33", nil, `--tableau-allowed-hosts: "10.0.0.0/33" is not a CIDR`},
 		{"", "", []string{"--tableau-allowed-hosts", "tableau.example.com,tab leau"}, `--tableau-allowed-hosts: "tab leau" is neither a host name`},
+		{"", "", []string{"--powerbi-api-url", "api.powerbi.com"}, `--powerbi-api-url (or DBTEXPOSURES_POWERBI_API_URL) "api.powerbi.com" must be an http(s) URL`},
+		{"DBTEXPOSURES_POWERBI_LOGIN_URL", "ftp://login", nil, `--powerbi-login-url (or DBTEXPOSURES_POWERBI_LOGIN_URL) "ftp://login" must be an http(s) URL`},
 	}
 	for _, c := range cases {
 		if c.env != "" {

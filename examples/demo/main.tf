@@ -1,6 +1,7 @@
 # The demo configuration that `make demo` applies against a local
 # dbtexposures-server. Provider settings come from DBT_CLOUD_* variables
-# that the demo sets; the Tableau secret from TF_VAR_tableau_pat.
+# that the demo sets; the Tableau secret from TF_VAR_tableau_pat and the
+# Power BI one from TF_VAR_powerbi_client_secret.
 terraform {
   required_providers {
     dbtexposures = {
@@ -111,6 +112,34 @@ output "active_exposures" {
 # Power BI: the reports and the warehouse tables behind them, read from each
 # dataset table's Power Query M (one report's dataset lives in another workspace).
 data "dbtexposures_powerbi_reports" "jaffle" {}
+
+data "dbtexposures_powerbi_workspaces" "all" {}
+
+variable "powerbi_client_secret" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+# The project's Power BI connection: the same tenant, through dbtexposures-server.
+resource "dbtexposures_powerbi_connection" "demo" {
+  project_id               = var.project_id
+  tenant_id                = "jaffle-tenant"
+  client_id                = "dbt-demo-app"
+  client_secret_wo         = var.powerbi_client_secret
+  client_secret_wo_version = 1
+}
+
+# Import every report of the Jaffle Finance workspace as exposures.
+resource "dbtexposures_auto_exposure_selection" "powerbi" {
+  project_id    = var.project_id
+  connection_id = dbtexposures_powerbi_connection.demo.integration_id
+  folder_ids    = [for w in data.dbtexposures_powerbi_workspaces.all.workspaces : w.id if w.name == "Jaffle Finance"]
+}
+
+output "powerbi_selected" {
+  value = [for s in dbtexposures_auto_exposure_selection.powerbi.selected : "${s.type}: ${s.name}"]
+}
 
 output "powerbi_lineage" {
   value = {

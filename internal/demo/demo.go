@@ -89,20 +89,21 @@ func (d *demo) steps() []step {
 		{"Starting dbtexposures-server on a fresh database", d.startServer},
 		{"Uploading the dbt project's manifest (" + d.Manifest + ")", d.uploadManifest},
 		{"terraform init: the provider built here, from a local mirror (no registry, no dev_overrides)", d.initTerraform},
-		{"terraform apply -target: first the dbt Cloud project's Tableau connection", func(ctx context.Context) error {
-			return d.terraform(ctx, "apply", "-auto-approve", "-input=false", "-no-color", "-target=dbtexposures_tableau_connection.demo")
+		{"terraform apply -target: first the dbt Cloud project's Tableau and Power BI connections", func(ctx context.Context) error {
+			return d.terraform(ctx, "apply", "-auto-approve", "-input=false", "-no-color",
+				"-target=dbtexposures_tableau_connection.demo", "-target=dbtexposures_powerbi_connection.demo")
 		}},
-		{"terraform plan: what a reviewer sees in the pull request that selects workbooks", func(ctx context.Context) error {
+		{"terraform plan: what a reviewer sees in the pull request that selects workbooks and reports", func(ctx context.Context) error {
 			return d.terraform(ctx, "plan", "-input=false", "-no-color", "-out=demo.tfplan")
 		}},
 		{"terraform apply", func(ctx context.Context) error {
 			return d.terraform(ctx, "apply", "-auto-approve", "-input=false", "-no-color", "demo.tfplan")
 		}},
 		{"terraform plan again: it must be empty", d.planIsEmpty},
-		{"What Terraform discovered in Tableau", func(ctx context.Context) error {
+		{"What Terraform discovered in Tableau and Power BI", func(ctx context.Context) error {
 			return d.terraform(ctx, "output", "-no-color")
 		}},
-		{"The connection and its selection as the dbt Cloud API returns them", d.showConnection},
+		{"The connections and their selections as the dbt Cloud API returns them", d.showConnections},
 		{"The exposures dbtexposures-server generated (GET .../exposures/?format=yaml)", d.showExposures},
 		{"dbt build finished: CI posts target/run_results.json (POST .../active-exposures/runs/), the server refreshes the extracts", func(ctx context.Context) error {
 			return d.postRunResults(ctx, "refreshed")
@@ -185,7 +186,8 @@ func (d *demo) startServer(ctx context.Context) error {
 	db := filepath.Join(d.WorkDir, "dbtexposures.db")
 	stop, err := start(ctx, d.WorkDir, "server", d.hostURL+"/v2/accounts/", demoToken,
 		d.server, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--db", db, "--bootstrap-token", demoToken,
-		"--tableau-allowed-hosts", "127.0.0.1") // the emulator, and nothing else
+		"--tableau-allowed-hosts", "127.0.0.1", // the emulator, and nothing else
+		"--powerbi-api-url", d.powerbiURL, "--powerbi-login-url", d.powerbiURL)
 	if err != nil {
 		return err
 	}
@@ -229,6 +231,7 @@ func (d *demo) initTerraform(ctx context.Context) error {
 		"POWERBI_TENANT_ID="+demoPowerBITenant,
 		"POWERBI_CLIENT_ID="+demoPowerBIClient,
 		"POWERBI_CLIENT_SECRET="+demoPowerBISecret,
+		"TF_VAR_powerbi_client_secret="+demoPowerBISecret,
 	)
 	if err := d.terraform(ctx, "providers", "lock", "-no-color", "-fs-mirror="+mirror, "-platform="+platform); err != nil {
 		return err
@@ -278,7 +281,7 @@ func (d *demo) planIsEmpty(ctx context.Context) error {
 	return nil
 }
 
-func (d *demo) showConnection(ctx context.Context) error {
+func (d *demo) showConnections(ctx context.Context) error {
 	client, err := dbtcloud.New(dbtcloud.Config{HostURL: d.hostURL, AccountID: 1, Token: demoToken})
 	if err != nil {
 		return err
@@ -287,24 +290,26 @@ func (d *demo) showConnection(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(list) != 1 {
-		return fmt.Errorf("expected one lineage integration, the API has %d", len(list))
+	if len(list) != 2 {
+		return fmt.Errorf("expected the Tableau and Power BI integrations, the API has %d", len(list))
 	}
-	pretty, _ := json.MarshalIndent(list[0], "", "  ")
-	fmt.Fprintln(d.Out, string(pretty))
-	tree, err := client.WalkCollections(ctx, 1, list[0].ID, dbtcloud.DefaultWalkConcurrency)
-	if err != nil {
-		return err
-	}
-	watched := 0
-	for _, it := range tree {
-		if it.Watching {
-			watched++
-			fmt.Fprintf(d.Out, "watching %-9s %s\n", it.Type, it.Name)
+	for _, in := range list {
+		pretty, _ := json.MarshalIndent(in, "", "  ")
+		fmt.Fprintln(d.Out, string(pretty))
+		tree, err := client.WalkCollections(ctx, 1, in.ID, dbtcloud.DefaultWalkConcurrency)
+		if err != nil {
+			return err
 		}
-	}
-	if watched == 0 {
-		return errors.New("the API reports nothing watched after apply")
+		watched := 0
+		for _, it := range tree {
+			if it.Watching {
+				watched++
+				fmt.Fprintf(d.Out, "watching %-9s %s\n", it.Type, it.Name)
+			}
+		}
+		if watched == 0 {
+			return fmt.Errorf("the API reports nothing watched by the %s integration after apply", in.Name)
+		}
 	}
 	return nil
 }
@@ -462,6 +467,7 @@ func (d *demo) showExposures(ctx context.Context) error {
 			SyncError *string `json:"sync_error"`
 			Exposures []struct {
 				Label     string   `json:"label"`
+				Tool      string   `json:"tool"`
 				DependsOn []string `json:"depends_on"`
 			} `json:"exposures"`
 		} `json:"data"`
@@ -482,9 +488,17 @@ func (d *demo) showExposures(ctx context.Context) error {
 	}
 	fmt.Fprintf(d.Out, "\n==> Lineage: which dashboards depend on which dbt nodes\n\n")
 	tw := tabwriter.NewWriter(d.Out, 0, 0, 3, ' ', 0)
-	fmt.Fprintln(tw, "DASHBOARD\tDEPENDS ON")
+	fmt.Fprintln(tw, "DASHBOARD\tTOOL\tDEPENDS ON")
+	tools := map[string]bool{}
 	for _, e := range ans.Data.Exposures {
-		fmt.Fprintf(tw, "%s\t%s\n", e.Label, strings.Join(e.DependsOn, ", "))
+		tools[e.Tool] = true
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Label, e.Tool, strings.Join(e.DependsOn, ", "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if !tools["tableau"] || !tools["powerbi"] {
+		return fmt.Errorf("the sync should produce exposures of both tools, it has %v", tools)
+	}
+	return nil
 }

@@ -20,11 +20,41 @@ type selectionModelV0 struct {
 	Selected     types.List   `tfsdk:"selected"`
 }
 
-// UpgradeState turns the list of version 0 into the set of version 1; the
-// items themselves are unchanged, so the plan after an upgrade is empty.
+// selectionModelV1 is the state of schema version 1, before report_ids.
+type selectionModelV1 struct {
+	ID           types.String `tfsdk:"id"`
+	ProjectID    types.Int64  `tfsdk:"project_id"`
+	ConnectionID types.Int64  `tfsdk:"connection_id"`
+	FolderIDs    types.Set    `tfsdk:"folder_ids"`
+	WorkbookIDs  types.Set    `tfsdk:"workbook_ids"`
+	Selected     types.Set    `tfsdk:"selected"`
+}
+
+// noReports is report_ids as an upgraded state has it: empty, as the default
+// plans it, so the plan after an upgrade is empty.
+var noReports = types.SetValueMust(types.StringType, nil)
+
+// UpgradeState turns the list of version 0 into the set of version 1, and
+// adds version 2's empty report_ids; the items themselves are unchanged, so
+// the plan after an upgrade is empty.
 func (r *autoExposureSelectionResource) UpgradeState(context.Context) map[int64]resource.StateUpgrader {
-	v0 := schema.Schema{Attributes: selectionAttributes(schema.ListNestedAttribute{Computed: true, NestedObject: selectedItemObject()})}
+	v0 := schema.Schema{Attributes: selectionAttributes(schema.ListNestedAttribute{Computed: true, NestedObject: selectedItemObject()}, false)}
+	v1 := schema.Schema{Attributes: selectionAttributes(schema.SetNestedAttribute{Computed: true, NestedObject: selectedItemObject()}, false)}
 	return map[int64]resource.StateUpgrader{
+		1: {
+			PriorSchema: &v1,
+			StateUpgrader: func(ctx context.Context, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
+				var old selectionModelV1
+				resp.Diagnostics.Append(req.State.Get(ctx, &old)...)
+				if resp.Diagnostics.HasError() {
+					return
+				}
+				resp.Diagnostics.Append(resp.State.Set(ctx, selectionModel{
+					ID: old.ID, ProjectID: old.ProjectID, ConnectionID: old.ConnectionID,
+					FolderIDs: old.FolderIDs, WorkbookIDs: old.WorkbookIDs, ReportIDs: noReports, Selected: old.Selected,
+				})...)
+			},
+		},
 		0: {
 			PriorSchema: &v0,
 			StateUpgrader: func(ctx context.Context, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
@@ -41,7 +71,7 @@ func (r *autoExposureSelectionResource) UpgradeState(context.Context) map[int64]
 				}
 				resp.Diagnostics.Append(resp.State.Set(ctx, selectionModel{
 					ID: old.ID, ProjectID: old.ProjectID, ConnectionID: old.ConnectionID,
-					FolderIDs: old.FolderIDs, WorkbookIDs: old.WorkbookIDs, Selected: selected,
+					FolderIDs: old.FolderIDs, WorkbookIDs: old.WorkbookIDs, ReportIDs: noReports, Selected: selected,
 				})...)
 			},
 		},

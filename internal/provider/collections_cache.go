@@ -12,6 +12,7 @@ import (
 // collectionsTree is one walk of a connection's BI tree, indexed by identifier.
 type collectionsTree struct {
 	items map[string]dbtcloud.TreeItem
+	tool  string // the connection's integration name: "tableau" or "powerbi"
 }
 
 func (t *collectionsTree) watching() map[string]dbtcloud.TreeItem {
@@ -49,7 +50,8 @@ type treeCache struct {
 	trees  map[string]*collectionsTree
 	failed map[string]error
 	warned map[string]bool
-	owners map[string]bool // connections a selection resource claimed in this run
+	owners map[string]bool   // connections a selection resource claimed in this run
+	tools  map[string]string // connection -> its integration name, read from dbt Cloud
 }
 
 func (c *treeCache) get(ctx context.Context, client *dbtcloud.Client, projectID, connectionID int64) (*collectionsTree, error) {
@@ -62,6 +64,15 @@ func (c *treeCache) get(ctx context.Context, client *dbtcloud.Client, projectID,
 	if err, ok := c.failed[key]; ok {
 		return nil, err
 	}
+	// The tool decides the arguments' names (workbook_ids or report_ids) and
+	// the messages' words; dbt Cloud knows it even when the BI tool is down.
+	if _, ok := c.tools[key]; !ok {
+		in, err := client.GetLineageIntegration(ctx, projectID, connectionID)
+		if err != nil {
+			return nil, err
+		}
+		setKey(&c.tools, key, in.Name)
+	}
 	items, err := client.WalkCollections(ctx, projectID, connectionID, dbtcloud.DefaultWalkConcurrency)
 	if err != nil {
 		if biUnreadable(err) {
@@ -69,7 +80,7 @@ func (c *treeCache) get(ctx context.Context, client *dbtcloud.Client, projectID,
 		}
 		return nil, err
 	}
-	t := &collectionsTree{items: make(map[string]dbtcloud.TreeItem, len(items))}
+	t := &collectionsTree{items: make(map[string]dbtcloud.TreeItem, len(items)), tool: c.tools[key]}
 	for _, it := range items {
 		t.items[it.Identifier] = it
 	}
@@ -93,6 +104,13 @@ func (c *treeCache) invalidate(projectID, connectionID int64) {
 	key := twoPartID(projectID, connectionID)
 	delete(c.trees, key)
 	delete(c.failed, key)
+}
+
+// tool is the connection's integration name when a walk read it in this run, else "".
+func (c *treeCache) tool(key string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tools[key]
 }
 
 // firstWarning reports whether this is the first warning about key in the run.

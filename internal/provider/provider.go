@@ -284,6 +284,7 @@ func stringOrEnv(v types.String, env string) string {
 func (p *dbtexposuresProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewTableauConnectionResource,
+		NewPowerBIConnectionResource,
 		NewAutoExposureSelectionResource,
 		NewActiveExposuresResource,
 	}

@@ -163,9 +163,10 @@ resource "dbtexposures_auto_exposure_selection" "s" {
 	if out, code := w.run("plan", "-detailed-exitcode", "-input=false", "-no-color"); code != 0 {
 		t.Fatalf("plan exited %d:\n%s", code, out)
 	}
-	// The refresh reads the connection once and the tree once: the top and each folder.
-	if n := counting.collections(); n != 1+1+folders {
-		t.Fatalf("a plan sent %d requests; the connection and the %d-folder tree once take %d", n, folders, 2+folders)
+	// The refresh reads the connection (for itself, and for the selection to
+	// learn its tool) and the tree once: the top and each folder.
+	if n := counting.collections(); n != 2+1+folders {
+		t.Fatalf("a plan sent %d requests; the connection twice and the %d-folder tree once take %d", n, folders, 3+folders)
 	}
 }
 

@@ -24,7 +24,9 @@ import (
 // internal/server: the provider must not depend on our server's extras.
 func specOnlyServer(t *testing.T) *httptest.Server {
 	var mu sync.Mutex
-	items := map[int64]map[string]any{}
+	// Integration 42 exists from the start, as the selection tests' connection.
+	items := map[int64]map[string]any{42: {"id": 42, "account_id": 9, "project_id": 5, "name": "tableau",
+		"created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "state": 1}}
 	next := int64(100)
 	envelope := func(w http.ResponseWriter, code int, data any) {
 		w.Header().Set("Content-Type", "application/json")
