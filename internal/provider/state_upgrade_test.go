@@ -118,6 +118,15 @@ func (w *cliWorkspace) mustRun(args ...string) string {
 // upgraded with an empty plan; after it, adding the folder "Archive", which
 // sorts first, reads in the plan as one added item and no renamed ones.
 func TestAccAutoExposureSelection_upgradesReleaseZeroOneState(t *testing.T) {
+	testSelectionUpgrade(t, "selection-v0.tfstate")
+}
+
+// A version 1 state (before report_ids) plans empty too, with and without refresh.
+func TestAccAutoExposureSelection_upgradesVersionOneState(t *testing.T) {
+	testSelectionUpgrade(t, "selection-v1.tfstate")
+}
+
+func testSelectionUpgrade(t *testing.T, stateFile string) {
 	f, err := emulator.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +147,7 @@ func TestAccAutoExposureSelection_upgradesReleaseZeroOneState(t *testing.T) {
 		{Identifier: supplyChain, Name: "Supply Chain", Type: dbtcloud.ItemDashboard}}}); err != nil {
 		t.Fatal(err)
 	}
-	state, err := os.ReadFile(filepath.Join("testdata", "selection-v0.tfstate"))
+	state, err := os.ReadFile(filepath.Join("testdata", stateFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,8 +164,11 @@ resource "dbtexposures_auto_exposure_selection" "s" {
 
 	w := newCLIWorkspace(t, config(finance))
 	w.write("terraform.tfstate", string(state))
+	if out, code := w.run("plan", "-detailed-exitcode", "-input=false", "-no-color", "-refresh=false"); code != 0 {
+		t.Fatalf("the plan -refresh=false over %s is not empty (exit %d):\n%s", stateFile, code, out)
+	}
 	if out, code := w.run("plan", "-detailed-exitcode", "-input=false", "-no-color"); code != 0 {
-		t.Fatalf("the plan over a 0.1.0 state is not empty (exit %d):\n%s", code, out)
+		t.Fatalf("the plan over %s is not empty (exit %d):\n%s", stateFile, code, out)
 	}
 	w.mustRun("apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color")
 	var upgraded struct {
