@@ -587,13 +587,5 @@ func (r *autoExposureSelectionResource) Delete(ctx context.Context, req resource
 }
 
 func (r *autoExposureSelectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	projectID, connectionID, err := parseTwoPartID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("Expected \"<project_id>:<connection_id>\", for example \"123:456\"; got %q. %s", req.ID, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), twoPartID(projectID, connectionID))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), projectID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("connection_id"), connectionID)...)
+	importTwoPartID(ctx, req, resp, "connection_id")
 }

@@ -4,10 +4,20 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
@@ -154,19 +164,6 @@ func (c *connection) delete(ctx context.Context, projectID, integrationID types.
 	}
 }
 
-// importState reads "<project_id>:<integration_id>" into id, project_id and integration_id.
-func importConnection(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	projectID, integrationID, err := parseTwoPartID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("Expected \"<project_id>:<integration_id>\", for example \"123:456\"; got %q. %s", req.ID, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), twoPartID(projectID, integrationID))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), projectID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("integration_id"), integrationID)...)
-}
-
 // secretToSend is the secret an update sends: a changed plain secret, or the
 // write-only one when its version changed or it replaces the plain one; nil
 // when the secret stays.
@@ -198,4 +195,179 @@ func sameStrings(pairs ...*string) bool {
 		}
 	}
 	return true
+}
+
+// connectionModel is what a connection resource's model knows of its tool's
+// config; M is the model itself.
+type connectionModel[M any] interface {
+	*M
+	ids() (projectID, integrationID types.Int64)
+	setIDs(projectID, integrationID types.Int64)
+	// createConfig is what a create sends, the secret taken from the plan or
+	// from the write-only value wo.
+	createConfig(wo types.String) dbtcloud.IntegrationConfig
+	// patchConfig is what an update from state sends: only what changed, the
+	// secret when it changed (see secretToSend); nil when nothing did.
+	patchConfig(state *M, wo types.String) *dbtcloud.IntegrationConfig
+	// apply copies what the API returned; the config, when the API returns it,
+	// so changes made elsewhere show as drift.
+	apply(in *dbtcloud.LineageIntegration)
+	// keepArguments restores the planned arguments after apply, since an apply's
+	// result must match its plan (a later Read reports drift).
+	keepArguments(plan *M)
+}
+
+// connectionResource is the Create/Read/Update/Delete/Import of a connection
+// resource, shared by every BI tool; each tool's resource adds its schema.
+type connectionResource[M any, PM connectionModel[M]] struct {
+	connection
+	secret string // the secret's argument, e.g. "token"; "<secret>_wo" and "<secret>_wo_version" go with it
+}
+
+// ConfigValidators take the secret either in state or write-only with a version.
+func (r *connectionResource[M, PM]) ConfigValidators(context.Context) []resource.ConfigValidator {
+	wo := r.secret + "_wo"
+	return []resource.ConfigValidator{
+		resourcevalidator.ExactlyOneOf(path.MatchRoot(r.secret), path.MatchRoot(wo)),
+		resourcevalidator.RequiredTogether(path.MatchRoot(wo), path.MatchRoot(wo+"_version")),
+	}
+}
+
+// connectionAttributes are a connection's attributes: the tool's own, the
+// secret (what it is, in secretDoc) in its two forms, and the IDs and times
+// every connection has.
+func connectionAttributes(secret, secretDoc string, own map[string]schema.Attribute) map[string]schema.Attribute {
+	wo := secret + "_wo"
+	attrs := map[string]schema.Attribute{
+		"id": schema.StringAttribute{
+			Computed:            true,
+			MarkdownDescription: "`<project_id>:<integration_id>`, also the import ID.",
+			PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+		},
+		"project_id": schema.Int64Attribute{
+			Required:            true,
+			MarkdownDescription: "ID of the dbt Cloud project. Changing it replaces the connection.",
+			PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+			Validators:          []validator.Int64{int64validator.AtLeast(1)},
+		},
+		"integration_id": schema.Int64Attribute{
+			Computed:            true,
+			MarkdownDescription: "ID of the lineage integration.",
+			PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+		},
+		secret: schema.StringAttribute{
+			Optional:            true,
+			Sensitive:           true,
+			MarkdownDescription: secretDoc + ", kept in state. Exactly one of `" + secret + "` and `" + wo + "` is required.",
+			Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+		},
+		wo: schema.StringAttribute{
+			Optional:            true,
+			Sensitive:           true,
+			WriteOnly:           true,
+			MarkdownDescription: secretDoc + ", write-only: sent to dbt Cloud, never stored in plan or state. Requires Terraform 1.11 or later and `" + wo + "_version`.",
+			Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+		},
+		wo + "_version": schema.Int64Attribute{
+			Optional:            true,
+			MarkdownDescription: "Version of `" + wo + "`. Terraform cannot see a write-only value change, so change this number to send a new secret.",
+		},
+		"created_at": schema.StringAttribute{
+			Computed:            true,
+			MarkdownDescription: "When the integration was created.",
+			PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+		},
+		"updated_at": schema.StringAttribute{
+			Computed:            true,
+			MarkdownDescription: "When the integration last changed.",
+		},
+	}
+	for k, v := range own {
+		attrs[k] = v
+	}
+	return attrs
+}
+
+func (r *connectionResource[M, PM]) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = dbtClientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// finish records an apply's answer in state, keeping the planned arguments.
+func finish[M any, PM connectionModel[M]](ctx context.Context, plan PM, got *dbtcloud.LineageIntegration, state *tfsdk.State, diags *diag.Diagnostics) {
+	planned := *plan
+	plan.apply(got)
+	plan.keepArguments(&planned)
+	diags.Append(state.Set(ctx, plan)...)
+}
+
+func (r *connectionResource[M, PM]) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	plan := PM(new(M))
+	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
+	var wo types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(r.secret+"_wo"), &wo)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cfg := plan.createConfig(wo)
+	ctx = maskSecrets(ctx, &cfg)
+	pid, _ := plan.ids()
+	if created := r.create(ctx, pid.ValueInt64(), cfg, &resp.Diagnostics); created != nil {
+		finish[M](ctx, plan, created, &resp.State, &resp.Diagnostics)
+	}
+}
+
+func (r *connectionResource[M, PM]) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	state := PM(new(M))
+	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	pid, iid := state.ids()
+	if got := r.read(ctx, pid, iid, resp); got != nil {
+		state.apply(got)
+		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	}
+}
+
+func (r *connectionResource[M, PM]) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	plan, state := PM(new(M)), PM(new(M))
+	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	var wo types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(r.secret+"_wo"), &wo)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	pid, iid := state.ids()
+	plan.setIDs(pid, iid)
+	patch := plan.patchConfig((*M)(state), wo)
+	if patch != nil {
+		ctx = maskSecrets(ctx, patch)
+	}
+	if got := r.update(ctx, pid, iid, patch, &resp.Diagnostics); got != nil {
+		finish[M](ctx, plan, got, &resp.State, &resp.Diagnostics)
+	}
+}
+
+func (r *connectionResource[M, PM]) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	state := PM(new(M))
+	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	if !resp.Diagnostics.HasError() {
+		pid, iid := state.ids()
+		r.delete(ctx, pid, iid, &resp.Diagnostics)
+	}
+}
+
+func (r *connectionResource[M, PM]) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	importTwoPartID(ctx, req, resp, "integration_id")
+}
+
+// maskSecrets keeps the config's secrets out of every log line of ctx.
+func maskSecrets(ctx context.Context, cfg *dbtcloud.IntegrationConfig) context.Context {
+	for _, s := range []*string{cfg.Token, cfg.ClientSecret} {
+		if s != nil && *s != "" {
+			ctx = tflog.MaskAllFieldValuesStrings(ctx, *s)
+		}
+	}
+	return ctx
 }

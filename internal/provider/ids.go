@@ -1,10 +1,13 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -37,4 +40,18 @@ func subject(projectID, integrationID types.Int64) string {
 		return fmt.Sprintf("project %d", projectID.ValueInt64())
 	}
 	return fmt.Sprintf("project %d, connection %d", projectID.ValueInt64(), integrationID.ValueInt64())
+}
+
+// importTwoPartID reads the import ID "<project_id>:<second>" into id,
+// project_id and the attribute named second (integration_id, environment_id…).
+func importTwoPartID(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse, second string) {
+	projectID, secondID, err := parseTwoPartID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("Expected \"<project_id>:<%s>\", for example \"123:456\"; got %q. %s", second, req.ID, err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), twoPartID(projectID, secondID))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), projectID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(second), secondID)...)
 }

@@ -4,18 +4,11 @@ import (
 	"context"
 	"regexp"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 )
@@ -29,9 +22,14 @@ var (
 
 // NewPowerBIConnectionResource is dbtexposures_powerbi_connection: the Power
 // BI lineage integration of one dbt Cloud project.
-func NewPowerBIConnectionResource() resource.Resource { return &powerbiConnectionResource{} }
+func NewPowerBIConnectionResource() resource.Resource {
+	return &powerbiConnectionResource{connectionResource[powerbiConnectionModel, *powerbiConnectionModel]{
+		connection: connection{kind: powerbiConnection}, secret: "client_secret"}}
+}
 
-type powerbiConnectionResource struct{ connection }
+type powerbiConnectionResource struct {
+	connectionResource[powerbiConnectionModel, *powerbiConnectionModel]
+}
 
 // powerbiConnection is the Power BI connection's kind: a lost create's
 // integration is the one with the planned tenant and app.
@@ -71,23 +69,7 @@ func (r *powerbiConnectionResource) Schema(_ context.Context, _ resource.SchemaR
 			"A project keeps one Power BI connection. Creating it is never sent twice blindly: if the answer is lost (a timeout, a `5xx`), " +
 			"the provider looks for the integration the create made (same `tenant_id` and `client_id`) and adopts it; a Power BI " +
 			"integration made elsewhere fails the apply with the `terraform import` command to use.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "`<project_id>:<integration_id>`, also the import ID.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"project_id": schema.Int64Attribute{
-				Required:            true,
-				MarkdownDescription: "ID of the dbt Cloud project. Changing it replaces the connection.",
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
-				Validators:          []validator.Int64{int64validator.AtLeast(1)},
-			},
-			"integration_id": schema.Int64Attribute{
-				Computed:            true,
-				MarkdownDescription: "ID of the lineage integration.",
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
-			},
+		Attributes: connectionAttributes("client_secret", "The app registration's client secret value", map[string]schema.Attribute{
 			"tenant_id": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Entra ID tenant (directory) ID, e.g. `72f988bf-86f1-41af-91ab-2d7cd011db47`, or its domain, e.g. `contoso.onmicrosoft.com`.",
@@ -99,45 +81,37 @@ func (r *powerbiConnectionResource) Schema(_ context.Context, _ resource.SchemaR
 				MarkdownDescription: "Application (client) ID of the Entra ID app registration.",
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
-			"client_secret": schema.StringAttribute{
-				Optional:            true,
-				Sensitive:           true,
-				MarkdownDescription: "The app registration's client secret value, kept in state. Exactly one of `client_secret` and `client_secret_wo` is required.",
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
-			},
-			"client_secret_wo": schema.StringAttribute{
-				Optional:            true,
-				Sensitive:           true,
-				WriteOnly:           true,
-				MarkdownDescription: "The client secret, write-only: sent to dbt Cloud, never stored in plan or state. Requires Terraform 1.11 or later and `client_secret_wo_version`.",
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
-			},
-			"client_secret_wo_version": schema.Int64Attribute{
-				Optional:            true,
-				MarkdownDescription: "Version of `client_secret_wo`. Terraform cannot see a write-only value change, so change this number to send a new secret.",
-			},
-			"created_at": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "When the integration was created.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"updated_at": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "When the integration last changed.",
-			},
-		},
+		}),
 	}
 }
 
-func (r *powerbiConnectionResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{
-		resourcevalidator.ExactlyOneOf(path.MatchRoot("client_secret"), path.MatchRoot("client_secret_wo")),
-		resourcevalidator.RequiredTogether(path.MatchRoot("client_secret_wo"), path.MatchRoot("client_secret_wo_version")),
-	}
+func (m *powerbiConnectionModel) ids() (types.Int64, types.Int64) {
+	return m.ProjectID, m.IntegrationID
 }
 
-func (r *powerbiConnectionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.connection = connection{kind: powerbiConnection, client: dbtClientFrom(req.ProviderData, &resp.Diagnostics)}
+func (m *powerbiConnectionModel) setIDs(projectID, integrationID types.Int64) {
+	m.ProjectID, m.IntegrationID = projectID, integrationID
+}
+
+func (m *powerbiConnectionModel) createConfig(wo types.String) dbtcloud.IntegrationConfig {
+	secret := m.ClientSecret.ValueString()
+	if secret == "" {
+		secret = wo.ValueString()
+	}
+	return dbtcloud.IntegrationConfig{TenantID: m.TenantID.ValueStringPointer(), ClientID: m.ClientID.ValueStringPointer(), ClientSecret: &secret}
+}
+
+func (m *powerbiConnectionModel) patchConfig(state *powerbiConnectionModel, wo types.String) *dbtcloud.IntegrationConfig {
+	changed := false
+	cfg := dbtcloud.IntegrationConfig{
+		TenantID:     changedString(m.TenantID, state.TenantID, &changed),
+		ClientID:     changedString(m.ClientID, state.ClientID, &changed),
+		ClientSecret: secretToSend(m.ClientSecret, state.ClientSecret, wo, m.ClientSecretWOVersion, state.ClientSecretWOVersion),
+	}
+	if !changed && cfg.ClientSecret == nil {
+		return nil
+	}
+	return &cfg
 }
 
 // apply copies what the API returned into m; the config is read when the
@@ -158,90 +132,6 @@ func (m *powerbiConnectionModel) apply(in *dbtcloud.LineageIntegration) {
 	m.ClientSecretWO = types.StringNull() // write-only: never in state
 }
 
-// applyKeepingArguments takes the computed values but keeps the planned
-// arguments, as the apply result must match the plan.
-func (m *powerbiConnectionModel) applyKeepingArguments(in *dbtcloud.LineageIntegration) {
-	tenant, client := m.TenantID, m.ClientID
-	m.apply(in)
-	m.TenantID, m.ClientID = tenant, client
-}
-
-func (r *powerbiConnectionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan powerbiConnectionModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	var wo types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("client_secret_wo"), &wo)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	secret := plan.ClientSecret.ValueString()
-	if secret == "" {
-		secret = wo.ValueString()
-	}
-	ctx = tflog.MaskAllFieldValuesStrings(ctx, secret)
-	cfg := dbtcloud.IntegrationConfig{TenantID: plan.TenantID.ValueStringPointer(), ClientID: plan.ClientID.ValueStringPointer(), ClientSecret: &secret}
-	created := r.create(ctx, plan.ProjectID.ValueInt64(), cfg, &resp.Diagnostics)
-	if created == nil {
-		return
-	}
-	plan.applyKeepingArguments(created)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *powerbiConnectionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state powerbiConnectionModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	got := r.read(ctx, state.ProjectID, state.IntegrationID, resp)
-	if got == nil {
-		return
-	}
-	state.apply(got)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *powerbiConnectionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state powerbiConnectionModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	var wo types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("client_secret_wo"), &wo)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	plan.ProjectID, plan.IntegrationID = state.ProjectID, state.IntegrationID
-	changed := false
-	cfg := dbtcloud.IntegrationConfig{
-		TenantID:     changedString(plan.TenantID, state.TenantID, &changed),
-		ClientID:     changedString(plan.ClientID, state.ClientID, &changed),
-		ClientSecret: secretToSend(plan.ClientSecret, state.ClientSecret, wo, plan.ClientSecretWOVersion, state.ClientSecretWOVersion),
-	}
-	var patch *dbtcloud.IntegrationConfig
-	if changed || cfg.ClientSecret != nil {
-		patch = &cfg
-	}
-	if cfg.ClientSecret != nil {
-		ctx = tflog.MaskAllFieldValuesStrings(ctx, *cfg.ClientSecret)
-	}
-	got := r.update(ctx, state.ProjectID, state.IntegrationID, patch, &resp.Diagnostics)
-	if got == nil {
-		return
-	}
-	plan.applyKeepingArguments(got)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *powerbiConnectionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state powerbiConnectionModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.delete(ctx, state.ProjectID, state.IntegrationID, &resp.Diagnostics)
-}
-
-func (r *powerbiConnectionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importConnection(ctx, req, resp)
+func (m *powerbiConnectionModel) keepArguments(plan *powerbiConnectionModel) {
+	m.TenantID, m.ClientID = plan.TenantID, plan.ClientID
 }

@@ -36,8 +36,7 @@ type powerbiTenants struct {
 	ttl       time.Duration
 	log       *slog.Logger
 	transport http.RoundTripper
-	mu        sync.Mutex
-	by        map[int64]*tenantEntry
+	entries   byIntegration[tenantEntry]
 }
 
 type tenantEntry struct {
@@ -51,18 +50,7 @@ func newPowerBITenants(cfg PowerBIConfig, ttl time.Duration, log *slog.Logger, e
 	if ttl <= 0 {
 		ttl = DefaultTableauTTL
 	}
-	return &powerbiTenants{cfg: cfg, ttl: ttl, log: log, transport: egress.Transport(), by: map[int64]*tenantEntry{}}
-}
-
-func (t *powerbiTenants) entry(id int64) *tenantEntry {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e := t.by[id]
-	if e == nil {
-		e = &tenantEntry{}
-		t.by[id] = e
-	}
-	return e
+	return &powerbiTenants{cfg: cfg, ttl: ttl, log: log, transport: egress.Transport()}
 }
 
 // ensureClient makes the entry's client match the integration's config,
@@ -85,7 +73,7 @@ func (t *powerbiTenants) ensureClient(e *tenantEntry, i *store.Integration) erro
 
 // clientFor is the integration's client, for calls other than the scan.
 func (t *powerbiTenants) clientFor(i *store.Integration) (*powerbi.Client, error) {
-	e := t.entry(i.ID)
+	e := t.entries.get(i.ID)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := t.ensureClient(e, i); err != nil {
@@ -97,7 +85,7 @@ func (t *powerbiTenants) clientFor(i *store.Integration) (*powerbi.Client, error
 // get returns the integration's scan, scanning the tenant when the last scan
 // is older than the TTL, when refresh is set, or when the config changed.
 func (t *powerbiTenants) get(ctx context.Context, i *store.Integration, refresh bool) (*tenantScan, error) {
-	e := t.entry(i.ID)
+	e := t.entries.get(i.ID)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := t.ensureClient(e, i); err != nil {
@@ -135,10 +123,35 @@ func workspaceTree(i *store.Integration, res *powerbi.ScanResult) *snapshot {
 }
 
 // forget drops an integration's client and scan (it was deleted).
-func (t *powerbiTenants) forget(id int64) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.by, id)
+func (t *powerbiTenants) forget(id int64) { t.entries.remove(id) }
+
+// byIntegration holds one E per integration, made empty on first use.
+type byIntegration[E any] struct {
+	mu sync.Mutex
+	by map[int64]*E
+}
+
+func (b *byIntegration[E]) get(id int64) *E {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.by == nil {
+		b.by = map[int64]*E{}
+	}
+	e := b.by[id]
+	if e == nil {
+		e = new(E)
+		b.by[id] = e
+	}
+	return e
+}
+
+// remove drops id's entry and returns it, or nil.
+func (b *byIntegration[E]) remove(id int64) *E {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e := b.by[id]
+	delete(b.by, id)
+	return e
 }
 
 // asPowerBIFailure answers a Power BI error: the integration's settings or

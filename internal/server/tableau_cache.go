@@ -69,8 +69,7 @@ type tableauSites struct {
 	ttl       time.Duration
 	log       *slog.Logger      // the server's: Tableau's warnings, retries and traces go there
 	transport http.RoundTripper // through the egress rules
-	mu        sync.Mutex
-	by        map[int64]*siteEntry
+	entries   byIntegration[siteEntry]
 }
 
 type siteEntry struct {
@@ -84,24 +83,12 @@ func newTableauSites(ttl time.Duration, log *slog.Logger, egress *Egress) *table
 	if ttl <= 0 {
 		ttl = DefaultTableauTTL
 	}
-	return &tableauSites{ttl: ttl, log: log, transport: egress.Transport(), by: map[int64]*siteEntry{}}
+	return &tableauSites{ttl: ttl, log: log, transport: egress.Transport()}
 }
 
 func configKey(i *store.Integration) string {
 	sum := sha256.Sum256([]byte(i.Host + "\x00" + i.SiteID + "\x00" + i.TokenName + "\x00" + i.TableauToken))
 	return hex.EncodeToString(sum[:])
-}
-
-// entry returns the integration's cache entry, creating it empty.
-func (t *tableauSites) entry(id int64) *siteEntry {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e := t.by[id]
-	if e == nil {
-		e = &siteEntry{}
-		t.by[id] = e
-	}
-	return e
 }
 
 // ensureClient makes the entry's client match the integration's config, signing
@@ -126,7 +113,7 @@ func (t *tableauSites) ensureClient(e *siteEntry, i *store.Integration) error {
 
 // clientFor is the integration's client, for calls other than reading the tree.
 func (t *tableauSites) clientFor(i *store.Integration) (*tableau.Client, error) {
-	e := t.entry(i.ID)
+	e := t.entries.get(i.ID)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := t.ensureClient(e, i); err != nil {
@@ -151,7 +138,7 @@ func (t *tableauSites) discover(ctx context.Context, i *store.Integration) ([]ta
 // get returns the integration's snapshot, reading Tableau when it is older than
 // the TTL, when refresh is set, or when the integration's config changed.
 func (t *tableauSites) get(ctx context.Context, i *store.Integration, refresh bool) (*snapshot, error) {
-	e := t.entry(i.ID)
+	e := t.entries.get(i.ID)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err := t.ensureClient(e, i); err != nil {
@@ -190,11 +177,7 @@ func (t *tableauSites) get(ctx context.Context, i *store.Integration, refresh bo
 
 // forget drops an integration's client and snapshot (it was deleted).
 func (t *tableauSites) forget(id int64) {
-	t.mu.Lock()
-	e := t.by[id]
-	delete(t.by, id)
-	t.mu.Unlock()
-	if e != nil && e.client != nil {
+	if e := t.entries.remove(id); e != nil && e.client != nil {
 		go func() { _ = e.client.SignOut(context.Background()) }()
 	}
 }
