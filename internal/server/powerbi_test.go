@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
 // The demo tenant: "Jaffle Finance" has Revenue by Store (its dataset there)
@@ -44,7 +46,10 @@ func (g *powerbiRig) base() string { return fmt.Sprintf("%s/v3/accounts/1/projec
 
 // newPowerBIRig is a server pointed at the emulated demo tenant, with a Power
 // BI integration and the demo manifest.
-func newPowerBIRig(t *testing.T) *powerbiRig {
+func newPowerBIRig(t *testing.T) *powerbiRig { return newLoggedPowerBIRig(t, nil) }
+
+// newLoggedPowerBIRig is newPowerBIRig with the server logging to log.
+func newLoggedPowerBIRig(t *testing.T, log *slog.Logger) *powerbiRig {
 	t.Helper()
 	f, err := pbiemulator.LoadFixture(filepath.Join("..", "..", "examples", "demo", "powerbi-tenant.json"))
 	if err != nil {
@@ -57,7 +62,7 @@ func newPowerBIRig(t *testing.T) *powerbiRig {
 	emu.ScanPolls = 2 // the server polls scanStatus until the scan ends
 	pbi := httptest.NewServer(emu)
 	t.Cleanup(pbi.Close)
-	srv := servertest.New(t, server.WithRefreshPoll(5*time.Millisecond),
+	srv := servertest.NewLogged(t, log, server.WithRefreshPoll(5*time.Millisecond),
 		server.WithPowerBI(server.PowerBIConfig{APIURL: pbi.URL, LoginURL: pbi.URL, PollInterval: 5 * time.Millisecond}))
 	in, err := srv.Client(t).CreateLineageIntegration(context.Background(), srv.ProjectID, dbtcloud.CreateLineageIntegrationRequest{
 		Name: "powerbi", Config: dbtcloud.IntegrationConfig{TenantID: &f.TenantID, ClientID: &f.ClientID, ClientSecret: &f.ClientSecret}})
@@ -236,6 +241,28 @@ func TestPowerBIActiveRunRefreshesDataset(t *testing.T) {
 	// Within the interval it is skipped with the reason.
 	if again := rig.run(t, modelCustomers+"=success"); len(again.Refreshes) != 1 || again.Refreshes[0].Action != "skipped" || len(g.emu.Refreshes()) != 1 {
 		t.Fatalf("second run: %+v", again.Refreshes)
+	}
+}
+
+// The server's trace log shows its Power BI calls with the client secret and
+// tokens redacted.
+func TestServerLogKeepsPowerBISecrets(t *testing.T) {
+	var logs lockedBuffer
+	g := newLoggedPowerBIRig(t, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: transport.LevelTrace})))
+	if _, err := g.srv.Client(t).ListCollections(context.Background(), 1, g.in.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	for _, want := range []string{"admin/workspaces/getInfo", "oauth2/v2.0/token", transport.Redacted} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the server log lacks %q", want)
+		}
+	}
+	if strings.Contains(out, g.f.ClientSecret) || strings.Contains(out, g.srv.Token) {
+		t.Errorf("the server log shows a secret")
+	}
+	if t.Failed() {
+		t.Logf("server log:\n%s", out)
 	}
 }
 
