@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,8 +54,7 @@ func newPowerBITenants(cfg PowerBIConfig, ttl time.Duration, log *slog.Logger, e
 // ensureClient makes the entry's client match the integration's config,
 // dropping the scan when the config changed. e.mu is held.
 func (t *powerbiTenants) ensureClient(e *tenantEntry, i *store.Integration) error {
-	sum := sha256.Sum256([]byte(i.TenantID + "\x00" + i.ClientID + "\x00" + i.ClientSecret))
-	key := hex.EncodeToString(sum[:])
+	key := configKey(i.TenantID, i.ClientID, i.ClientSecret)
 	if e.key == key && e.client != nil {
 		return nil
 	}

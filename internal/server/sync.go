@@ -293,7 +293,9 @@ func (s *Server) watchedDashboards(ctx context.Context, accountID, projectID int
 		case toolPowerBI:
 			sources = append(sources, fmt.Sprintf("Power BI tenant %q", in.TenantID))
 			if len(watches) > 0 {
-				scan, err := s.powerbi.get(ctx, in, true)
+				// The scan a selection change just made (or one within the TTL)
+				// serves: a second scan would read the same tenant again.
+				scan, err := s.powerbi.get(ctx, in, false)
 				if err != nil {
 					return nil, nil, nil, err
 				}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,15 +87,17 @@ func newTableauSites(ttl time.Duration, log *slog.Logger, egress *Egress) *table
 	return &tableauSites{ttl: ttl, log: log, transport: egress.Transport()}
 }
 
-func configKey(i *store.Integration) string {
-	sum := sha256.Sum256([]byte(i.Host + "\x00" + i.SiteID + "\x00" + i.TokenName + "\x00" + i.TableauToken))
+// configKey identifies an integration's settings, secret included, without
+// holding the secret: a client made for other settings is replaced.
+func configKey(settings ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(settings, "\x00")))
 	return hex.EncodeToString(sum[:])
 }
 
 // ensureClient makes the entry's client match the integration's config, signing
 // the old one out and dropping its snapshot when the config changed. e.mu is held.
 func (t *tableauSites) ensureClient(e *siteEntry, i *store.Integration) error {
-	key := configKey(i)
+	key := configKey(i.Host, i.SiteID, i.TokenName, i.TableauToken)
 	if e.key == key && e.client != nil {
 		return nil
 	}
