@@ -19,12 +19,14 @@ provider "dbtexposures" {
   account_id = 12345
   token      = var.dbt_cloud_token
 
-  # Only the discovery data sources need Tableau.
+  # Only the discovery data sources need Tableau. Give them a personal access
+  # token of their own: Tableau keeps one session per token, so sharing it with
+  # the dbt Cloud connection makes each end the other's sessions.
   tableau = {
     host       = "10az.online.tableau.com"
     site_id    = "acme"
     token_name = "dbt-discovery"
-    token      = var.tableau_pat_secret
+    token      = var.tableau_discovery_pat_secret
   }
 
   # Only the dbtexposures_powerbi_* data sources need Power BI: an Entra ID app
@@ -41,7 +43,7 @@ variable "dbt_cloud_token" {
   sensitive = true
 }
 
-variable "tableau_pat_secret" {
+variable "tableau_discovery_pat_secret" {
   type      = string
   sensitive = true
   ephemeral = true

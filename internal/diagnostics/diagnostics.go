@@ -66,6 +66,12 @@ func TableauAgain(action, host string) diag.Diagnostic {
 }
 
 func tableauHint(err error) (hint, reason string) {
+	var se *tableau.SessionEndedError
+	if errors.As(err, &se) {
+		return "The usual cause is another process signing in with the same personal access token: give the provider's " +
+			"discovery (tableau.token_name and tableau.token, or TABLEAU_TOKEN_NAME and TABLEAU_TOKEN) a token of its own, " +
+			"not the one the dbt Cloud connection uses.", se.Reason()
+	}
 	var te *tableau.Error
 	if !errors.As(err, &te) {
 		return "Check tableau.host (TABLEAU_HOST) and that it is reachable from here.", err.Error()

@@ -23,6 +23,7 @@ func TestTableauHintsNameTheProviderArguments(t *testing.T) {
 		{&tableau.Error{Status: 503}, "Tableau was busy or failing and retries ran out: run again later.", "Check the personal access token ("},
 		{&tableau.Error{Status: 200, Code: "RATE_EXCEEDED"}, "Tableau was busy or failing", "Check the personal access token ("},
 		{errors.New("dial tcp: connection refused"), "Check tableau.host (TABLEAU_HOST) and that it is reachable from here.", "token_name"},
+		{&tableau.SessionEndedError{Host: "tableau.example.com", Times: 7}, "another process signing in with the same personal access token: give the provider's discovery (tableau.token_name", "reachable"},
 		{&tableau.Error{Status: 400, Code: "400000"}, "Check the personal access token (tableau.token_name and tableau.token, or TABLEAU_TOKEN_NAME and TABLEAU_TOKEN)", ""},
 	}
 	for _, c := range cases {

@@ -29,6 +29,8 @@ type selectionEnv struct {
 	emu *emulator.Emulator
 	tab *httptest.Server
 	f   *emulator.Fixture
+	// ended is the emulator's counters when a session was last ended on purpose.
+	ended emulator.Stats
 }
 
 func newSelectionEnv(t *testing.T) *selectionEnv {
@@ -82,6 +84,24 @@ resource "dbtexposures_auto_exposure_selection" "s" {
 `, e.srv.ProjectID)
 	}
 	return cfg
+}
+
+// endOneSession has the emulator end the session under the next Metadata API
+// read, as another process signing in with the same token does. The provider
+// and the server share one token in these tests, as many teams do.
+func (e *selectionEnv) endOneSession() {
+	e.ended = e.emu.Stats()
+	e.emu.Inject(emulator.Fault{PathContains: "/api/metadata/graphql", Times: 1, EndSession: true})
+}
+
+// expectSessionRecovered checks, from the emulator's counters, that a session
+// was ended since endOneSession and that a request succeeded after it.
+func (e *selectionEnv) expectSessionRecovered(*terraform.State) error {
+	st := e.emu.Stats()
+	if st.SessionsEnded <= e.ended.SessionsEnded || st.ExpiredAnswers <= e.ended.ExpiredAnswers || st.Recoveries <= e.ended.Recoveries {
+		return fmt.Errorf("no session was ended and recovered: before %+v, after %+v", e.ended, st)
+	}
+	return nil
 }
 
 // marketing returns the fixture's Marketing workbooks (id -> name).
@@ -186,8 +206,10 @@ func TestAccAutoExposureSelection(t *testing.T) {
 				),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},
-			{ // add a workbook: the plan names it
-				Config: e.config("("+num(first)+"|"+num(second)+")$", true),
+			{ // add a workbook: the plan names it. Meanwhile another sign-in with
+				// the shared token ends a session under a Metadata API read.
+				PreConfig: e.endOneSession,
+				Config:    e.config("("+num(first)+"|"+num(second)+")$", true),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(selAddr, plancheck.ResourceActionUpdate),
@@ -195,7 +217,10 @@ func TestAccAutoExposureSelection(t *testing.T) {
 					},
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
-				Check: e.expectWatched(t, "Quarterly", first, second),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					e.expectWatched(t, "Quarterly", first, second),
+					e.expectSessionRecovered,
+				),
 			},
 			{ // remove one: the plan shows it leaving
 				Config: e.config(num(second)+"$", true),

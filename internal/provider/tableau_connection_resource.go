@@ -82,7 +82,7 @@ func (r *tableauConnectionResource) Schema(_ context.Context, _ resource.SchemaR
 			},
 			"token_name": schema.StringAttribute{
 				Required:            true,
-				MarkdownDescription: "Name of the Tableau personal access token.",
+				MarkdownDescription: "Name of the Tableau personal access token. Give the connection a token of its own: Tableau keeps one session per token, so dbt Cloud's syncs would end the sessions of anything else signing in with it, such as the provider's discovery.",
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 		}),

@@ -41,7 +41,7 @@ func tableauProviderAttribute() schema.Attribute {
 		Attributes: map[string]schema.Attribute{
 			"host":       schema.StringAttribute{Optional: true, MarkdownDescription: "Tableau host: a bare host name such as `10az.online.tableau.com` (HTTPS), or a URL with scheme and port such as `http://127.0.0.1:8485`. Defaults to `" + EnvTableauHost + "`."},
 			"site_id":    schema.StringAttribute{Optional: true, MarkdownDescription: "Site content URL (the part after `/site/` in Tableau's URLs); `\"\"` for Tableau Server's default site. Defaults to `" + EnvTableauSiteID + "`."},
-			"token_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Personal access token name. Defaults to `" + EnvTableauTokenName + "`."},
+			"token_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Personal access token name. Use a token of its own here, not the one the dbt Cloud connection uses: Tableau keeps one session per token, so a sign-in elsewhere ends the provider's session (it signs in again, a bounded number of times). Defaults to `" + EnvTableauTokenName + "`."},
 			"token":      schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Personal access token secret. Defaults to `" + EnvTableauToken + "`."},
 		},
 	}

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
 // ensureSession returns the current session, signing in (once, however many
@@ -118,7 +121,9 @@ func (c *Client) signIn(ctx context.Context) (*session, error) {
 	}
 }
 
-// SignOut ends the session, if any. Call it when done with the client.
+// SignOut ends the session, if any. Call it when done with the client. A
+// session that has already ended (another sign-in with the same token ended
+// it, or it timed out) is not an error: it is gone either way.
 func (c *Client) SignOut(ctx context.Context) error {
 	c.mu.Lock()
 	s, v, server := c.sess, c.version, c.server
@@ -131,16 +136,56 @@ func (c *Client) SignOut(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
-		return c.apiError(server.Host, resp.StatusCode, raw)
+	switch resp.StatusCode {
+	case http.StatusNoContent, http.StatusOK, http.StatusUnauthorized:
+		return nil
 	}
-	return nil
+	return c.apiError(server.Host, resp.StatusCode, raw)
 }
 
-// authed runs call with a session; when Tableau says the session is invalid
-// (401002), it signs in again once and retries.
-func (c *Client) authed(ctx context.Context, call func(s *session, version string, server *url.URL) (*http.Response, []byte, error)) (*http.Response, []byte, error) {
-	for attempt := 0; ; attempt++ {
+// DefaultSessionRetries bounds how often one request signs in again after
+// Tableau says its session ended. Another process signing in with the same
+// token can end ours more than once while we page through a list.
+const DefaultSessionRetries = 6
+
+// Waits between those sign-ins: jittered, so two processes sharing a token
+// stop ending each other's sessions in lockstep.
+const (
+	sessionWaitMin = 20 * time.Millisecond
+	sessionWaitMax = 2 * time.Second
+)
+
+// SessionEndedError means Tableau ended the session under the same request
+// more times in a row than the client signs in again.
+type SessionEndedError struct {
+	Host  string
+	Times int
+}
+
+// Reason is what happened, without the advice.
+func (e *SessionEndedError) Reason() string {
+	return fmt.Sprintf("Tableau at %s ended the session %d times in a row", e.Host, e.Times)
+}
+
+func (e *SessionEndedError) Error() string {
+	return e.Reason() + ". The usual cause is another process signing in with the same personal access token (Tableau keeps one session per token): " +
+		"give each use its own token, for example one for discovery and another for the dbt Cloud connection"
+}
+
+// api tells authed which answers mean "your session ended".
+type api int
+
+const (
+	restAPI     api = iota // 401 with code 401002
+	metadataAPI            // any 401, whatever its body
+)
+
+// authed runs call with a session. When Tableau says the session ended, it
+// signs in again and repeats the call, up to SessionRetries times with
+// jittered waits. Repeating is safe even for requests that are not
+// idempotent: Tableau refused the request before acting on it.
+func (c *Client) authed(ctx context.Context, kind api, call func(s *session, version string, server *url.URL) (*http.Response, []byte, error)) (*http.Response, []byte, error) {
+	for ended := 0; ; {
 		s, v, server, err := c.ensureSession(ctx)
 		if err != nil {
 			return nil, nil, err
@@ -149,10 +194,25 @@ func (c *Client) authed(ctx context.Context, call func(s *session, version strin
 		if err != nil {
 			return nil, nil, err
 		}
-		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 && c.apiError(server.Host, resp.StatusCode, raw).Code == "401002" {
-			c.dropSession(s)
-			continue
+		if !c.sessionEnded(kind, server.Host, resp.StatusCode, raw) {
+			return resp, raw, nil
 		}
-		return resp, raw, nil
+		c.dropSession(s)
+		ended++
+		if ended > c.cfg.SessionRetries {
+			return nil, nil, &SessionEndedError{Host: server.Host, Times: ended}
+		}
+		c.log.DebugContext(ctx, "Tableau ended the session; signing in again", "host", server.Host, "times", ended)
+		if err := transport.Sleep(ctx, transport.Backoff(sessionWaitMin, sessionWaitMax, ended-1, nil)); err != nil {
+			return nil, nil, err
+		}
 	}
+}
+
+// sessionEnded reports whether an answer says the session is no longer valid.
+func (c *Client) sessionEnded(kind api, host string, status int, raw []byte) bool {
+	if status != http.StatusUnauthorized {
+		return false
+	}
+	return kind == metadataAPI || c.apiError(host, status, raw).Code == "401002"
 }

@@ -41,8 +41,11 @@ type Config struct {
 	TokenSecret string
 	APIVersion  string // REST version; empty means ask serverinfo
 	PageSize    int    // Metadata API page size; 0 means DefaultPageSize
-	Retry       transport.RetryConfig
-	UserAgent   string
+	// SessionRetries bounds sign-ins after Tableau ends the session under one
+	// request; 0 means DefaultSessionRetries.
+	SessionRetries int
+	Retry          transport.RetryConfig
+	UserAgent      string
 	// Logger receives request traces (redacted), retries and Tableau's
 	// warnings; nil discards them.
 	Logger *slog.Logger
@@ -98,6 +101,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.SessionRetries <= 0 {
+		cfg.SessionRetries = DefaultSessionRetries
 	}
 	if cfg.Retry == (transport.RetryConfig{}) {
 		cfg.Retry = transport.DefaultRetryConfig()

@@ -53,7 +53,7 @@ func graphQL[D any](ctx context.Context, c *Client, query string, vars map[strin
 	body := map[string]any{"query": query, "variables": vars}
 	for attempt := 0; ; attempt++ {
 		var ans gqlAnswer[D]
-		resp, raw, err := c.authed(ctx, func(s *session, _ string, server *url.URL) (*http.Response, []byte, error) {
+		resp, raw, err := c.authed(ctx, metadataAPI, func(s *session, _ string, server *url.URL) (*http.Response, []byte, error) {
 			ans = gqlAnswer[D]{}
 			return c.exchange(ctx, http.MethodPost, server.JoinPath("api", "metadata", "graphql").String(), body, s.token, &ans)
 		})

@@ -49,7 +49,9 @@ const (
 )
 
 // RefreshExtract starts refreshing a data source's or a workbook's extracts
-// and returns the job. Starting a refresh is not sent twice blindly.
+// and returns the job. Starting a refresh is not sent twice blindly: the
+// transport does not resend it. It is repeated only after Tableau answers that
+// the session ended (401002), because Tableau refused it then before acting.
 func (c *Client) RefreshExtract(ctx context.Context, kind, id string) (*Job, error) {
 	if kind != ExtractDatasource && kind != ExtractWorkbook {
 		return nil, fmt.Errorf("extract kind %q is neither %q nor %q", kind, ExtractDatasource, ExtractWorkbook)
@@ -68,7 +70,7 @@ func (c *Client) job(ctx context.Context, method string, path ...string) (*Job, 
 	if method == http.MethodPost {
 		body = map[string]any{}
 	}
-	resp, raw, err := c.authed(ctx, func(s *session, v string, server *url.URL) (*http.Response, []byte, error) {
+	resp, raw, err := c.authed(ctx, restAPI, func(s *session, v string, server *url.URL) (*http.Response, []byte, error) {
 		u := server.JoinPath(append([]string{"api", v, "sites", s.siteID}, path...)...)
 		return c.send(ctx, method, u.String(), body, s.token)
 	})

@@ -40,7 +40,7 @@ func (c *Client) listREST(ctx context.Context, resource string, query url.Values
 		}
 		q.Set("pageSize", strconv.Itoa(restPageSize))
 		q.Set("pageNumber", strconv.Itoa(page))
-		resp, raw, err := c.authed(ctx, func(s *session, v string, server *url.URL) (*http.Response, []byte, error) {
+		resp, raw, err := c.authed(ctx, restAPI, func(s *session, v string, server *url.URL) (*http.Response, []byte, error) {
 			u := server.JoinPath("api", v, "sites", s.siteID, resource)
 			u.RawQuery = q.Encode()
 			return c.send(ctx, http.MethodGet, u.String(), nil, s.token)

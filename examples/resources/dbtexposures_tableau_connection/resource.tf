@@ -1,4 +1,4 @@
-variable "tableau_pat_secret" {
+variable "tableau_lineage_pat_secret" {
   type      = string
   sensitive = true
   ephemeral = true # Terraform 1.10+: the value is never written to plan or state
@@ -9,10 +9,10 @@ resource "dbtexposures_tableau_connection" "analytics" {
   project_id = 123
   host       = "10az.online.tableau.com"
   site_id    = "acme"
-  token_name = "dbt-lineage"
+  token_name = "dbt-lineage" # a token for dbt Cloud alone: one session per token
 
   # Write-only: sent to dbt Cloud, never stored in state.
   # Change token_wo_version to send a rotated token.
-  token_wo         = var.tableau_pat_secret
+  token_wo         = var.tableau_lineage_pat_secret
   token_wo_version = 1
 }

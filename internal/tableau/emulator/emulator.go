@@ -21,6 +21,9 @@ type Fault struct {
 	RetryAfter   string        // Retry-After header
 	GraphQLCode  string        // answer 200 with a GraphQL error of this code (e.g. RATE_EXCEEDED)
 	Partial      bool          // with GraphQLCode: include partial data, as Tableau does
+	// EndSession ends the request's session just before it is served, as
+	// another sign-in with the same token would: the request is refused.
+	EndSession bool
 }
 
 // Stats counts what the emulator served.
@@ -31,6 +34,12 @@ type Stats struct {
 	GraphQL        int
 	REST           int
 	ExpiredAnswers int // 401002 answers
+	// SessionsEnded counts live sessions ended by another sign-in with the
+	// same token (or by a Fault standing in for one).
+	SessionsEnded int
+	// Recoveries counts requests that succeeded on a new session after a
+	// request with the same token was refused because its session had ended.
+	Recoveries int
 }
 
 // Emulator is an in-memory Tableau site. It is an http.Handler.
@@ -39,6 +48,8 @@ type Emulator struct {
 	site     *site
 	sessions map[string]string // session token -> PAT name
 	byPAT    map[string]string // PAT name -> its one live session token
+	ended    map[string]string // ended session token -> PAT name
+	refused  map[string]bool   // PAT names refused on an ended session, not yet recovered
 	faults   []*Fault
 	stats    Stats
 	jobs     map[string]*RefreshJob // extract refreshes, by job ID
@@ -70,7 +81,8 @@ func New(f *Fixture) (*Emulator, error) {
 	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	return &Emulator{site: buildSite(f), sessions: map[string]string{}, byPAT: map[string]string{}, NodeLimit: 20000, MaxPageSize: 1000}, nil
+	return &Emulator{site: buildSite(f), sessions: map[string]string{}, byPAT: map[string]string{},
+		ended: map[string]string{}, refused: map[string]bool{}, NodeLimit: 20000, MaxPageSize: 1000}, nil
 }
 
 // Inject queues a fault.
@@ -159,6 +171,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if f := e.takeFault(r.URL.Path); f != nil {
+		if f.EndSession {
+			e.mu.Lock()
+			e.endSession(r.Header.Get("X-Tableau-Auth"))
+			e.mu.Unlock()
+		}
 		if f.Delay > 0 {
 			select {
 			case <-time.After(f.Delay):
@@ -209,17 +226,44 @@ func newToken() string {
 	return hex.EncodeToString(b)
 }
 
-// session checks X-Tableau-Auth; ok is false after answering 401002.
+// session checks X-Tableau-Auth; ok is false after answering 401002. REST and
+// the Metadata API answer a dead session alike.
 func (e *Emulator) session(w http.ResponseWriter, r *http.Request) bool {
 	tok := r.Header.Get("X-Tableau-Auth")
 	e.mu.Lock()
-	_, ok := e.sessions[tok]
-	if !ok {
+	pat, ok := e.sessions[tok]
+	switch {
+	case ok && e.refused[pat]:
+		e.stats.Recoveries++
+		delete(e.refused, pat)
+	case !ok:
 		e.stats.ExpiredAnswers++
+		if p, was := e.ended[tok]; was {
+			e.refused[p] = true
+		}
 	}
 	e.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusUnauthorized, "401002", "Unauthorized Access", "Invalid authentication credentials were provided.")
 	}
 	return ok
+}
+
+// maxEnded bounds the memory of ended sessions kept for the counters.
+const maxEnded = 10000
+
+// endSession ends a live session as another sign-in with its token would.
+// The caller holds e.mu.
+func (e *Emulator) endSession(tok string) {
+	pat, ok := e.sessions[tok]
+	if !ok {
+		return
+	}
+	delete(e.sessions, tok)
+	delete(e.byPAT, pat)
+	if len(e.ended) >= maxEnded {
+		clear(e.ended)
+	}
+	e.ended[tok] = pat
+	e.stats.SessionsEnded++
 }

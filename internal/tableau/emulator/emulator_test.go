@@ -140,3 +140,29 @@ func TestFixtureCheck(t *testing.T) {
 		t.Fatalf("check: %v", err)
 	}
 }
+
+// A session ended by another sign-in with the same token is refused alike on
+// REST and on the Metadata API, and the counters record the end and the
+// recovery that follows.
+func TestEndedSessionAnsweredAlikeOnBothAPIs(t *testing.T) {
+	f := Generate(GenerateOptions{Workbooks: 3, TablesPerWorkbook: 1})
+	e, srv := serve(t, f)
+	old, site := signIn(t, srv.URL, f)
+	tok, _ := signIn(t, srv.URL, f) // ends old
+	restCode, rest := do(t, "GET", srv.URL+"/api/3.23/sites/"+site+"/projects", old, nil)
+	gqlCode, gql := do(t, "POST", srv.URL+"/api/metadata/graphql", old, map[string]any{"query": "{ workbooks { name } }"})
+	if restCode != 401 || gqlCode != 401 {
+		t.Fatalf("want 401 on both, got REST %d, Metadata API %d", restCode, gqlCode)
+	}
+	rb, _ := json.Marshal(rest)
+	gb, _ := json.Marshal(gql)
+	if string(rb) != string(gb) || rest["error"].(map[string]any)["code"] != "401002" {
+		t.Fatalf("answers differ:\nREST     %s\nMetadata %s", rb, gb)
+	}
+	if code, _ := do(t, "POST", srv.URL+"/api/metadata/graphql", tok, map[string]any{"query": "{ workbooks { name } }"}); code != 200 {
+		t.Fatalf("new session: %d", code)
+	}
+	if st := e.Stats(); st.SessionsEnded != 1 || st.ExpiredAnswers != 2 || st.Recoveries != 1 {
+		t.Fatalf("counters: %+v", st)
+	}
+}

@@ -122,7 +122,7 @@ func (e *Emulator) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	// One session per PAT: signing in again ends the earlier session.
 	if old, ok := e.byPAT[c.Name]; ok {
-		delete(e.sessions, old)
+		e.endSession(old)
 	}
 	tok := newToken()
 	e.sessions[tok] = c.Name
