@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/sqlextract"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
@@ -167,8 +168,8 @@ func match(d Dashboard, ix *Index) (deps, nodeIDs, missed []string) {
 		}
 	}
 	for _, q := range d.CustomSQL {
-		for _, ref := range ExtractTables(q.SQL) {
-			p := SplitName(ref)
+		for _, ref := range sqlextract.ExtractTables(q.SQL) {
+			p := sqlextract.SplitName(ref)
 			var n *Node
 			switch len(p) {
 			case 3:

@@ -2,43 +2,9 @@ package exposures
 
 import (
 	"strings"
-)
 
-// SplitName splits a dotted, possibly quoted relation name into its parts,
-// lower-cased: `"DB"."Schema"."T"`, `[SCHEMA].[NAME]`, “ `p`.`d`.`t` “,
-// db.schema.t. Dots inside quotes belong to the part. It never fails: an
-// unterminated quote runs to the end.
-func SplitName(s string) []string {
-	var parts []string
-	var cur strings.Builder
-	closing := map[rune]rune{'"': '"', '`': '`', '[': ']'}
-	rs := []rune(strings.TrimSpace(s))
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
-		if end, ok := closing[r]; ok {
-			for i++; i < len(rs); i++ {
-				if rs[i] == end {
-					if end != ']' && i+1 < len(rs) && rs[i+1] == end { // doubled quote is a literal quote
-						cur.WriteRune(end)
-						i++
-						continue
-					}
-					break
-				}
-				cur.WriteRune(rs[i])
-			}
-			continue
-		}
-		if r == '.' {
-			parts = append(parts, strings.ToLower(strings.TrimSpace(cur.String())))
-			cur.Reset()
-			continue
-		}
-		cur.WriteRune(r)
-	}
-	parts = append(parts, strings.ToLower(strings.TrimSpace(cur.String())))
-	return parts
-}
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/sqlextract"
+)
 
 // joinKey joins lower-cased parts; empty when any part is empty.
 func joinKey(parts ...string) string {
@@ -66,7 +32,7 @@ func NewIndex(m *Manifest) *Index {
 		n := &m.Nodes[i]
 		keys := map[string]bool{}
 		if n.RelationName != "" {
-			p := SplitName(n.RelationName)
+			p := sqlextract.SplitName(n.RelationName)
 			switch len(p) {
 			case 3:
 				keys[joinKey(p[0], p[1], p[2])] = true
@@ -134,7 +100,7 @@ func (ix *Index) Qualify(n *Node) bool { return n.ResourceType != "source" && ix
 func TableParts(database, schema, name, fullName string) (string, string, string) {
 	if schema == "" {
 		for _, candidate := range []string{fullName, name} {
-			if p := SplitName(candidate); len(p) >= 2 && candidate != "" {
+			if p := sqlextract.SplitName(candidate); len(p) >= 2 && candidate != "" {
 				if len(p) == 3 && database == "" {
 					database = p[0]
 				}
@@ -143,7 +109,7 @@ func TableParts(database, schema, name, fullName string) (string, string, string
 		}
 	}
 	if strings.ContainsAny(name, `"[`+"`") {
-		if p := SplitName(name); len(p) > 0 {
+		if p := sqlextract.SplitName(name); len(p) > 0 {
 			name = p[len(p)-1]
 		}
 	}

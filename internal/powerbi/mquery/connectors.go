@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/sqlextract"
 )
 
 // connector describes a data-access function: which argument names the
@@ -122,8 +122,8 @@ func (ev *evaluator) native(cur *cursor, sql string) *value {
 		ev.queries = append(ev.queries, q)
 	}
 	v := &value{}
-	for _, name := range exposures.ExtractTables(sql) {
-		parts := exposures.SplitName(name)
+	for _, name := range sqlextract.ExtractTables(sql) {
+		parts := sqlextract.SplitName(name)
 		if len(parts) > 3 {
 			parts = parts[len(parts)-3:]
 		}

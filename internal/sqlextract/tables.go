@@ -1,4 +1,7 @@
-package exposures
+// Package sqlextract reads SQL as the BI tools hand it over (custom SQL, native
+// queries): the tables a query reads and the parts of a relation name. It knows
+// no BI tool; every tool's lineage uses it.
+package sqlextract
 
 import (
 	"strings"

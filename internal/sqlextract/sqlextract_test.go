@@ -1,4 +1,4 @@
-package exposures
+package sqlextract
 
 import (
 	"reflect"
@@ -75,6 +75,5 @@ func FuzzSplitName(f *testing.F) {
 		if len(SplitName(s)) == 0 {
 			t.Fatalf("no parts for %q", s)
 		}
-		_ = SnakeCase(s)
 	})
 }
