@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -29,8 +31,8 @@ import (
 
 const usage = `Usage:
   dbtexposures-server serve [--listen ADDR] [--db PATH] [--bootstrap-token TOKEN]
-                           [--sync-interval DURATION] [--tableau-cache-ttl DURATION]
-                           [--tableau-allowed-hosts HOSTS,IPS,CIDRS] [--log-level LEVEL]
+                           [--sync-interval DURATION] [--bi-cache-ttl DURATION]
+                           [--allowed-hosts HOSTS,IPS,CIDRS] [--log-level LEVEL]
                            [--refresh-timeout DURATION]
                            [--powerbi-api-url URL] [--powerbi-login-url URL]
   dbtexposures-server admin create-account --db PATH --name NAME
@@ -40,12 +42,15 @@ const usage = `Usage:
 
 serve flags default to the environment: DBTEXPOSURES_LISTEN (127.0.0.1:8484),
 DBTEXPOSURES_DB (./dbtexposures.db), DBTEXPOSURES_BOOTSTRAP_TOKEN,
-DBTEXPOSURES_SYNC_INTERVAL (24h), DBTEXPOSURES_TABLEAU_CACHE_TTL (5m),
-DBTEXPOSURES_TABLEAU_ALLOWED_HOSTS (any host but link-local and cloud-metadata
+DBTEXPOSURES_SYNC_INTERVAL (24h), DBTEXPOSURES_BI_CACHE_TTL (5m),
+DBTEXPOSURES_ALLOWED_HOSTS (any host but link-local and cloud-metadata
 addresses), DBTEXPOSURES_REFRESH_TIMEOUT (5m), DBTEXPOSURES_POWERBI_API_URL
 (https://api.powerbi.com), DBTEXPOSURES_POWERBI_LOGIN_URL
 (https://login.microsoftonline.com) and DBTEXPOSURES_LOG_LEVEL (info; trace shows API bodies with
 secrets redacted). A value that cannot be used stops the server, named.
+--tableau-cache-ttl and --tableau-allowed-hosts (DBTEXPOSURES_TABLEAU_CACHE_TTL,
+DBTEXPOSURES_TABLEAU_ALLOWED_HOSTS) are deprecated names of --bi-cache-ttl and
+--allowed-hosts: they still work, with a warning.
 `
 
 func main() {
@@ -99,6 +104,8 @@ type serveOptions struct {
 	level                         slog.Level
 	egress                        *server.Egress
 	powerbi                       server.PowerBIConfig
+	// warnings are said once the log is set up: deprecated names in use.
+	warnings []string
 }
 
 // serveEnv names the environment variable behind each serve flag; a flag given
@@ -108,12 +115,58 @@ var serveEnv = map[string]string{
 	"db":                    "DBTEXPOSURES_DB",
 	"bootstrap-token":       "DBTEXPOSURES_BOOTSTRAP_TOKEN",
 	"sync-interval":         "DBTEXPOSURES_SYNC_INTERVAL",
+	"bi-cache-ttl":          "DBTEXPOSURES_BI_CACHE_TTL",
+	"allowed-hosts":         "DBTEXPOSURES_ALLOWED_HOSTS",
 	"tableau-cache-ttl":     "DBTEXPOSURES_TABLEAU_CACHE_TTL",
 	"tableau-allowed-hosts": "DBTEXPOSURES_TABLEAU_ALLOWED_HOSTS",
 	"log-level":             "DBTEXPOSURES_LOG_LEVEL",
 	"refresh-timeout":       "DBTEXPOSURES_REFRESH_TIMEOUT",
 	"powerbi-api-url":       "DBTEXPOSURES_POWERBI_API_URL",
 	"powerbi-login-url":     "DBTEXPOSURES_POWERBI_LOGIN_URL",
+}
+
+// deprecatedFlags maps the names the flags had when they governed Tableau
+// alone to the names they have now that they govern every BI tool.
+var deprecatedFlags = map[string]string{
+	"tableau-cache-ttl":     "bi-cache-ttl",
+	"tableau-allowed-hosts": "allowed-hosts",
+}
+
+// aliasFlags registers each deprecated name as another way to set its new flag.
+func aliasFlags(fs *flag.FlagSet) {
+	for old, now := range deprecatedFlags {
+		fs.Var(fs.Lookup(now).Value, old, "deprecated: use --"+now)
+	}
+}
+
+// used is the name a flag was given by: its deprecated one, or its own.
+func used(fs *flag.FlagSet, now string) string {
+	name := now
+	fs.Visit(func(f *flag.Flag) {
+		if deprecatedFlags[f.Name] == now {
+			name = f.Name
+		}
+	})
+	return name
+}
+
+// checkAliases refuses an old and a new name set together, and says once
+// that an old name is deprecated.
+func checkAliases(fs *flag.FlagSet) (warnings []string, err error) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, old := range slices.Sorted(maps.Keys(deprecatedFlags)) {
+		now := deprecatedFlags[old]
+		switch {
+		case set[old] && set[now]:
+			return nil, fmt.Errorf("--%s (or %s) and --%s (or %s) are both set: --%s is the deprecated name of --%s, so keep only --%s",
+				old, serveEnv[old], now, serveEnv[now], old, now, now)
+		case set[old]:
+			warnings = append(warnings, fmt.Sprintf("--%s (or %s) is deprecated: use --%s (or %s), which governs every BI tool",
+				old, serveEnv[old], now, serveEnv[now]))
+		}
+	}
+	return warnings, nil
 }
 
 // parseServe reads serve's flags and their environment variables, and refuses
@@ -126,12 +179,13 @@ func parseServe(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.StringVar(&o.dbPath, "db", "./dbtexposures.db", "SQLite database file")
 	fs.StringVar(&o.bootstrap, "bootstrap-token", "", "API token for account 1, created on an empty database")
 	fs.DurationVar(&o.interval, "sync-interval", 24*time.Hour, "how often exposures are synced besides on selection changes (0 disables)")
-	fs.DurationVar(&o.ttl, "tableau-cache-ttl", server.DefaultTableauTTL, "how long what was read from Tableau is reused")
-	fs.DurationVar(&o.refreshTimeout, "refresh-timeout", server.DefaultRefreshTimeout, "how long an active exposure run waits for Tableau's extract refresh jobs")
+	fs.DurationVar(&o.ttl, "bi-cache-ttl", server.DefaultBICacheTTL, "how long what was read from a BI tool (Tableau, Power BI) is reused")
+	fs.DurationVar(&o.refreshTimeout, "refresh-timeout", server.DefaultRefreshTimeout, "how long an active exposure run waits for the BI tools' refresh jobs")
 	fs.StringVar(&o.powerbi.APIURL, "powerbi-api-url", powerbi.DefaultAPIURL, "Power BI API base URL (a sovereign cloud's, or the emulator's)")
 	fs.StringVar(&o.powerbi.LoginURL, "powerbi-login-url", powerbi.DefaultLoginURL, "Entra ID login base URL (a sovereign cloud's, or the emulator's)")
-	allowed := fs.String("tableau-allowed-hosts", "", "comma-separated host names, IPs and CIDRs the server may read Tableau at (default: any but link-local and cloud-metadata addresses)")
+	allowed := fs.String("allowed-hosts", "", "comma-separated host names, IPs and CIDRs the server may read BI tools at (default: any but link-local and cloud-metadata addresses)")
 	level := fs.String("log-level", "info", "trace (API bodies, secrets redacted), debug (one line per API call), info, warn or error")
+	aliasFlags(fs)
 	for name, variable := range serveEnv {
 		if v := os.Getenv(variable); v != "" {
 			if err := fs.Set(name, v); err != nil {
@@ -142,11 +196,16 @@ func parseServe(args []string, stderr io.Writer) (*serveOptions, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	var err error
+	if o.warnings, err = checkAliases(fs); err != nil {
+		return nil, err
+	}
 	if o.interval < 0 {
 		return nil, fmt.Errorf("--sync-interval (or DBTEXPOSURES_SYNC_INTERVAL) must not be negative; use 0 to sync only on changes")
 	}
 	if o.ttl <= 0 {
-		return nil, fmt.Errorf("--tableau-cache-ttl (or DBTEXPOSURES_TABLEAU_CACHE_TTL) must be positive, such as 5m")
+		name := used(fs, "bi-cache-ttl")
+		return nil, fmt.Errorf("--%s (or %s) must be positive, such as 5m", name, serveEnv[name])
 	}
 	if o.refreshTimeout <= 0 {
 		return nil, fmt.Errorf("--refresh-timeout (or DBTEXPOSURES_REFRESH_TIMEOUT) must be positive, such as 5m")
@@ -157,12 +216,11 @@ func parseServe(args []string, stderr io.Writer) (*serveOptions, error) {
 			return nil, fmt.Errorf("--%s (or %s) %q must be an http(s) URL such as https://api.powerbi.com", u.flag, u.env, u.v)
 		}
 	}
-	var err error
 	if o.level, err = parseLevel(*level); err != nil {
 		return nil, err
 	}
 	if o.egress, err = server.ParseEgress(*allowed); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--%s: %w", used(fs, "allowed-hosts"), err)
 	}
 	return o, nil
 }
@@ -173,6 +231,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.level}))
+	for _, w := range o.warnings {
+		log.Warn(w)
+	}
 	db, err := store.Open(o.dbPath)
 	if err != nil {
 		return err
@@ -192,7 +253,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", o.dbPath)
-	api := server.New(db, log, server.WithTableauTTL(o.ttl), server.WithTableauEgress(o.egress), server.WithRefreshTimeout(o.refreshTimeout),
+	api := server.New(db, log, server.WithBICacheTTL(o.ttl), server.WithEgress(o.egress), server.WithRefreshTimeout(o.refreshTimeout),
 		server.WithPowerBI(o.powerbi))
 	defer api.Close()
 	runCtx, stopRun := context.WithCancel(ctx)

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -277,4 +278,61 @@ func TestPowerBIEmulatorCommand(t *testing.T) {
 	if res, err := c.Scan(context.Background(), ids); err != nil || len(res.Workspaces) != 1 {
 		t.Fatalf("scan: %v", err)
 	}
+}
+
+// The flags are named for what they govern; the names from when they governed
+// Tableau alone still work, with one warning, and both at once is an error.
+func TestRenamedFlags(t *testing.T) {
+	o, err := parseServe([]string{"--bi-cache-ttl", "7m", "--allowed-hosts", "127.0.0.1"}, io.Discard)
+	if err != nil || o.ttl != 7*time.Minute || len(o.warnings) != 0 || !o.egress.Restricted() {
+		t.Fatalf("new names: %+v, %v", o, err)
+	}
+	o, err = parseServe([]string{"--tableau-cache-ttl", "9m", "--tableau-allowed-hosts", "127.0.0.1"}, io.Discard)
+	if err != nil || o.ttl != 9*time.Minute || !o.egress.Restricted() || len(o.warnings) != 2 ||
+		!strings.Contains(o.warnings[0], "--tableau-allowed-hosts (or DBTEXPOSURES_TABLEAU_ALLOWED_HOSTS) is deprecated: use --allowed-hosts") ||
+		!strings.Contains(o.warnings[1], "--tableau-cache-ttl (or DBTEXPOSURES_TABLEAU_CACHE_TTL) is deprecated: use --bi-cache-ttl") {
+		t.Fatalf("old names: %+v, %v", o, err)
+	}
+	t.Setenv("DBTEXPOSURES_TABLEAU_CACHE_TTL", "3m")
+	_, err = parseServe([]string{"--bi-cache-ttl", "7m"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--tableau-cache-ttl (or DBTEXPOSURES_TABLEAU_CACHE_TTL) and --bi-cache-ttl (or DBTEXPOSURES_BI_CACHE_TTL) are both set") {
+		t.Fatalf("both names: %v", err)
+	}
+}
+
+// A server started with a deprecated name says so once in its log.
+func TestDeprecatedFlagWarnsOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--db", filepath.Join(t.TempDir(), "d.db"), "--listen", "127.0.0.1:0", "--tableau-cache-ttl", "1m"}, io.Discard, &stderr)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "listening") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n := strings.Count(stderr.String(), "is deprecated: use --bi-cache-ttl"); n != 1 {
+		t.Fatalf("want one deprecation warning, got %d:\n%s", n, stderr.String())
+	}
+}
+
+// syncBuffer is a buffer the server's log writes to while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -8,6 +8,14 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
+// The environment variables that turn on dbt Cloud's active exposures, and
+// dbt Cloud's default interval between two refreshes of one extract.
+const (
+	EnvActiveExposures           = "DBT_ACTIVE_EXPOSURES"
+	EnvActiveExposuresBuildAfter = "DBT_ACTIVE_EXPOSURES_BUILD_AFTER"
+	DefaultBuildAfterMinutes     = 1440
+)
+
 // Environment is the part of dbt Cloud's EnvironmentV3Response this client reads.
 type Environment struct {
 	ID             int64   `json:"id"`

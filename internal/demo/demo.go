@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
 // Options say where things are.
@@ -186,7 +188,7 @@ func (d *demo) startServer(ctx context.Context) error {
 	db := filepath.Join(d.WorkDir, "dbtexposures.db")
 	stop, err := start(ctx, d.WorkDir, "server", d.hostURL+"/v2/accounts/", demoToken,
 		d.server, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--db", db, "--bootstrap-token", demoToken,
-		"--tableau-allowed-hosts", "127.0.0.1", // the emulator, and nothing else
+		"--allowed-hosts", "127.0.0.1", // the emulator, and nothing else
 		"--powerbi-api-url", d.powerbiURL, "--powerbi-login-url", d.powerbiURL)
 	if err != nil {
 		return err
@@ -497,7 +499,7 @@ func (d *demo) showExposures(ctx context.Context) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if !tools["tableau"] || !tools["powerbi"] {
+	if !tools[tableau.Tool.Name] || !tools[powerbi.Tool.Name] {
 		return fmt.Errorf("the sync should produce exposures of both tools, it has %v", tools)
 	}
 	return nil

@@ -15,6 +15,9 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi/mquery"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 )
@@ -79,14 +82,14 @@ func jaffle(t testing.TB) (*Index, []tableau.Workbook) {
 
 func TestGoldenJaffleShop(t *testing.T) {
 	ix, wbs := jaffle(t)
-	res := Build(wbs, ix, Options{Maturity: "medium"})
+	res := BuildDashboards(tableau.Dashboards(wbs), ix, Options{Maturity: "medium"})
 	out, err := Render(res.Exposures, "Tableau site jaffle")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var unmatched bytes.Buffer
 	for _, u := range res.Unmatched {
-		unmatched.WriteString(u.WorkbookID + " " + u.Table + "\n")
+		unmatched.WriteString(u.DashboardID + " " + u.Table + "\n")
 	}
 	golden(t, "jaffle_exposures.yml", out)
 	golden(t, "jaffle_unmatched.txt", unmatched.Bytes())
@@ -117,7 +120,7 @@ func TestGoldenJaffleShop(t *testing.T) {
 func TestOrdersV2IsNotOrders(t *testing.T) {
 	ix, _ := jaffle(t)
 	wb := tableau.Workbook{ID: "w", Name: "Prototype", UpstreamTables: []tableau.Table{{Database: "jaffle_shop", Schema: "main", Name: "orders_v2"}}}
-	res := Build([]tableau.Workbook{wb}, ix, Options{})
+	res := BuildDashboards(tableau.Dashboards([]tableau.Workbook{wb}), ix, Options{})
 	if len(res.Exposures) != 0 {
 		t.Fatalf("orders_v2 matched %v", res.Exposures[0].DependsOn)
 	}
@@ -126,7 +129,7 @@ func TestOrdersV2IsNotOrders(t *testing.T) {
 	}
 	for _, name := range []string{"ORDERS", "Orders"} {
 		wb.UpstreamTables[0].Name = name
-		if res := Build([]tableau.Workbook{wb}, ix, Options{}); len(res.Exposures) != 1 || res.Exposures[0].DependsOn[0] != "ref('orders')" {
+		if res := BuildDashboards(tableau.Dashboards([]tableau.Workbook{wb}), ix, Options{}); len(res.Exposures) != 1 || res.Exposures[0].DependsOn[0] != "ref('orders')" {
 			t.Fatalf("%s did not match orders case-insensitively", name)
 		}
 	}
@@ -173,7 +176,7 @@ func TestUnseenSnowflakeProject(t *testing.T) {
 			select * from rev join "PROD_DW"."STAGING"."stg_events" e on true join PROD_DW.UTIL.CALENDAR c on true`}}},
 		{ID: "dddddddd-0000-0000-0000-000000000004", Name: "Not dbt", UpstreamTables: []tableau.Table{{Database: "X", Schema: "Y", Name: "Z"}}},
 	}
-	res := Build(wbs, ix, Options{DefaultOwnerEmail: "data@acme.example"})
+	res := BuildDashboards(tableau.Dashboards(wbs), ix, Options{DefaultOwnerEmail: "data@acme.example"})
 	got := map[string][]string{}
 	for _, e := range res.Exposures {
 		got[e.Name] = e.DependsOn
@@ -191,7 +194,7 @@ func TestUnseenSnowflakeProject(t *testing.T) {
 	}
 	var unmatched []string
 	for _, u := range res.Unmatched {
-		unmatched = append(unmatched, u.WorkbookID[:8]+" "+u.Table)
+		unmatched = append(unmatched, u.DashboardID[:8]+" "+u.Table)
 	}
 	wantUnmatched := []string{
 		"aaaaaaaa PROD_DW.MARTS.DIM_CUSTOMER",
@@ -320,9 +323,9 @@ func TestRenderMatchesWholeFileEncoding(t *testing.T) {
 	list := []Exposure{
 		{Name: "a", Label: "Ünïcode: \"quoted\" # not a comment", Type: "dashboard", URL: "https://x/#/site/s/workbooks/1",
 			Description: "first line\n\nthird line after an empty one\n  indented\n", DependsOn: []string{"ref('orders')"},
-			OwnerName: "Zoë", Tags: []string{"kpi"}, WorkbookID: "w1", ProjectPath: "Finance/Quarterly"},
-		{Name: "b", Type: "dashboard", Description: "- looks like a list\n", DependsOn: []string{"source('s', 't')", "ref('x')"}, WorkbookID: "w2"},
-		{Name: "c", Type: "dashboard", Maturity: "high", Description: "trailing spaces   \nend", DependsOn: []string{}, WorkbookID: "w3"},
+			OwnerName: "Zoë", Tags: []string{"kpi"}, Meta: metaOf(tableau.Workbook{ID: "w1", ProjectPath: "Finance/Quarterly"})},
+		{Name: "b", Type: "dashboard", Description: "- looks like a list\n", DependsOn: []string{"source('s', 't')", "ref('x')"}, Meta: metaOf(tableau.Workbook{ID: "w2"})},
+		{Name: "c", Type: "dashboard", Maturity: "high", Description: "trailing spaces   \nend", DependsOn: []string{}, Meta: metaOf(tableau.Workbook{ID: "w3"})},
 	}
 	got, err := Render(list, "test")
 	if err != nil {
@@ -352,8 +355,9 @@ func TestRenderMatchesWholeFileEncoding(t *testing.T) {
 // An exposure carries what refreshing its dashboard takes in its meta, and the
 // file still validates against both of dbt's schemas.
 func TestExtractsInExposureMeta(t *testing.T) {
-	list := []Exposure{{Name: "revenue", Label: "Revenue", Type: "dashboard", DependsOn: []string{"ref('orders')"}, WorkbookID: "w1", OwnerName: "Ada",
-		Extracts: []tableau.Extract{{Type: tableau.ExtractDatasource, ID: "ds-1", Name: "Orders"}, {Type: tableau.ExtractWorkbook, ID: "w1", Name: "Revenue"}}}}
+	list := []Exposure{{Name: "revenue", Label: "Revenue", Type: "dashboard", DependsOn: []string{"ref('orders')"}, OwnerName: "Ada",
+		Meta: metaOf(tableau.Workbook{ID: "w1", Extracts: []tableau.Extract{{Type: tableau.ExtractDatasource, ID: "ds-1", Name: "Orders"},
+			{Type: tableau.ExtractWorkbook, ID: "w1", Name: "Revenue"}}})}}
 	doc, err := Render(list, "test")
 	if err != nil {
 		t.Fatal(err)
@@ -382,13 +386,14 @@ func TestExtractsInExposureMeta(t *testing.T) {
 // YAML that both dbt schemas accept.
 func TestPowerBIAndTableauTogether(t *testing.T) {
 	ix, wbs := jaffle(t)
-	reports := []Dashboard{
-		{Tool: ToolPowerBI, ID: "0000000b-0000-4000-8000-0000000000aa", Name: "Customer 360", URL: "https://app.powerbi.com/groups/g/reports/r1",
-			Folder: "Jaffle Finance", Tables: []Table{{Database: "jaffle_shop", Schema: "main", Name: "customers"}}},
-		{Tool: ToolPowerBI, ID: "0000000b-0000-4000-8000-0000000000bb", Name: "2026 Plan", OwnerEmail: "ana@jaffle.example",
-			Folder: "Jaffle Finance", Tables: []Table{{Database: "JAFFLE_SHOP", Schema: "MAIN", Name: "ORDERS"}, {Database: "jaffle_shop", Schema: "main", Name: "budget"}}},
+	ws := &powerbi.Workspace{ID: "g", Name: "Jaffle Finance"}
+	reports := []bi.Dashboard{
+		powerbi.Found{Workspace: ws, Report: powerbi.Report{ID: "0000000b-0000-4000-8000-0000000000aa", Name: "Customer 360", WebURL: "https://app.powerbi.com/groups/g/reports/r1"},
+			Lineage: powerbi.Lineage{Tables: []mquery.Table{{Database: "jaffle_shop", Schema: "main", Name: "customers"}}}}.Dashboard(),
+		powerbi.Found{Workspace: ws, Report: powerbi.Report{ID: "0000000b-0000-4000-8000-0000000000bb", Name: "2026 Plan", ModifiedBy: "ana@jaffle.example"},
+			Lineage: powerbi.Lineage{Tables: []mquery.Table{{Database: "JAFFLE_SHOP", Schema: "MAIN", Name: "ORDERS"}, {Database: "jaffle_shop", Schema: "main", Name: "budget"}}}}.Dashboard(),
 	}
-	res := BuildDashboards(append(Workbooks(wbs), reports...), ix, Options{})
+	res := BuildDashboards(append(tableau.Dashboards(wbs), reports...), ix, Options{})
 	byLabel := map[string][]Exposure{}
 	for _, e := range res.Exposures {
 		byLabel[e.Label] = append(byLabel[e.Label], e)
@@ -397,8 +402,8 @@ func TestPowerBIAndTableauTogether(t *testing.T) {
 		t.Fatalf("Customer 360 in both tools: %+v", got)
 	}
 	plan := byLabel["2026 Plan"]
-	if len(plan) != 1 || plan[0].Name != "report_2026_plan" || plan[0].ReportID != reports[1].ID || plan[0].Workspace != "Jaffle Finance" ||
-		plan[0].WorkbookID != "" || plan[0].Tool != ToolPowerBI || !reflect.DeepEqual(plan[0].DependsOn, []string{"ref('orders')"}) {
+	if len(plan) != 1 || plan[0].Name != "report_2026_plan" || plan[0].DashboardID != reports[1].ID || plan[0].Folder != "Jaffle Finance" ||
+		plan[0].Tool != powerbi.Tool || !reflect.DeepEqual(plan[0].DependsOn, []string{"ref('orders')"}) {
 		t.Fatalf("2026 Plan: %+v", plan)
 	}
 	if e := byLabel["Customer 360"]; e[0].OwnerName+e[1].OwnerName == "" {
@@ -406,11 +411,11 @@ func TestPowerBIAndTableauTogether(t *testing.T) {
 	}
 	var reportMiss []Unmatched
 	for _, u := range res.Unmatched {
-		if u.ReportID != "" {
+		if u.Tool == powerbi.Tool {
 			reportMiss = append(reportMiss, u)
 		}
 	}
-	if len(reportMiss) != 1 || reportMiss[0] != (Unmatched{ReportID: reports[1].ID, Table: "jaffle_shop.main.budget"}) {
+	if len(reportMiss) != 1 || reportMiss[0] != (Unmatched{Tool: powerbi.Tool, DashboardID: reports[1].ID, Table: "jaffle_shop.main.budget"}) {
 		t.Fatalf("unmatched Power BI tables: %+v", reportMiss)
 	}
 	out, err := Render(res.Exposures, "Tableau and Power BI")
@@ -424,3 +429,6 @@ func TestPowerBIAndTableauTogether(t *testing.T) {
 		}
 	}
 }
+
+// metaOf is the meta Tableau records for a workbook.
+func metaOf(w tableau.Workbook) []bi.Field { return w.Dashboard().Meta }

@@ -3,10 +3,11 @@ package exposures
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 )
 
 type yamlFile struct {
@@ -38,20 +39,41 @@ type yamlConfig struct {
 	Meta yamlMeta `yaml:"meta"`
 }
 
-type yamlMeta struct {
-	WorkbookID  string        `yaml:"tableau_workbook_id,omitempty"`
-	ProjectPath string        `yaml:"tableau_project_path,omitempty"`
-	ReportID    string        `yaml:"powerbi_report_id,omitempty"`
-	Workspace   string        `yaml:"powerbi_workspace,omitempty"`
-	Extracts    []yamlExtract `yaml:"tableau_extracts,omitempty"`
-	GeneratedBy string        `yaml:"generated_by"`
+// yamlMeta is the tool's meta fields, in the tool's order, then generated_by.
+type yamlMeta []bi.Field
+
+func (m yamlMeta) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(key string, value any) error {
+		var v yaml.Node
+		if err := v.Encode(value); err != nil {
+			return err
+		}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, &v)
+		return nil
+	}
+	for _, f := range m {
+		if f.APIOnly || empty(f.Value) {
+			continue
+		}
+		if err := add(f.Key, f.Value); err != nil {
+			return nil, err
+		}
+	}
+	return n, add("generated_by", "dbtexposures")
 }
 
-// yamlExtract is an extract a refresh of the dashboard's data rebuilds.
-type yamlExtract struct {
-	Type string `yaml:"type"`
-	ID   string `yaml:"id"`
-	Name string `yaml:"name"`
+// empty reports whether a meta value is left out: "", nil or an empty list.
+func empty(v any) bool {
+	if v == nil {
+		return true
+	}
+	r := reflect.ValueOf(v)
+	switch r.Kind() {
+	case reflect.String, reflect.Slice, reflect.Map:
+		return r.Len() == 0
+	}
+	return false
 }
 
 // Render writes a dbt properties file with the exposures, for dbt Core and dbt
@@ -92,15 +114,6 @@ func toYAML(e Exposure) yamlExposure {
 	return yamlExposure{
 		Name: e.Name, Label: e.Label, Type: e.Type, Maturity: e.Maturity, URL: e.URL, Description: e.Description,
 		DependsOn: e.DependsOn, Owner: yamlOwner{Name: e.OwnerName, Email: e.OwnerEmail},
-		Config: yamlConfig{Tags: e.Tags, Meta: yamlMeta{WorkbookID: e.WorkbookID, ProjectPath: e.ProjectPath,
-			ReportID: e.ReportID, Workspace: e.Workspace, Extracts: yamlExtracts(e.Extracts), GeneratedBy: "dbtexposures"}},
+		Config: yamlConfig{Tags: e.Tags, Meta: yamlMeta(e.Meta)},
 	}
-}
-
-func yamlExtracts(list []tableau.Extract) []yamlExtract {
-	var out []yamlExtract
-	for _, x := range list {
-		out = append(out, yamlExtract{Type: x.Type, ID: x.ID, Name: x.Name})
-	}
-	return out
 }

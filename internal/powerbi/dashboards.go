@@ -4,7 +4,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 )
 
 // Found is a scanned report with its workspace and its dataset's lineage.
@@ -48,15 +48,33 @@ func (r *ScanResult) Reports(keep func(w *Workspace, rep *Report) bool) []Found 
 	return out
 }
 
-// Dashboard is the report as exposures see it: its warehouse tables (native
-// queries' tables included) and where it lives.
-func (f Found) Dashboard() exposures.Dashboard {
+// datasetMeta is the report's dataset as the server's answers list it.
+type datasetMeta struct {
+	WorkspaceID string `json:"workspace_id"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+}
+
+// TargetDataset is the target type of a report's dataset.
+const TargetDataset = "powerbi_dataset"
+
+// Dashboard is the report as the exposures core sees it: its warehouse
+// tables (native queries' tables included), where it lives, and the dataset
+// a refresh of its data rebuilds.
+func (f Found) Dashboard() bi.Dashboard {
 	name, email := f.Report.Owner()
-	d := exposures.Dashboard{Tool: exposures.ToolPowerBI, ID: f.Report.ID, Name: f.Report.Name, URL: ReportURL(f.Workspace.ID, f.Report),
+	d := bi.Dashboard{Tool: Tool, ID: f.Report.ID, Name: f.Report.Name, URL: ReportURL(f.Workspace.ID, f.Report),
 		OwnerName: name, OwnerEmail: email, Folder: f.Workspace.Name}
-	d.Tables = make([]exposures.Table, len(f.Lineage.Tables))
+	d.Tables = make([]bi.Table, len(f.Lineage.Tables))
 	for i, t := range f.Lineage.Tables {
-		d.Tables[i] = exposures.Table{Database: t.Database, Schema: t.Schema, Name: t.Name}
+		d.Tables[i] = bi.Table{Database: t.Database, Schema: t.Schema, Name: t.Name}
 	}
+	var datasets []datasetMeta
+	if f.Dataset != nil {
+		d.Targets = []bi.Target{{Type: TargetDataset, ID: f.Dataset.ID, Name: f.Dataset.Name, Scope: f.DatasetWorkspaceID}}
+		datasets = []datasetMeta{{WorkspaceID: f.DatasetWorkspaceID, ID: f.Dataset.ID, Name: f.Dataset.Name}}
+	}
+	d.Meta = []bi.Field{{Key: "powerbi_report_id", Value: f.Report.ID}, {Key: "powerbi_workspace", Value: f.Workspace.Name},
+		{Key: "powerbi_datasets", Value: datasets, APIOnly: true}}
 	return d
 }

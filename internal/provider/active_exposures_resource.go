@@ -30,12 +30,14 @@ var (
 // project-wide defaults this resource gives them when it has to create them:
 // values that change nothing for the environments it does not manage.
 const (
-	envActive      = "DBT_ACTIVE_EXPOSURES"
-	envBuildAfter  = "DBT_ACTIVE_EXPOSURES_BUILD_AFTER"
+	envActive      = dbtcloud.EnvActiveExposures
+	envBuildAfter  = dbtcloud.EnvActiveExposuresBuildAfter
 	defaultActive  = "0"
-	defaultAfter   = "1440"
-	defaultMinutes = 1440
+	defaultMinutes = dbtcloud.DefaultBuildAfterMinutes
 )
+
+// defaultAfter is dbt Cloud's default interval as the variable's value.
+var defaultAfter = strconv.Itoa(defaultMinutes)
 
 // NewActiveExposuresResource is dbtexposures_active_exposures: active exposures
 // on or off for one dbt Cloud environment.

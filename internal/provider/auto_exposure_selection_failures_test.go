@@ -124,7 +124,7 @@ func storedTokenAt(t *testing.T, e *selectionEnv, s *terraform.State) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return in.TableauToken
+	return in.Config["token"]
 }
 
 // selectedDiff checks the planned change of `selected` as a reviewer reads it:

@@ -21,6 +21,8 @@ import (
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
 var (
@@ -201,19 +203,34 @@ type toolTerms struct {
 	secret    string // what the connection's secret is called
 	folder    selectionKind
 	dashboard selectionKind
+	// fix says how to send a new secret when dbt Cloud cannot read the tool.
+	fix string
+}
+
+// selectionTerms are the words of each tool that has provider resources, by
+// the tool's integration name.
+var selectionTerms = map[string]toolTerms{
+	tableau.Tool.Name: {label: tableau.Tool.Label, where: "the Tableau site", secret: "token",
+		folder:    selectionKind{"folder_ids", "folder", "dbtexposures_tableau_projects (projects[*].id)"},
+		dashboard: selectionKind{"workbook_ids", "workbook", "dbtexposures_tableau_workbooks (workbooks[*].id)"},
+		fix: "If the connection's Tableau token was revoked or has expired, send a new one: set token_wo to the new secret and bump " +
+			"token_wo_version on the dbtexposures_tableau_connection (or change its token), then apply; this plan works meanwhile. " +
+			"If the site moved, fix host or site_id there."},
+	powerbi.Tool.Name: {label: powerbi.Tool.Label, where: "the Power BI tenant", secret: "client secret",
+		folder:    selectionKind{"folder_ids", "workspace", "dbtexposures_powerbi_workspaces (workspaces[*].id)"},
+		dashboard: selectionKind{"report_ids", "report", "dbtexposures_powerbi_reports (reports[*].id)"},
+		fix: "If the connection's client secret was revoked or has expired, send a new one: set client_secret_wo to the new secret and bump " +
+			"client_secret_wo_version on the dbtexposures_powerbi_connection (or change its client_secret), then apply; this plan works meanwhile. " +
+			"If the app registration changed, fix tenant_id or client_id there."},
 }
 
 // termsFor is the terms of a connection's tool (its integration name); an
 // unknown tool, when the connection could not be read, speaks of Tableau.
 func termsFor(tool string) toolTerms {
-	if tool == "powerbi" {
-		return toolTerms{label: "Power BI", where: "the Power BI tenant", secret: "client secret",
-			folder:    selectionKind{"folder_ids", "workspace", "dbtexposures_powerbi_workspaces (workspaces[*].id)"},
-			dashboard: selectionKind{"report_ids", "report", "dbtexposures_powerbi_reports (reports[*].id)"}}
+	if t, ok := selectionTerms[tool]; ok {
+		return t
 	}
-	return toolTerms{label: "Tableau", where: "the Tableau site", secret: "token",
-		folder:    selectionKind{"folder_ids", "folder", "dbtexposures_tableau_projects (projects[*].id)"},
-		dashboard: selectionKind{"workbook_ids", "workbook", "dbtexposures_tableau_workbooks (workbooks[*].id)"}}
+	return selectionTerms[tableau.Tool.Name]
 }
 
 func (t toolTerms) kindOf(typ dbtcloud.ItemType) selectionKind {
@@ -371,18 +388,10 @@ func (r *autoExposureSelectionResource) warnUnreadable(m *selectionModel, err er
 	if !r.trees.firstWarning(m.key()) {
 		return
 	}
-	fix := "If the connection's Tableau token was revoked or has expired, send a new one: set token_wo to the new secret and bump " +
-		"token_wo_version on the dbtexposures_tableau_connection (or change its token), then apply; this plan works meanwhile. " +
-		"If the site moved, fix host or site_id there."
 	t := termsFor(r.trees.tool(m.key()))
-	if t.label == "Power BI" {
-		fix = "If the connection's client secret was revoked or has expired, send a new one: set client_secret_wo to the new secret and bump " +
-			"client_secret_wo_version on the dbtexposures_powerbi_connection (or change its client_secret), then apply; this plan works meanwhile. " +
-			"If the app registration changed, fix tenant_id or client_id there."
-	}
 	diags.AddWarning("dbt Cloud cannot read the connection's "+strings.TrimPrefix(t.where, "the "),
 		fmt.Sprintf("dbt Cloud could not read %s through the connection of %s, so the selection keeps its last known state.\n\n%s\n\nError: %s",
-			t.label, m.subject(), fix, inConnectionTerms(err)))
+			t.label, m.subject(), t.fix, inConnectionTerms(err)))
 }
 
 // foreignWatches fails the creation of a selection on a connection that

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 )
@@ -44,47 +47,75 @@ func biUnreadable(err error) bool {
 // treeCache remembers walks within one provider run (Terraform configures the
 // provider anew for each), so that the refresh and the plan walk the tree once.
 // A walk that failed because the BI tool cannot be read is not tried again in
-// the run, and its warning is given once. Writes invalidate the walk.
+// the run, and its warning is given once. Writes invalidate the walk. No lock
+// is held while dbt Cloud is walked: selections of other connections go on,
+// and callers wanting the same connection share one walk.
 type treeCache struct {
 	mu     sync.Mutex
+	walks  singleflight.Group
 	trees  map[string]*collectionsTree
 	failed map[string]error
 	warned map[string]bool
 	owners map[string]bool   // connections a selection resource claimed in this run
 	tools  map[string]string // connection -> its integration name, read from dbt Cloud
+	gen    map[string]int    // bumped by invalidate: a walk begun before a write is not kept
 }
 
 func (c *treeCache) get(ctx context.Context, client *dbtcloud.Client, projectID, connectionID int64) (*collectionsTree, error) {
 	key := twoPartID(projectID, connectionID)
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if t, ok := c.trees[key]; ok {
+		c.mu.Unlock()
 		return t, nil
 	}
 	if err, ok := c.failed[key]; ok {
+		c.mu.Unlock()
 		return nil, err
 	}
+	gen := c.gen[key]
+	c.mu.Unlock()
+	v, err, _ := c.walks.Do(key+"#"+strconv.Itoa(gen), func() (any, error) {
+		return c.walk(ctx, client, projectID, connectionID, key, gen)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*collectionsTree), nil
+}
+
+// walk reads the connection's tool (once a run) and its tree, and keeps the
+// tree unless the connection was written to meanwhile.
+func (c *treeCache) walk(ctx context.Context, client *dbtcloud.Client, projectID, connectionID int64, key string, gen int) (*collectionsTree, error) {
 	// The tool decides the arguments' names (workbook_ids or report_ids) and
 	// the messages' words; dbt Cloud knows it even when the BI tool is down.
-	if _, ok := c.tools[key]; !ok {
+	tool := c.tool(key)
+	if tool == "" {
 		in, err := client.GetLineageIntegration(ctx, projectID, connectionID)
 		if err != nil {
 			return nil, err
 		}
-		setKey(&c.tools, key, in.Name)
+		tool = in.Name
+		c.mu.Lock()
+		setKey(&c.tools, key, tool)
+		c.mu.Unlock()
 	}
 	items, err := client.WalkCollections(ctx, projectID, connectionID, dbtcloud.DefaultWalkConcurrency)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	current := c.gen[key] == gen
 	if err != nil {
-		if biUnreadable(err) {
+		if current && biUnreadable(err) {
 			setKey(&c.failed, key, err)
 		}
 		return nil, err
 	}
-	t := &collectionsTree{items: make(map[string]dbtcloud.TreeItem, len(items)), tool: c.tools[key]}
+	t := &collectionsTree{items: make(map[string]dbtcloud.TreeItem, len(items)), tool: tool}
 	for _, it := range items {
 		t.items[it.Identifier] = it
 	}
-	setKey(&c.trees, key, t)
+	if current {
+		setKey(&c.trees, key, t)
+	}
 	return t, nil
 }
 
@@ -104,6 +135,7 @@ func (c *treeCache) invalidate(projectID, connectionID int64) {
 	key := twoPartID(projectID, connectionID)
 	delete(c.trees, key)
 	delete(c.failed, key)
+	setKey(&c.gen, key, c.gen[key]+1)
 }
 
 // tool is the connection's integration name when a walk read it in this run, else "".

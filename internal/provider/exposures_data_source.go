@@ -16,7 +16,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
 var _ datasource.DataSourceWithConfigure = (*exposuresDataSource)(nil)
@@ -70,21 +73,7 @@ func (d *exposuresDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 	attrs["powerbi_endorsement"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Power BI: only reports with this endorsement, `Promoted` or `Certified`.",
 		Validators: []validator.String{stringvalidator.OneOf("Promoted", "Certified")}}
 	attrs["powerbi_name_regex"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Power BI: only reports whose name matches this regular expression (Go RE2 syntax)."}
-	exposure := schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-		"name":              str("Exposure name: the dashboard's name in snake_case, unique across tools and stable (a short ID suffix on collisions)."),
-		"label":             str("The workbook's or report's name."),
-		"type":              str("Always `dashboard`."),
-		"tool":              str("`tableau` or `powerbi`."),
-		"url":               str("The dashboard's page in the BI tool."),
-		"maturity":          str("The configured maturity, or empty."),
-		"owner_name":        str("Owner name from the BI tool, or the default."),
-		"owner_email":       str("Owner email from the BI tool, or the default."),
-		"description":       str("The workbook's description."),
-		"depends_on":        schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Sorted `ref('…')` and `source('…', '…')` strings."},
-		"workbook_id":       str("Tableau workbook LUID; null for Power BI."),
-		"powerbi_report_id": str("Power BI report ID; null for Tableau."),
-		"powerbi_workspace": str("Power BI workspace name; null for Tableau."),
-	}}
+	exposure := exposureObject()
 	attrs["exposures"] = schema.ListNestedAttribute{
 		Computed:            true,
 		MarkdownDescription: "One exposure per matching Tableau workbook or Power BI report that reads at least one dbt model, seed, snapshot or source, sorted by name.",
@@ -92,11 +81,7 @@ func (d *exposuresDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 		CustomType:          rawList(exposure),
 	}
 	attrs["yaml"] = str("A dbt properties file (`version: 2`, `exposures:`) with the exposures, valid for dbt Core and dbt Cloud; write it into your dbt project with `local_file`.")
-	unmatched := schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-		"workbook_id":       str("Tableau workbook LUID; null for Power BI."),
-		"powerbi_report_id": str("Power BI report ID; null for Tableau."),
-		"table":             str("The table, `database.schema.name`."),
-	}}
+	unmatched := unmatchedObject()
 	attrs["unmatched_tables"] = schema.ListNestedAttribute{
 		Computed:            true,
 		MarkdownDescription: "Tables the matching dashboards read that are no dbt node (`database.schema.name`), so gaps in lineage are visible.",
@@ -112,6 +97,40 @@ func (d *exposuresDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 			"`meta.powerbi_workspace`, Tableau ones `meta.tableau_workbook_id` and `meta.tableau_project_path`.",
 		Attributes: attrs,
 	}
+}
+
+// computedString is a computed string attribute.
+func computedString(desc string) schema.Attribute {
+	return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+}
+
+// exposureObject is one exposure of the `exposures` attribute.
+func exposureObject() schema.NestedAttributeObject {
+	str := computedString
+	return schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+		"name":              str("Exposure name: the dashboard's name in snake_case, unique across tools and stable (a short ID suffix on collisions)."),
+		"label":             str("The workbook's or report's name."),
+		"type":              str("Always `dashboard`."),
+		"tool":              str("`tableau` or `powerbi`."),
+		"url":               str("The dashboard's page in the BI tool."),
+		"maturity":          str("The configured maturity, or empty."),
+		"owner_name":        str("Owner name from the BI tool, or the default."),
+		"owner_email":       str("Owner email from the BI tool, or the default."),
+		"description":       str("The workbook's description."),
+		"depends_on":        schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Sorted `ref('…')` and `source('…', '…')` strings."},
+		"workbook_id":       str("Tableau workbook LUID; null for Power BI."),
+		"powerbi_report_id": str("Power BI report ID; null for Tableau."),
+		"powerbi_workspace": str("Power BI workspace name; null for Tableau."),
+	}}
+}
+
+// unmatchedObject is one table of the `unmatched_tables` attribute.
+func unmatchedObject() schema.NestedAttributeObject {
+	return schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+		"workbook_id":       computedString("Tableau workbook LUID; null for Power BI."),
+		"powerbi_report_id": computedString("Power BI report ID; null for Tableau."),
+		"table":             computedString("The table, `database.schema.name`."),
+	}}
 }
 
 func (d *exposuresDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
@@ -175,11 +194,11 @@ func (d *exposuresDataSource) results(ctx context.Context, config tfsdk.Config, 
 
 // dashboards reads the filtered dashboards of every configured tool, and names
 // where they came from. Power BI filters without Power BI settings are an error.
-func (d *exposuresDataSource) dashboards(ctx context.Context, cfg exposuresModel, diags *diag.Diagnostics) ([]exposures.Dashboard, []string) {
-	var out []exposures.Dashboard
+func (d *exposuresDataSource) dashboards(ctx context.Context, cfg exposuresModel, diags *diag.Diagnostics) ([]bi.Dashboard, []string) {
+	var out []bi.Dashboard
 	var sources []string
 	if d.tableau != nil {
-		out = exposures.Workbooks(d.tableau.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags))
+		out = tableau.Dashboards(d.tableau.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags))
 		sources = append(sources, "Tableau at "+d.tableau.client.Host())
 	}
 	if d.powerbi == nil {
@@ -214,9 +233,9 @@ func packExposures(enc *msgpack.Encoder, list []exposures.Exposure) error {
 		p.strs(e.DependsOn)
 		p.fields("description", e.Description, "label", e.Label, "maturity", e.Maturity, "name", e.Name,
 			"owner_email", e.OwnerEmail, "owner_name", e.OwnerName)
-		p.optFields("powerbi_report_id", e.ReportID, "powerbi_workspace", e.Workspace)
-		p.fields("tool", e.Tool, "type", e.Type, "url", e.URL)
-		p.optFields("workbook_id", e.WorkbookID)
+		p.optFields("powerbi_report_id", dashboardID(e.Tool, e.DashboardID, "powerbi_report_id"), "powerbi_workspace", workspace(e))
+		p.fields("tool", e.Tool.Name, "type", e.Type, "url", e.URL)
+		p.optFields("workbook_id", dashboardID(e.Tool, e.DashboardID, "workbook_id"))
 	}
 	return p.err
 }
@@ -226,9 +245,9 @@ func packUnmatched(enc *msgpack.Encoder, list []exposures.Unmatched) error {
 	p.array(len(list))
 	for _, u := range list {
 		p.object(3)
-		p.optFields("powerbi_report_id", u.ReportID)
+		p.optFields("powerbi_report_id", dashboardID(u.Tool, u.DashboardID, "powerbi_report_id"))
 		p.fields("table", u.Table)
-		p.optFields("workbook_id", u.WorkbookID)
+		p.optFields("workbook_id", dashboardID(u.Tool, u.DashboardID, "workbook_id"))
 	}
 	return p.err
 }
@@ -241,8 +260,9 @@ func exposuresValue(t tftypes.List, list []exposures.Exposure) tftypes.Value {
 		vals[i] = tftypes.NewValue(et, map[string]tftypes.Value{
 			"name": tfString(e.Name), "label": tfString(e.Label), "type": tfString(e.Type), "url": tfString(e.URL),
 			"maturity": tfString(e.Maturity), "owner_name": tfString(e.OwnerName), "owner_email": tfString(e.OwnerEmail),
-			"description": tfString(e.Description), "depends_on": tfStrings(e.DependsOn), "tool": tfString(e.Tool),
-			"workbook_id": tfOptString(e.WorkbookID), "powerbi_report_id": tfOptString(e.ReportID), "powerbi_workspace": tfOptString(e.Workspace),
+			"description": tfString(e.Description), "depends_on": tfStrings(e.DependsOn), "tool": tfString(e.Tool.Name),
+			"workbook_id":       tfOptString(dashboardID(e.Tool, e.DashboardID, "workbook_id")),
+			"powerbi_report_id": tfOptString(dashboardID(e.Tool, e.DashboardID, "powerbi_report_id")), "powerbi_workspace": tfOptString(workspace(e)),
 		})
 	}
 	return tftypes.NewValue(t, vals)
@@ -253,8 +273,25 @@ func unmatchedValue(t tftypes.List, list []exposures.Unmatched) tftypes.Value {
 	ut := t.ElementType.(tftypes.Object)
 	vals := make([]tftypes.Value, len(list))
 	for i, u := range list {
-		vals[i] = tftypes.NewValue(ut, map[string]tftypes.Value{"workbook_id": tfOptString(u.WorkbookID),
-			"powerbi_report_id": tfOptString(u.ReportID), "table": tfString(u.Table)})
+		vals[i] = tftypes.NewValue(ut, map[string]tftypes.Value{"workbook_id": tfOptString(dashboardID(u.Tool, u.DashboardID, "workbook_id")),
+			"powerbi_report_id": tfOptString(dashboardID(u.Tool, u.DashboardID, "powerbi_report_id")), "table": tfString(u.Table)})
 	}
 	return tftypes.NewValue(t, vals)
+}
+
+// dashboardID is id when attr is the tool's key for its dashboards' IDs
+// (workbook_id, powerbi_report_id), and "" (null) in the other tools' attribute.
+func dashboardID(tool bi.Tool, id, attr string) string {
+	if tool.DashboardKey == attr {
+		return id
+	}
+	return ""
+}
+
+// workspace is a Power BI exposure's workspace; null for other tools.
+func workspace(e exposures.Exposure) string {
+	if e.Tool == powerbi.Tool {
+		return e.Folder
+	}
+	return ""
 }

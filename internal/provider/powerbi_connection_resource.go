@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 )
 
 var (
@@ -34,7 +35,7 @@ type powerbiConnectionResource struct {
 // powerbiConnection is the Power BI connection's kind: a lost create's
 // integration is the one with the planned tenant and app.
 var powerbiConnection = connectionKind{
-	tool: "powerbi", label: "Power BI", resource: "dbtexposures_powerbi_connection", identity: "tenant and client ID",
+	tool: powerbi.Tool.Name, label: powerbi.Tool.Label, resource: "dbtexposures_powerbi_connection", identity: "tenant and client ID",
 	sameTarget: func(got *dbtcloud.IntegrationConfig, want dbtcloud.IntegrationConfig) bool {
 		return got != nil && sameStrings(got.TenantID, want.TenantID, got.ClientID, want.ClientID)
 	},

@@ -55,7 +55,7 @@ func storedClientSecret(t *testing.T, srv *servertest.Server, s *terraform.State
 	if err != nil {
 		t.Fatalf("server has no integration %d: %v", iid, err)
 	}
-	return in.ClientSecret
+	return in.Config["client_secret"]
 }
 
 func holdsSecret(t *testing.T, srv *servertest.Server, want string) resource.TestCheckFunc {

@@ -112,7 +112,7 @@ func (s *powerbiSource) Scan(ctx context.Context) (*powerbi.ScanResult, error) {
 // powerbiFrom is the Power BI source for a data source; nil (with an error)
 // when the provider has no Power BI settings, nil alone during validation.
 func powerbiFrom(data any, diags *diag.Diagnostics) *powerbiSource {
-	return configuredSource(data, diags, "Power BI", func(pd *providerData) *powerbiSource { return pd.powerbi })
+	return configuredSource(data, diags, powerbi.Tool.Label, func(pd *providerData) *powerbiSource { return pd.powerbi })
 }
 
 // unavailable says why the source cannot be used, or "".

@@ -254,20 +254,24 @@ func requestsPerMinute(v types.Int64, diags *diag.Diagnostics) (int, bool) {
 }
 
 // throttles are the provider process's: every dbt Cloud client of the process
-// for one account and rate shares one, so all resources together keep to it.
+// for one account (host and account ID) shares one, so all resources together
+// keep to it; the lowest rate configured for the account wins.
 var throttles = struct {
 	sync.Mutex
 	by map[string]*transport.Throttle
 }{by: map[string]*transport.Throttle{}}
 
 func sharedThrottle(hostURL string, accountID int64, perMinute int) *transport.Throttle {
-	key := fmt.Sprintf("%s|%d|%d", hostURL, accountID, perMinute)
+	key := fmt.Sprintf("%s|%d", hostURL, accountID)
 	throttles.Lock()
 	defer throttles.Unlock()
-	if throttles.by[key] == nil {
-		throttles.by[key] = transport.NewThrottle(perMinute)
+	t := throttles.by[key]
+	if t == nil {
+		t = transport.NewThrottle(perMinute)
+		throttles.by[key] = t
 	}
-	return throttles.by[key]
+	t.Lower(perMinute)
+	return t
 }
 
 func (p *dbtexposuresProvider) userAgent(tfVersion string) string {

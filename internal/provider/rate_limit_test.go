@@ -181,3 +181,20 @@ func TestThrottleSharedPerAccountInTheProcess(t *testing.T) {
 		t.Fatal("another account must have its own throttle")
 	}
 }
+
+// Two provider blocks for one account with different rates share one
+// throttle, which keeps to the lower rate, whichever was configured first.
+func TestThrottleKeyedByAccountLowestRateWins(t *testing.T) {
+	const host = "https://emea.dbt.com/api"
+	a := sharedThrottle(host, 42, 3000)
+	b := sharedThrottle(host, 42, 600)
+	if a != b {
+		t.Fatal("one account got two throttles because the rates differ")
+	}
+	if c := sharedThrottle(host, 42, 0); c != a || a.PerMinute() != 600 {
+		t.Fatalf("want one throttle at 600 a minute, got %d", a.PerMinute())
+	}
+	if sharedThrottle(host, 42, 5000); a.PerMinute() != 600 {
+		t.Fatalf("a higher rate raised the throttle to %d", a.PerMinute())
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
 var (
@@ -34,7 +35,7 @@ type tableauConnectionResource struct {
 // tableauConnection is the Tableau connection's kind: a lost create's
 // integration is the one with the planned host, site and token name.
 var tableauConnection = connectionKind{
-	tool: "tableau", label: "Tableau", resource: "dbtexposures_tableau_connection", identity: "host, site and token name",
+	tool: tableau.Tool.Name, label: tableau.Tool.Label, resource: "dbtexposures_tableau_connection", identity: "host, site and token name",
 	sameTarget: func(got *dbtcloud.IntegrationConfig, want dbtcloud.IntegrationConfig) bool {
 		return got != nil && sameStrings(got.Host, want.Host, got.SiteID, want.SiteID, got.TokenName, want.TokenName)
 	},

@@ -66,7 +66,7 @@ func storedToken(t *testing.T, srv *servertest.Server, s *terraform.State) strin
 	if err != nil {
 		t.Fatalf("server has no integration %s: %v", rs.Primary.ID, err)
 	}
-	return in.TableauToken
+	return in.Config["token"]
 }
 
 // noSecretInState fails if secret appears anywhere in the state.

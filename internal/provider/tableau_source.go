@@ -175,7 +175,7 @@ func (s *tableauSource) Workbooks(ctx context.Context) ([]tableau.Project, []tab
 // tableauFrom is the Tableau source for a data source, adding an error when the
 // provider has no Tableau settings. It returns nil while unconfigured.
 func tableauFrom(data any, diags *diag.Diagnostics) *tableauSource {
-	return configuredSource(data, diags, "Tableau", func(pd *providerData) *tableauSource { return pd.tableau })
+	return configuredSource(data, diags, tableau.Tool.Label, func(pd *providerData) *tableauSource { return pd.tableau })
 }
 
 // unavailable says why the source cannot be used, or "".

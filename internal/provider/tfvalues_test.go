@@ -13,6 +13,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi/mquery"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
@@ -225,11 +226,11 @@ func TestWorkbooksPackedAsTerraformEncodesThem(t *testing.T) {
 
 func TestExposuresPackedAsTerraformEncodesThem(t *testing.T) {
 	list := []exposures.Exposure{
-		{Name: "a", Label: "A", Type: "dashboard", URL: "u", Maturity: "high", OwnerName: "Zoë", OwnerEmail: "z@x", Description: "d\nmore", DependsOn: []string{"ref('x')"}, WorkbookID: "w"},
-		{Name: "b", Type: "dashboard", Tool: "tableau", DependsOn: []string{}},
-		{Name: "c", Type: "dashboard", Tool: "powerbi", DependsOn: []string{"ref('y')"}, ReportID: "r", Workspace: "Finance"},
+		{Name: "a", Label: "A", Type: "dashboard", URL: "u", Maturity: "high", OwnerName: "Zoë", OwnerEmail: "z@x", Description: "d\nmore", DependsOn: []string{"ref('x')"}, Tool: tableau.Tool, DashboardID: "w"},
+		{Name: "b", Type: "dashboard", Tool: tableau.Tool, DependsOn: []string{}},
+		{Name: "c", Type: "dashboard", Tool: powerbi.Tool, DependsOn: []string{"ref('y')"}, DashboardID: "r", Folder: "Finance"},
 	}
-	unmatched := []exposures.Unmatched{{WorkbookID: "w", Table: "db.s.t"}, {ReportID: "r", Table: "db.s.u"}}
+	unmatched := []exposures.Unmatched{{Tool: tableau.Tool, DashboardID: "w", Table: "db.s.t"}, {Tool: powerbi.Tool, DashboardID: "r", Table: "db.s.u"}}
 	packEquals(t, &exposuresDataSource{}, map[string]tftypes.Value{
 		"manifest_path": tfString("target/manifest.json"),
 		"maturity":      tfString("high"),

@@ -2,21 +2,21 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
 // The environment variables dbt Cloud reads to run active exposures.
 const (
-	envActiveExposures = "DBT_ACTIVE_EXPOSURES"
-	envBuildAfter      = "DBT_ACTIVE_EXPOSURES_BUILD_AFTER"
-	// defaultBuildAfter is dbt Cloud's default interval, in minutes.
-	defaultBuildAfter = 1440
+	envActiveExposures = dbtcloud.EnvActiveExposures
+	envBuildAfter      = dbtcloud.EnvActiveExposuresBuildAfter
+	defaultBuildAfter  = dbtcloud.DefaultBuildAfterMinutes
 )
 
 // Defaults for running refreshes: how long a run waits for Tableau's jobs, and
@@ -33,25 +33,34 @@ const (
 	actionFailed    = "failed"
 )
 
-// targetPowerBIDataset is the target type of a Power BI report's dataset;
-// Tableau's are its extract kinds (datasource, workbook).
-const targetPowerBIDataset = "powerbi_dataset"
-
-// refreshJSON is one target of a run and what became of it.
+// refreshJSON is one target of a run and what became of it. The dashboard's
+// ID, the job's ID and the target's scope go under the tool's keys
+// (workbook_id and tableau_job_id; powerbi_report_id, powerbi_request_id and
+// powerbi_workspace_id).
 type refreshJSON struct {
-	Exposure     string `json:"exposure"`
-	WorkbookID   string `json:"workbook_id,omitempty"`
-	ReportID     string `json:"powerbi_report_id,omitempty"`
-	TargetType   string `json:"target_type"`
-	TargetID     string `json:"target_id"`
-	TargetName   string `json:"target_name"`
-	Action       string `json:"action"`
-	Reason       string `json:"reason"`
-	TableauJobID string `json:"tableau_job_id,omitempty"`
-	// WorkspaceID is the Power BI dataset's workspace; RequestID its refresh's.
-	WorkspaceID string `json:"powerbi_workspace_id,omitempty"`
-	RequestID   string `json:"powerbi_request_id,omitempty"`
+	Exposure    string `json:"exposure"`
+	TargetType  string `json:"target_type"`
+	TargetID    string `json:"target_id"`
+	TargetName  string `json:"target_name"`
+	Action      string `json:"action"`
+	Reason      string `json:"reason"`
+	tool        bi.Tool
+	dashboardID string
+	target      bi.Target
 	jobID       string // the job polled: Tableau's job or Power BI's request
+}
+
+func (r refreshJSON) MarshalJSON() ([]byte, error) {
+	type plain refreshJSON
+	b, err := json.Marshal(plain(r))
+	if err != nil {
+		return nil, err
+	}
+	fields := []bi.Field{{Key: r.tool.DashboardKey, Value: r.dashboardID}, {Key: r.tool.JobKey, Value: r.jobID}}
+	if r.tool.ScopeKey != "" {
+		fields = append(fields, bi.Field{Key: r.tool.ScopeKey, Value: r.target.Scope})
+	}
+	return appendFields(b, fields)
 }
 
 // activeSettings are an environment's active-exposure variables, with the
@@ -146,13 +155,14 @@ func (s *Server) skipReason(ctx context.Context, pid int64, t store.Target, buil
 // targets are what refreshing an exposure's dashboard takes: a Tableau
 // workbook's extracts, a Power BI report's dataset. Each starts skipped.
 func targets(e exposureJSON) []refreshJSON {
-	var out []refreshJSON
-	for _, x := range e.Extracts {
-		out = append(out, refreshJSON{Exposure: e.Name, WorkbookID: e.WorkbookID, TargetType: x.Type, TargetID: x.ID, TargetName: x.Name, Action: actionSkipped})
+	conn, ok := bi.Lookup(e.Tool)
+	if !ok {
+		return nil // a tool this server no longer serves
 	}
-	for _, d := range e.Datasets {
-		out = append(out, refreshJSON{Exposure: e.Name, ReportID: e.ReportID, TargetType: targetPowerBIDataset, TargetID: d.ID, TargetName: d.Name,
-			WorkspaceID: d.WorkspaceID, Action: actionSkipped})
+	var out []refreshJSON
+	for _, t := range e.RefreshTargets {
+		out = append(out, refreshJSON{Exposure: e.Name, TargetType: t.Type, TargetID: t.ID, TargetName: t.Name, Action: actionSkipped,
+			tool: conn.Tool(), dashboardID: e.DashboardID, target: t})
 	}
 	return out
 }
@@ -166,101 +176,55 @@ func anyIn(ids []string, set map[string]bool) bool {
 	return false
 }
 
-// refresher starts and follows refreshes in one BI tool.
-type refresher interface {
-	tool() string
-	start(ctx context.Context, r *refreshJSON) error // sets r.jobID
-	// status reports whether the job ended, and when it did, why it failed ("" if it did not).
-	status(ctx context.Context, r *refreshJSON) (done bool, failure string, err error)
-}
-
-// runRefreshes starts every planned refresh (Action "") of its tool, then
-// polls their jobs until all finish or the timeout passes. One failure does
-// not stop the others.
-func (s *Server) runRefreshes(ctx context.Context, rf refresher, rs []*refreshJSON) {
+// runRefreshes starts every planned refresh (Action "") of one tool, then
+// polls their jobs until all finish, the timeout passes or the run's request
+// ends. One failure does not stop the others.
+func (s *Server) runRefreshes(ctx context.Context, tool bi.Tool, c bi.Client, rs []*refreshJSON) {
 	pending := map[*refreshJSON]bool{}
 	for _, r := range rs {
-		if err := rf.start(ctx, r); err != nil {
-			r.Action, r.Reason = actionFailed, rf.tool()+" refused the refresh: "+err.Error()
+		job, err := c.StartRefresh(ctx, r.target)
+		if err != nil {
+			r.Action, r.Reason = actionFailed, tool.Label+" refused the refresh: "+err.Error()
 			continue
 		}
+		r.jobID = job
 		pending[r] = true
 	}
 	deadline := time.Now().Add(s.refreshTimeout)
 	for len(pending) > 0 {
-		for r := range pending {
-			done, failure, err := rf.status(ctx, r)
-			if err != nil {
-				r.Reason = "reading the " + rf.tool() + " job failed: " + err.Error() // kept if it never recovers
-				continue
-			}
-			if !done {
-				continue
-			}
-			delete(pending, r)
-			r.Action, r.Reason = actionRefreshed, ""
-			if failure != "" {
-				r.Action, r.Reason = actionFailed, failure
-			}
-		}
+		s.pollRefreshes(ctx, tool, c, pending)
 		if len(pending) == 0 || !s.waitPoll(ctx, deadline) {
 			break
 		}
 	}
 	for r := range pending {
 		r.Action = actionFailed
-		r.Reason = fmt.Sprintf("%s job %s did not finish within %s (--refresh-timeout)%s", rf.tool(), r.jobID, s.refreshTimeout, suffix(r.Reason))
+		if ctx.Err() != nil {
+			r.Reason = fmt.Sprintf("the run's request ended before %s job %s finished; the job's outcome is unknown: check it in %s%s",
+				tool.Label, r.jobID, tool.Label, suffix(r.Reason))
+			continue
+		}
+		r.Reason = fmt.Sprintf("%s job %s did not finish within %s (--refresh-timeout)%s", tool.Label, r.jobID, s.refreshTimeout, suffix(r.Reason))
 	}
 }
 
-// tableauRefresher refreshes extracts through Tableau's jobs.
-type tableauRefresher struct{ c *tableau.Client }
-
-func (t tableauRefresher) tool() string { return "Tableau" }
-
-func (t tableauRefresher) start(ctx context.Context, r *refreshJSON) error {
-	job, err := t.c.RefreshExtract(ctx, r.TargetType, r.TargetID)
-	if err != nil {
-		return err
+// pollRefreshes asks once about each pending job and settles those that ended.
+func (s *Server) pollRefreshes(ctx context.Context, tool bi.Tool, c bi.Client, pending map[*refreshJSON]bool) {
+	for r := range pending {
+		done, failure, err := c.RefreshStatus(ctx, r.target, r.jobID)
+		if err != nil {
+			r.Reason = "reading the " + tool.Label + " job failed: " + err.Error() // kept if it never recovers
+			continue
+		}
+		if !done {
+			continue
+		}
+		delete(pending, r)
+		r.Action, r.Reason = actionRefreshed, ""
+		if failure != "" {
+			r.Action, r.Reason = actionFailed, failure
+		}
 	}
-	r.jobID, r.TableauJobID = job.ID, job.ID
-	return nil
-}
-
-func (t tableauRefresher) status(ctx context.Context, r *refreshJSON) (bool, string, error) {
-	job, err := t.c.GetJob(ctx, r.jobID)
-	if err != nil || !job.Done() {
-		return false, "", err
-	}
-	if !job.Succeeded() {
-		return true, "Tableau job " + job.Outcome(), nil
-	}
-	return true, "", nil
-}
-
-// powerbiRefresher refreshes datasets and follows their refresh history.
-type powerbiRefresher struct{ c *powerbi.Client }
-
-func (p powerbiRefresher) tool() string { return "Power BI" }
-
-func (p powerbiRefresher) start(ctx context.Context, r *refreshJSON) error {
-	id, err := p.c.RefreshDataset(ctx, r.WorkspaceID, r.TargetID)
-	if err != nil {
-		return err
-	}
-	r.jobID, r.RequestID = id, id
-	return nil
-}
-
-func (p powerbiRefresher) status(ctx context.Context, r *refreshJSON) (bool, string, error) {
-	got, err := p.c.RefreshStatus(ctx, r.WorkspaceID, r.TargetID, r.jobID)
-	if err != nil || got == nil || !got.Done() {
-		return false, "", err
-	}
-	if !got.Succeeded() {
-		return true, fmt.Sprintf("Power BI refresh %s ended %s%s", r.jobID, got.Status, suffix(got.Exception)), nil
-	}
-	return true, "", nil
 }
 
 func suffix(s string) string {

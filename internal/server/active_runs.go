@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
@@ -24,35 +25,15 @@ const MaxRunResultsBytes = 64 << 20
 
 // runJSON is a run as the API answers it.
 type runJSON struct {
-	ID            int64         `json:"id"`
-	EnvironmentID int64         `json:"environment_id"`
-	StartedAt     string        `json:"started_at"`
-	FinishedAt    string        `json:"finished_at"`
-	Status        string        `json:"status"` // success, or failed when a refresh failed
-	Refreshes     []refreshJSON `json:"refreshes"`
+	ID            int64  `json:"id"`
+	EnvironmentID int64  `json:"environment_id"`
+	StartedAt     string `json:"started_at"`
+	FinishedAt    string `json:"finished_at"`
+	Status        string `json:"status"` // success, or failed when a refresh failed
+	// Refreshes are a new run's []refreshJSON, or a stored run's as stored.
+	Refreshes any `json:"refreshes"`
 	// UnknownUniqueIDs are run results the project's stored manifest does not know.
 	UnknownUniqueIDs []string `json:"unknown_unique_ids"`
-}
-
-// projectLocks serialises runs per project, so two runs never refresh a target twice.
-type projectLocks struct {
-	mu sync.Mutex
-	by map[int64]*sync.Mutex
-}
-
-func (p *projectLocks) lock(pid int64) func() {
-	p.mu.Lock()
-	if p.by == nil {
-		p.by = map[int64]*sync.Mutex{}
-	}
-	l := p.by[pid]
-	if l == nil {
-		l = &sync.Mutex{}
-		p.by[pid] = l
-	}
-	p.mu.Unlock()
-	l.Lock()
-	return l.Unlock
 }
 
 // postActiveRun records a dbt run and refreshes what it should.
@@ -62,7 +43,7 @@ func (s *Server) postActiveRun(w http.ResponseWriter, r *http.Request) {
 	if s.answerBad(w, r, err) {
 		return
 	}
-	known, exps, err := s.runInputs(r.Context(), pid)
+	known, exps, err := s.runInputs(r.Context(), tokenAccount(r), pid)
 	if s.answerBad(w, r, err) {
 		return
 	}
@@ -105,7 +86,7 @@ func (s *Server) readRunRequest(r *http.Request, pid int64) (*store.Environment,
 }
 
 // runInputs reads the stored manifest's unique IDs and the last sync's exposures.
-func (s *Server) runInputs(ctx context.Context, pid int64) (map[string]bool, []exposureJSON, error) {
+func (s *Server) runInputs(ctx context.Context, accountID, pid int64) (map[string]bool, []exposureJSON, error) {
 	raw, err := s.store.Manifest(ctx, pid)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, &badRequest{msg: fmt.Sprintf("Project %d has no dbt manifest yet: PUT target/manifest.json to .../projects/%d/manifest/ first.", pid, pid)}
@@ -121,17 +102,42 @@ func (s *Server) runInputs(ctx context.Context, pid int64) (map[string]bool, []e
 	for _, n := range m.Nodes {
 		known[n.UniqueID] = true
 	}
+	exps, err := s.storedExposures(ctx, pid)
+	if err != nil || !predatesTargets(exps) {
+		return known, exps, err
+	}
+	// Exposures synced by an older version lack their refresh targets: sync
+	// once now rather than refresh nothing until the next sync.
+	if err := s.syncProject(ctx, accountID, pid); err != nil {
+		s.log.Warn("re-syncing exposures stored by an older version", "project_id", pid, "error", err.Error())
+	}
+	exps, err = s.storedExposures(ctx, pid)
+	return known, exps, err
+}
+
+// storedExposures are the last successful sync's exposures.
+func (s *Server) storedExposures(ctx context.Context, pid int64) ([]exposureJSON, error) {
 	var exps []exposureJSON
 	rec, err := s.store.Exposures(ctx, pid)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, nil, err
+		return nil, err
 	}
 	if rec != nil && rec.ExposuresJSON != "" {
 		if err := json.Unmarshal([]byte(rec.ExposuresJSON), &exps); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return known, exps, nil
+	return exps, nil
+}
+
+// predatesTargets reports whether exposures were stored before refresh targets were.
+func predatesTargets(exps []exposureJSON) bool {
+	for _, e := range exps {
+		if e.RefreshTargets == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // activeRun decides, refreshes and records one run.
@@ -164,7 +170,7 @@ func (s *Server) activeRun(ctx context.Context, accountID, pid int64, env *store
 	var refreshed []store.Target
 	for _, x := range rs {
 		s.log.Info("active exposure refresh", "project_id", pid, "environment", env.Name, "exposure", x.Exposure,
-			"target_type", x.TargetType, "target_id", x.TargetID, "action", x.Action, "reason", x.Reason, "tableau_job_id", x.TableauJobID)
+			"tool", x.tool.Name, "target_type", x.TargetType, "target_id", x.TargetID, "action", x.Action, "reason", x.Reason, "job_id", x.jobID)
 		switch x.Action {
 		case actionFailed:
 			run.Status = "failed"
@@ -182,60 +188,48 @@ func (s *Server) activeRun(ctx context.Context, accountID, pid int64, env *store
 }
 
 // refreshPlanned runs the planned refreshes through the project's
-// integrations: Tableau's extracts and Power BI's datasets, each tool at once.
+// integrations, each tool's at once.
 func (s *Server) refreshPlanned(ctx context.Context, accountID, pid int64, rs []refreshJSON) error {
-	byTool := map[string][]*refreshJSON{}
+	byTool := map[bi.Tool][]*refreshJSON{}
 	for i := range rs {
 		if rs[i].Action == "" {
-			tool := toolTableau
-			if rs[i].TargetType == targetPowerBIDataset {
-				tool = toolPowerBI
-			}
-			byTool[tool] = append(byTool[tool], &rs[i])
+			byTool[rs[i].tool] = append(byTool[rs[i].tool], &rs[i])
 		}
 	}
 	var wg sync.WaitGroup
 	for tool, planned := range byTool {
-		rf, why, err := s.refresherFor(ctx, accountID, pid, tool)
+		c, why, err := s.refresherFor(ctx, accountID, pid, tool)
 		if err != nil {
 			return err
 		}
-		if rf == nil {
+		if c == nil {
 			failPlanned(planned, why)
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.runRefreshes(ctx, rf, planned)
+			s.runRefreshes(ctx, tool, c, planned)
 		}()
 	}
 	wg.Wait()
 	return nil
 }
 
-// refresherFor is the project's integration of tool as a refresher, or why there is none.
-func (s *Server) refresherFor(ctx context.Context, accountID, pid int64, tool string) (refresher, string, error) {
-	in, err := s.integrationOf(ctx, accountID, pid, tool)
+// refresherFor is the client of the project's integration of tool, or why there is none.
+func (s *Server) refresherFor(ctx context.Context, accountID, pid int64, tool bi.Tool) (bi.Client, string, error) {
+	in, err := s.integrationOf(ctx, accountID, pid, tool.Name)
 	if err != nil {
 		return nil, "", err
 	}
 	if in == nil {
-		label := map[string]string{toolTableau: "Tableau", toolPowerBI: "Power BI"}[tool]
-		return nil, fmt.Sprintf("the project has no %s integration: create one (dbtexposures_%s_connection) before running active exposures", label, tool), nil
+		return nil, fmt.Sprintf("the project has no %s integration: create one (dbtexposures_%s_connection) before running active exposures", tool.Label, tool.Name), nil
 	}
-	if tool == toolPowerBI {
-		c, err := s.powerbi.clientFor(in)
-		if err != nil {
-			return nil, err.Error(), nil
-		}
-		return powerbiRefresher{c}, "", nil
-	}
-	c, err := s.tableau.clientFor(in)
+	_, c, err := s.bi.client(in)
 	if err != nil {
 		return nil, err.Error(), nil
 	}
-	return tableauRefresher{c}, "", nil
+	return c, "", nil
 }
 
 // integrationOf is the project's integration of tool, or nil.
@@ -298,8 +292,8 @@ func (s *Server) listActiveRuns(w http.ResponseWriter, r *http.Request) {
 }
 
 func toRunJSON(r *store.Run) runJSON {
-	out := runJSON{ID: r.ID, EnvironmentID: r.EnvironmentID, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Status: r.Status}
-	_ = json.Unmarshal([]byte(r.RefreshesJSON), &out.Refreshes)
+	out := runJSON{ID: r.ID, EnvironmentID: r.EnvironmentID, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Status: r.Status,
+		Refreshes: json.RawMessage(r.RefreshesJSON)}
 	_ = json.Unmarshal([]byte(r.UnknownJSON), &out.UnknownUniqueIDs)
 	return out
 }

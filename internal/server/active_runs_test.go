@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sort"
@@ -420,5 +421,36 @@ func TestActiveRunMalformed(t *testing.T) {
 	}
 	if n := len(g.emu.Refreshes()); n != 0 {
 		t.Fatalf("a refused run refreshed %d targets", n)
+	}
+}
+
+// A client that goes away while the run waits for its jobs is not reported as
+// a --refresh-timeout: the run is recorded with the jobs' outcome unknown.
+func TestActiveRunClientGoneIsNotATimeout(t *testing.T) {
+	g := newActiveRig(t, true, server.WithRefreshTimeout(time.Hour))
+	g.emu.JobPolls = 1 << 20
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", g.base()+"active-exposures/runs/",
+		strings.NewReader(`{"environment_id": 1, "run_results": `+results(modelCustomers+"=success")+`}`))
+	req.Header.Set("Authorization", "Token "+g.srv.Token)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the run answered %d before the client went away", resp.StatusCode)
+	}
+	var list struct{ Data []runAnswer }
+	for deadline := time.Now().Add(10 * time.Second); len(list.Data) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the run was not recorded")
+		}
+		_, b := rawCall(t, "GET", g.base()+"active-exposures/runs/", g.srv.Token, nil)
+		if err := json.Unmarshal(b, &list); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range list.Data[0].Refreshes {
+		if r.Action != "failed" || strings.Contains(r.Reason, "--refresh-timeout") || !strings.Contains(r.Reason, "request ended before Tableau job "+r.TableauJobID) {
+			t.Fatalf("a client that went away: %+v", r)
+		}
 	}
 }

@@ -41,7 +41,7 @@ func TestCompatWithOtherClients(t *testing.T) {
 		t.Fatalf("patch result: %v", cfg)
 	}
 	stored, _ := srv.Store.GetIntegration(t.Context(), 1, 1, id)
-	if stored.TableauToken != "t" {
+	if stored.Config["token"] != "t" {
 		t.Fatal("a PATCH without a token must keep the stored token")
 	}
 

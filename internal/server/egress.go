@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,10 +11,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
 // ErrEgressRefused is the error of a connection the server would not make.
-var ErrEgressRefused = errors.New("connection refused by the server's egress rules")
+var ErrEgressRefused = transport.ErrEgressRefused
 
 // blockedNets are never contacted unless an allowed CIDR names them: link-local
 // addresses and the cloud metadata endpoints, which hand out credentials.
@@ -26,7 +28,7 @@ var blockedNets = []netip.Prefix{
 	netip.MustParsePrefix("100.100.100.200/32"), // Alibaba Cloud metadata
 }
 
-// Egress decides where the server may connect to read Tableau. The check runs
+// Egress decides where the server may connect to read any BI tool. The check runs
 // on the resolved address at connect time, so a name that resolves elsewhere
 // later (DNS rebinding) gains nothing.
 type Egress struct {
@@ -38,7 +40,7 @@ type Egress struct {
 	connected func(address string)
 }
 
-// ParseEgress reads --tableau-allowed-hosts: host names, IP addresses and CIDRs,
+// ParseEgress reads --allowed-hosts: host names, IP addresses and CIDRs,
 // separated by commas. Empty allows every host but the blocked networks.
 func ParseEgress(list string) (*Egress, error) {
 	e := &Egress{hosts: map[string]bool{}}
@@ -49,24 +51,24 @@ func ParseEgress(list string) (*Egress, error) {
 		case strings.Contains(item, "/"):
 			p, err := netip.ParsePrefix(item)
 			if err != nil {
-				return nil, fmt.Errorf("--tableau-allowed-hosts: %q is not a CIDR such as 10.0.0.0/8", item)
+				return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", item)
 			}
 			e.nets = append(e.nets, p.Masked())
 		default:
 			if a, err := netip.ParseAddr(item); err == nil {
 				e.nets = append(e.nets, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-			} else if isHostName(item) {
+			} else if bi.IsHostName(item) {
 				e.hosts[strings.ToLower(strings.TrimSuffix(item, "."))] = true
 			} else {
-				return nil, fmt.Errorf("--tableau-allowed-hosts: %q is neither a host name, an IP address nor a CIDR", item)
+				return nil, fmt.Errorf("%q is neither a host name, an IP address nor a CIDR", item)
 			}
 		}
 	}
 	return e, nil
 }
 
-// restricted reports whether an allow-list is in force.
-func (e *Egress) restricted() bool { return len(e.hosts)+len(e.nets) > 0 }
+// Restricted reports whether an allow-list is in force.
+func (e *Egress) Restricted() bool { return len(e.hosts)+len(e.nets) > 0 }
 
 // Transport is an HTTP transport that connects only where e allows. It uses no
 // proxy: the checks are about the address actually connected to.
@@ -101,11 +103,11 @@ func (e *Egress) check(host string, byName bool, address string) error {
 	}
 	for _, p := range blockedNets {
 		if p.Contains(ip) && !allowedNet {
-			return fmt.Errorf("%w: %s resolves to %s, a link-local or cloud-metadata address, which the server never contacts (allow it explicitly with a CIDR in --tableau-allowed-hosts)", ErrEgressRefused, host, ip)
+			return fmt.Errorf("%w: %s resolves to %s, a link-local or cloud-metadata address, which the server never contacts (allow it explicitly with a CIDR in --allowed-hosts)", ErrEgressRefused, host, ip)
 		}
 	}
-	if e.restricted() && !byName && !allowedNet {
-		return fmt.Errorf("%w: %s (%s) is not in --tableau-allowed-hosts", ErrEgressRefused, host, ip)
+	if e.Restricted() && !byName && !allowedNet {
+		return fmt.Errorf("%w: %s (%s) is not in --allowed-hosts", ErrEgressRefused, host, ip)
 	}
 	if e.connected != nil {
 		e.connected(address)

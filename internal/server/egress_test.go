@@ -138,7 +138,7 @@ func TestEgressRefusesMetadataAddressAtConnectTime(t *testing.T) {
 	}
 }
 
-// With --tableau-allowed-hosts, only the listed names and networks are reached.
+// With --allowed-hosts, only the listed names and networks are reached.
 func TestEgressAllowList(t *testing.T) {
 	port := listen(t)
 	e, err := ParseEgress("tableau.test, 10.0.0.0/8")
@@ -155,7 +155,7 @@ func TestEgressAllowList(t *testing.T) {
 	} else {
 		c.Close()
 	}
-	if _, err := e.dialContext(ctx, "tcp", "other.test:"+port); !errors.Is(err, ErrEgressRefused) || !strings.Contains(err.Error(), "not in --tableau-allowed-hosts") {
+	if _, err := e.dialContext(ctx, "tcp", "other.test:"+port); !errors.Is(err, ErrEgressRefused) || !strings.Contains(err.Error(), "not in --allowed-hosts") {
 		t.Fatalf("a name not listed: %v", err)
 	}
 	if _, err := e.dialContext(ctx, "tcp", "127.0.0.1:"+port); !errors.Is(err, ErrEgressRefused) {

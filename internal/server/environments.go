@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
@@ -162,7 +163,7 @@ func scopedValues(prefix string, m map[string]json.RawMessage, scopes map[string
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, badField(prefix+key, "must be a string or null")
 		}
-		if err := checkText(v, 4096); err != nil {
+		if err := bi.CheckText(v, bi.MaxTokenLen); err != nil {
 			return nil, badField(prefix+key, "%s", err)
 		}
 		if v == "" {

@@ -9,43 +9,130 @@ import (
 // costly work: parsing tens of MB, reading Tableau) that one account runs at once.
 const heavyPerAccount = 2
 
-// accountSlots hands out at most heavyPerAccount slots per account.
+// accountSlots hands out at most heavyPerAccount slots per account. An
+// account's entry lives while someone holds or waits for a slot, so the map
+// holds only accounts at work.
 type accountSlots struct {
 	mu sync.Mutex
-	by map[int64]chan struct{}
+	by map[int64]*slots
 }
 
-func (a *accountSlots) slots(accountID int64) chan struct{} {
+type slots struct {
+	ch    chan struct{}
+	users int // holders and waiters
+}
+
+func (a *accountSlots) get(accountID int64) *slots {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.by == nil {
-		a.by = map[int64]chan struct{}{}
+		a.by = map[int64]*slots{}
 	}
-	if a.by[accountID] == nil {
-		a.by[accountID] = make(chan struct{}, heavyPerAccount)
+	s := a.by[accountID]
+	if s == nil {
+		s = &slots{ch: make(chan struct{}, heavyPerAccount)}
+		a.by[accountID] = s
 	}
-	return a.by[accountID]
+	s.users++
+	return s
+}
+
+func (a *accountSlots) put(accountID int64, s *slots) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s.users--; s.users == 0 {
+		delete(a.by, accountID)
+	}
+}
+
+func (a *accountSlots) releaser(accountID int64, s *slots) func() {
+	return func() {
+		<-s.ch
+		a.put(accountID, s)
+	}
 }
 
 // tryAcquire takes a slot if one is free, for requests that would rather be
 // answered 429 than queue.
 func (a *accountSlots) tryAcquire(accountID int64) (release func(), ok bool) {
-	s := a.slots(accountID)
+	s := a.get(accountID)
 	select {
-	case s <- struct{}{}:
-		return func() { <-s }, true
+	case s.ch <- struct{}{}:
+		return a.releaser(accountID, s), true
 	default:
+		a.put(accountID, s)
 		return nil, false
 	}
 }
 
 // acquire waits for a slot, for background work.
 func (a *accountSlots) acquire(ctx context.Context, accountID int64) (release func(), err error) {
-	s := a.slots(accountID)
+	s := a.get(accountID)
 	select {
-	case s <- struct{}{}:
-		return func() { <-s }, nil
+	case s.ch <- struct{}{}:
+		return a.releaser(accountID, s), nil
 	case <-ctx.Done():
+		a.put(accountID, s)
 		return nil, ctx.Err()
 	}
+}
+
+// keyedLocks is one mutex per key (a project), kept only while someone holds
+// or waits for it.
+type keyedLocks struct {
+	mu sync.Mutex
+	by map[int64]*keyedLock
+}
+
+type keyedLock struct {
+	sync.Mutex
+	users int
+}
+
+// lock locks key's mutex and returns its unlock.
+func (k *keyedLocks) lock(key int64) func() {
+	k.mu.Lock()
+	if k.by == nil {
+		k.by = map[int64]*keyedLock{}
+	}
+	l := k.by[key]
+	if l == nil {
+		l = &keyedLock{}
+		k.by[key] = l
+	}
+	l.users++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if l.users--; l.users == 0 {
+			delete(k.by, key)
+		}
+	}
+}
+
+// size is how many keys are held or waited for.
+func (k *keyedLocks) size() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.by)
+}
+
+// held is how many slots an account holds now.
+func (a *accountSlots) held(accountID int64) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s := a.by[accountID]; s != nil {
+		return len(s.ch)
+	}
+	return 0
+}
+
+// accounts is how many accounts hold or wait for a slot.
+func (a *accountSlots) accounts() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.by)
 }

@@ -48,14 +48,54 @@ func TestHeavyWorkIsBoundedPerAccount(t *testing.T) {
 		go func() { defer wg.Done(); call(http.MethodPut, "manifest/", pr) }()
 		go func() { _, _ = pw.Write(append([]byte("{"), bytes.Repeat([]byte(" "), 64<<10)...)) }()
 	}
-	slots := api.heavy.slots(1)
-	for deadline := time.Now().Add(10 * time.Second); len(slots) < heavyPerAccount; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); api.heavy.held(1) < heavyPerAccount; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the two uploads hold %d slots", len(slots))
+			t.Fatalf("the two uploads hold %d slots", api.heavy.held(1))
 		}
 	}
 	code, answer := call(http.MethodPost, "exposures/sync/", nil)
 	if code != http.StatusTooManyRequests || !strings.HasPrefix(answer, "5 ") || !strings.Contains(answer, "already runs 2 manifest uploads or exposure syncs") {
 		t.Fatalf("a third heavy request: %d %s", code, answer)
+	}
+}
+
+// The per-account and per-project maps hold only what is at work: after many
+// accounts' uploads and many projects' syncs and runs, they are empty again.
+func TestPerAccountAndProjectMapsArePruned(t *testing.T) {
+	api := New(nil, nil)
+	var wg sync.WaitGroup
+	for id := int64(1); id <= 200; id++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if release, ok := api.heavy.tryAcquire(id); ok {
+				release()
+			}
+			release, err := api.heavy.acquire(context.Background(), id)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			release()
+			api.runLocks.lock(id)()
+			api.sync.locks.lock(id)()
+		}()
+	}
+	wg.Wait()
+	if a, r, s := api.heavy.accounts(), api.runLocks.size(), api.sync.locks.size(); a+r+s != 0 {
+		t.Fatalf("left behind: %d accounts' slots, %d run locks, %d sync locks", a, r, s)
+	}
+	// A cancelled wait leaves nothing behind either.
+	hold1, _ := api.heavy.tryAcquire(7)
+	hold2, _ := api.heavy.tryAcquire(7)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := api.heavy.acquire(ctx, 7); err == nil {
+		t.Fatal("a third slot was handed out")
+	}
+	hold1()
+	hold2()
+	if api.heavy.accounts() != 0 {
+		t.Fatal("a cancelled wait kept its account's entry")
 	}
 }

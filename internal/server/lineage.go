@@ -1,55 +1,60 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
 // integrationJSON is dbt Cloud's LineageIntegration plus the config, which is
-// returned without its secret (Tableau's token, Power BI's client secret).
+// answered without its secret fields (Tableau's token, Power BI's client secret).
 type integrationJSON struct {
-	ID        int64  `json:"id"`
-	AccountID int64  `json:"account_id"`
-	ProjectID int64  `json:"project_id"`
-	Name      string `json:"name"`
-	Config    any    `json:"config"`
-	CreatedAt string `json:"created_at"`
-	UpdatedAt string `json:"updated_at"`
+	ID        int64           `json:"id"`
+	AccountID int64           `json:"account_id"`
+	ProjectID int64           `json:"project_id"`
+	Name      string          `json:"name"`
+	Config    json.RawMessage `json:"config"`
+	CreatedAt string          `json:"created_at"`
+	UpdatedAt string          `json:"updated_at"`
 }
-
-type tableauConfigJSON struct {
-	Host      string `json:"host"`
-	SiteID    string `json:"site_id"`
-	TokenName string `json:"token_name"`
-}
-
-// powerbiConfigJSON is a Power BI integration's config. dbt Cloud has not
-// published it; this is the server's contract until it does.
-type powerbiConfigJSON struct {
-	TenantID string `json:"tenant_id"`
-	ClientID string `json:"client_id"`
-}
-
-// The integration tools this server knows.
-const (
-	toolTableau = "tableau"
-	toolPowerBI = "powerbi"
-)
 
 func toJSON(i *store.Integration) integrationJSON {
-	var cfg any = tableauConfigJSON{Host: i.Host, SiteID: i.SiteID, TokenName: i.TokenName}
-	if i.Name == toolPowerBI {
-		cfg = powerbiConfigJSON{TenantID: i.TenantID, ClientID: i.ClientID}
-	}
 	return integrationJSON{
 		ID: i.ID, AccountID: i.AccountID, ProjectID: i.ProjectID, Name: i.Name,
-		Config: cfg, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
+		Config: publicConfig(i), CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
 	}
+}
+
+// publicConfig is the config's fields that are not secret, in the tool's order.
+func publicConfig(i *store.Integration) json.RawMessage {
+	conn, ok := bi.Lookup(i.Name)
+	if !ok {
+		return json.RawMessage("{}")
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for _, f := range conn.Config() {
+		if f.Secret {
+			continue
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(f.Name)
+		v, _ := json.Marshal(i.Config[f.Name])
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
 }
 
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
@@ -74,11 +79,6 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
 // integrationFields are the spec's request fields plus "id", which clients that
 // send back the object they read (dbt Labs' own provider does) include on PATCH.
 var integrationFields = []string{"name", "account_id", "project_id", "config", "id"}
-
-var (
-	tableauFields = []string{"host", "site_id", "token_name", "token"}
-	powerbiFields = []string{"tenant_id", "client_id", "client_secret"}
-)
 
 func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
 	acct := tokenAccount(r)
@@ -123,29 +123,7 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid field \"name\": an integration cannot change its tool (it is %q); create a new one instead.", cur.Name))
 		return
 	}
-	patch := store.IntegrationPatch{}
-	if in.Host != "" {
-		patch.Host = &in.Host
-	}
-	if in.siteIDSet {
-		patch.SiteID = &in.SiteID
-	}
-	if in.TokenName != "" {
-		patch.TokenName = &in.TokenName
-	}
-	if in.TableauToken != "" {
-		patch.TableauToken = &in.TableauToken
-	}
-	if in.TenantID != "" {
-		patch.TenantID = &in.TenantID
-	}
-	if in.ClientID != "" {
-		patch.ClientID = &in.ClientID
-	}
-	if in.ClientSecret != "" {
-		patch.ClientSecret = &in.ClientSecret
-	}
-	updated, err := s.store.UpdateIntegration(r.Context(), cur.AccountID, cur.ProjectID, cur.ID, patch)
+	updated, err := s.store.UpdateIntegration(r.Context(), cur.AccountID, cur.ProjectID, cur.ID, in.Config)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -158,8 +136,7 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.tableau.forget(cur.ID)
-	s.powerbi.forget(cur.ID)
+	s.bi.forget(cur.ID)
 	if err := s.store.DeleteIntegration(r.Context(), cur.AccountID, cur.ProjectID, cur.ID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("Lineage integration %d was not found in project %d.", cur.ID, cur.ProjectID))
@@ -204,10 +181,10 @@ func (s *Server) answerBad(w http.ResponseWriter, r *http.Request, err error) bo
 	return true
 }
 
-// decodedIntegration is a create or patch body after validation.
+// decodedIntegration is a create or patch body after validation; on a patch,
+// Config holds only the fields sent.
 type decodedIntegration struct {
 	store.Integration
-	siteIDSet bool
 }
 
 // decodeIntegration validates a create body (tool "") or a patch of an
@@ -218,16 +195,16 @@ func (s *Server) decodeIntegration(r *http.Request, acct, pid int64, tool string
 	if err != nil {
 		return nil, err
 	}
-	out := &decodedIntegration{Integration: store.Integration{AccountID: acct, ProjectID: pid}}
+	out := &decodedIntegration{Integration: store.Integration{AccountID: acct, ProjectID: pid, Config: map[string]string{}}}
 	name, hasName, err := stringField(m, "name", "name")
 	if err != nil {
 		return nil, err
 	}
 	if create && !hasName {
-		return nil, badField("name", "is required: \"tableau\" or \"powerbi\"")
+		return nil, badField("name", "is required: %s", toolChoice())
 	}
-	if hasName && name != toolTableau && name != toolPowerBI {
-		return nil, badField("name", "must be \"tableau\" or \"powerbi\", got %q", name)
+	if _, known := bi.Lookup(name); hasName && !known {
+		return nil, badField("name", "must be %s, got %q", toolChoice(), name)
 	}
 	out.Name = name
 	if create {
@@ -236,29 +213,35 @@ func (s *Server) decodeIntegration(r *http.Request, acct, pid int64, tool string
 	if err := checkIntegrationIDs(m, out, acct, pid, create); err != nil {
 		return nil, err
 	}
+	conn, _ := bi.Lookup(tool)
 	rawCfg, hasCfg := m["config"]
 	if !hasCfg {
 		if create {
-			if tool == toolPowerBI {
-				return nil, badField("config", "is required: {\"tenant_id\", \"client_id\", \"client_secret\"}")
-			}
-			return nil, badField("config", "is required: {\"host\", \"site_id\", \"token_name\", \"token\"}")
+			return nil, badField("config", "is required: {%s}", fieldList(conn.Config()))
 		}
 		return out, nil
 	}
-	fields := tableauFields
-	if tool == toolPowerBI {
-		fields = powerbiFields
+	return out, decodeConfig(rawCfg, conn.Config(), create, out.Config)
+}
+
+// toolChoice lists the tools the server serves: "tableau" or "powerbi".
+func toolChoice() string {
+	names := bi.Names()
+	for i := range names {
+		names[i] = strconv.Quote(names[i])
 	}
-	cfg, err := objectFields(rawCfg, "config.", fields...)
-	if err != nil {
-		return nil, err
+	if len(names) < 2 {
+		return strings.Join(names, "")
 	}
-	get := configGetter(cfg, create)
-	if tool == toolPowerBI {
-		return out, decodePowerBIConfig(get, out)
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+func fieldList(fields []bi.ConfigField) string {
+	var names []string
+	for _, f := range fields {
+		names = append(names, strconv.Quote(f.Name))
 	}
-	return out, decodeTableauConfig(get, out)
+	return strings.Join(names, ", ")
 }
 
 // checkIntegrationIDs checks the body's account_id, id and project_id against the URL.
@@ -288,55 +271,34 @@ func checkIntegrationIDs(m map[string]json.RawMessage, out *decodedIntegration, 
 	return nil
 }
 
-// configField reads config.<name>: required fields must be present on create
-// and never empty; check vets a non-empty value.
-type configField func(name string, required bool, check func(string) error) (string, bool, error)
-
-func configGetter(cfg map[string]json.RawMessage, create bool) configField {
-	return func(name string, required bool, check func(string) error) (string, bool, error) {
-		v, present, err := stringField(cfg, "config."+name, name)
+// decodeConfig reads config.<field> for the tool's fields into out: required
+// fields must be present on create and never empty; Check vets a non-empty
+// value. A patch keeps what it leaves out, and a secret sent empty is kept too.
+func decodeConfig(raw json.RawMessage, fields []bi.ConfigField, create bool, out map[string]string) error {
+	var names []string
+	for _, f := range fields {
+		names = append(names, f.Name)
+	}
+	cfg, err := objectFields(raw, "config.", names...)
+	if err != nil {
+		return err
+	}
+	for _, f := range fields {
+		v, present, err := stringField(cfg, "config."+f.Name, f.Name)
 		if err != nil {
-			return "", false, err
+			return err
 		}
-		if (create && required && !present) || (present && required && strings.TrimSpace(v) == "") {
-			return "", false, badField("config."+name, "is required and must not be empty")
+		if (create && f.Required && !present) || (present && f.Required && strings.TrimSpace(v) == "") {
+			return badField("config."+f.Name, "is required and must not be empty")
 		}
-		if present && v != "" {
-			if err := check(v); err != nil {
-				return "", false, badField("config."+name, "%s", err)
+		if present && v != "" && f.Check != nil {
+			if err := f.Check(v); err != nil {
+				return badField("config."+f.Name, "%s", err)
 			}
 		}
-		return v, present, nil
+		if present || create {
+			out[f.Name] = v
+		}
 	}
-}
-
-func text(max int) func(string) error { return func(v string) error { return checkText(v, max) } }
-
-func decodeTableauConfig(get configField, out *decodedIntegration) error {
-	var err error
-	if out.Host, _, err = get("host", true, checkHost); err != nil {
-		return err
-	}
-	// site_id may be "" (the default site of Tableau Server); clients that drop
-	// empty strings from JSON leave it out, which means the same.
-	if out.SiteID, out.siteIDSet, err = get("site_id", false, text(maxTextLen)); err != nil {
-		return err
-	}
-	if out.TokenName, _, err = get("token_name", true, text(maxTextLen)); err != nil {
-		return err
-	}
-	out.TableauToken, _, err = get("token", true, text(maxTokenLen))
-	return err
-}
-
-func decodePowerBIConfig(get configField, out *decodedIntegration) error {
-	var err error
-	if out.TenantID, _, err = get("tenant_id", true, checkTenant); err != nil {
-		return err
-	}
-	if out.ClientID, _, err = get("client_id", true, text(maxTextLen)); err != nil {
-		return err
-	}
-	out.ClientSecret, _, err = get("client_secret", true, text(maxTokenLen))
-	return err
+	return nil
 }

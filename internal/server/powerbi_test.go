@@ -99,7 +99,7 @@ func TestPowerBIIntegrationAPI(t *testing.T) {
 		t.Fatalf("patch: %d %s", code, b)
 	}
 	stored, err := g.srv.Store.GetIntegration(context.Background(), 1, 1, g.in.ID)
-	if err != nil || stored.ClientID != "other-app" || stored.ClientSecret != g.f.ClientSecret {
+	if err != nil || stored.Config["client_id"] != "other-app" || stored.Config["client_secret"] != g.f.ClientSecret {
 		t.Fatalf("after patch: %+v %v", stored, err)
 	}
 	bad := map[string]string{
@@ -294,7 +294,7 @@ func TestStoreAddsPowerBIColumnsToOldDatabase(t *testing.T) {
 	}
 	defer st.Close()
 	in, err := st.GetIntegration(context.Background(), 1, 1, 7)
-	if err != nil || in.Host != "tableau.example.com" || in.TableauToken != "secret" || in.TenantID != "" {
+	if err != nil || in.Config["host"] != "tableau.example.com" || in.Config["token"] != "secret" || in.Config["tenant_id"] != "" {
 		t.Fatalf("old row: %+v %v", in, err)
 	}
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
@@ -36,13 +36,13 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
 	if parent == "" {
 		parent = r.URL.Query().Get("collection_id")
 	}
-	snap, err := s.tree(r.Context(), in, false)
+	tree, err := s.bi.tree(r.Context(), in)
 	if err != nil {
 		s.answerTool(w, r, err)
 		return
 	}
-	if _, known := snap.folders[parent]; parent != "" && !known {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("Collection %q is not a folder of %s.", parent, snap.where))
+	if _, known := tree.Folders[parent]; parent != "" && !known {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Collection %q is not a folder of %s.", parent, s.where(in)))
 		return
 	}
 	watches, err := s.store.Watches(r.Context(), in.ID)
@@ -51,17 +51,37 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	items := []dbtcloud.WatchSelectionItem{}
-	for _, id := range snap.children[parent] {
+	for _, id := range tree.Children[parent] {
 		_, watching := watches[id]
-		items = append(items, dbtcloud.WatchSelectionItem{Identifier: id, Name: snap.folders[id], Type: dbtcloud.ItemFolder, Watching: watching})
+		items = append(items, dbtcloud.WatchSelectionItem{Identifier: id, Name: tree.Folders[id], Type: dbtcloud.ItemFolder, Watching: watching})
 	}
 	if parent != "" {
-		for _, id := range snap.contents[parent] {
+		for _, id := range tree.Contents[parent] {
 			_, watching := watches[id]
-			items = append(items, dbtcloud.WatchSelectionItem{Identifier: id, Name: snap.dashboards[id], Type: dbtcloud.ItemDashboard, Watching: watching})
+			items = append(items, dbtcloud.WatchSelectionItem{Identifier: id, Name: tree.Dashboards[id], Type: dbtcloud.ItemDashboard, Watching: watching})
 		}
 	}
 	writeList(w, []any{map[string]any{"collections": items}}, len(items), len(items))
+}
+
+// where names the integration's site or tenant, for messages.
+func (s *Server) where(in *store.Integration) string {
+	if conn, ok := bi.Lookup(in.Name); ok {
+		return "the " + conn.Describe(bi.Config(in.Config))
+	}
+	return fmt.Sprintf("integration %d", in.ID)
+}
+
+// item names the folder or dashboard with this identifier, and its type; the
+// type is "" when the tool has no such item.
+func item(t *bi.Tree, id string) (string, string) {
+	if name, ok := t.Folders[id]; ok {
+		return name, store.WatchFolder
+	}
+	if name, ok := t.Dashboards[id]; ok {
+		return name, store.WatchDashboard
+	}
+	return "", ""
 }
 
 // postSelections starts and stops watching items. Added identifiers must exist
@@ -77,14 +97,14 @@ func (s *Server) postSelections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(add) > 0 {
-		snap, err := s.tree(r.Context(), in, true)
+		tree, err := s.bi.freshTree(r.Context(), in)
 		if err != nil {
 			s.answerTool(w, r, err)
 			return
 		}
 		var unknown, mistyped []string
 		for i, a := range add {
-			name, actual := snap.item(a.Identifier)
+			name, actual := item(tree, a.Identifier)
 			switch {
 			case actual == "":
 				unknown = append(unknown, a.Identifier)
@@ -97,7 +117,7 @@ func (s *Server) postSelections(w http.ResponseWriter, r *http.Request) {
 		if len(unknown) > 0 {
 			sort.Strings(unknown)
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid field \"to_add\": these identifiers are not folders or dashboards of %s: %s. List what exists with GET .../collections/.",
-				snap.where, strings.Join(unknown, ", ")))
+				s.where(in), strings.Join(unknown, ", ")))
 			return
 		}
 		if len(mistyped) > 0 {
@@ -118,19 +138,6 @@ func (s *Server) postSelections(w http.ResponseWriter, r *http.Request) {
 	counts := map[string]int{"added": added, "removed": removed}
 	writeJSON(w, http.StatusOK, map[string]any{"added": added, "removed": removed, "data": counts,
 		"status": statusJSON{Code: 200, IsSuccess: true}})
-}
-
-// tree is the integration's folders and dashboards, from Tableau or Power BI;
-// refresh reads the tool afresh.
-func (s *Server) tree(ctx context.Context, in *store.Integration, refresh bool) (*snapshot, error) {
-	if in.Name == toolPowerBI {
-		t, err := s.powerbi.get(ctx, in, refresh)
-		if err != nil {
-			return nil, err
-		}
-		return t.snap, nil
-	}
-	return s.tableau.get(ctx, in, refresh)
 }
 
 func decodeSelection(r *http.Request) ([]store.Watch, []string, error) {
@@ -168,7 +175,7 @@ func decodeSelection(r *http.Request) ([]store.Watch, []string, error) {
 			if !dbtcloud.ItemType(typ).Valid() {
 				return nil, nil, badField(prefix+"type", "must be %q or %q, got %q", dbtcloud.ItemFolder, dbtcloud.ItemDashboard, typ)
 			}
-			add = append(add, store.Watch{Identifier: id, Name: name, Type: dbtcloud.ItemType(typ)})
+			add = append(add, store.Watch{Identifier: id, Name: name, Type: typ})
 		}
 	}
 	var remove []string

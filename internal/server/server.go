@@ -15,6 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
+	_ "github.com/dbtexposures/terraform-provider-dbtexposures/internal/connectors" // every BI tool the server serves
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
@@ -26,18 +29,18 @@ const MaxManifestBytes = 256 << 20
 
 // Server serves the API over a Store.
 type Server struct {
-	store      *store.Store
-	log        *slog.Logger
-	mux        *http.ServeMux
-	tableauTTL time.Duration
-	egress     *Egress
-	tableau    *tableauSites
-	powerbiCfg PowerBIConfig
-	powerbi    *powerbiTenants
-	sync       *syncer
-	heavy      accountSlots // uploads and syncs running per account
-	runLocks   projectLocks // one active exposure run per project at a time
-	// refreshTimeout bounds how long a run waits for Tableau's refresh jobs;
+	store  *store.Store
+	log    *slog.Logger
+	mux    *http.ServeMux
+	biTTL  time.Duration
+	egress *Egress
+	// toolSettings are the operator's settings per tool (bi.Env.Settings).
+	toolSettings map[string]map[string]string
+	bi           *biCache
+	sync         *syncer
+	heavy        accountSlots // uploads and syncs running per account
+	runLocks     keyedLocks   // one active exposure run per project at a time
+	// refreshTimeout bounds how long a run waits for the tools' refresh jobs;
 	// refreshPoll is how often it asks about them.
 	refreshTimeout, refreshPoll time.Duration
 }
@@ -45,29 +48,53 @@ type Server struct {
 // Option configures a Server.
 type Option func(*Server)
 
-// WithTableauTTL sets how long what the server read from Tableau is trusted.
-func WithTableauTTL(d time.Duration) Option {
-	return func(s *Server) { s.tableauTTL = d }
+// WithBICacheTTL sets how long what the server read from a BI tool is trusted.
+func WithBICacheTTL(d time.Duration) Option {
+	return func(s *Server) { s.biTTL = d }
 }
 
-// WithTableauEgress sets where the server may connect to read Tableau; by
-// default anywhere but link-local and cloud-metadata addresses.
-func WithTableauEgress(e *Egress) Option {
+// WithTableauTTL is WithBICacheTTL, by its name from before Power BI.
+func WithTableauTTL(d time.Duration) Option { return WithBICacheTTL(d) }
+
+// WithEgress sets where the server may connect to read BI tools; by default
+// anywhere but link-local and cloud-metadata addresses.
+func WithEgress(e *Egress) Option {
 	return func(s *Server) { s.egress = e }
+}
+
+// WithToolSettings passes the operator's settings to one tool's clients.
+func WithToolSettings(tool string, settings map[string]string) Option {
+	return func(s *Server) {
+		if s.toolSettings == nil {
+			s.toolSettings = map[string]map[string]string{}
+		}
+		s.toolSettings[tool] = settings
+	}
+}
+
+// PowerBIConfig is where the server reaches Power BI: the public cloud by
+// default, a sovereign cloud or the emulator otherwise.
+type PowerBIConfig struct {
+	APIURL, LoginURL string        // "" takes Power BI's public cloud
+	PollInterval     time.Duration // first wait between scanStatus polls; 0 takes the client's default
 }
 
 // WithPowerBI sets where the server reaches Power BI (default: the public cloud).
 func WithPowerBI(c PowerBIConfig) Option {
-	return func(s *Server) { s.powerbiCfg = c }
+	settings := map[string]string{powerbi.SettingAPIURL: c.APIURL, powerbi.SettingLoginURL: c.LoginURL}
+	if c.PollInterval > 0 {
+		settings[powerbi.SettingPollInterval] = c.PollInterval.String()
+	}
+	return WithToolSettings(powerbi.Tool.Name, settings)
 }
 
-// WithRefreshTimeout bounds how long an active exposure run waits for
-// Tableau's refresh jobs to finish.
+// WithRefreshTimeout bounds how long an active exposure run waits for the
+// tools' refresh jobs to finish.
 func WithRefreshTimeout(d time.Duration) Option {
 	return func(s *Server) { s.refreshTimeout = d }
 }
 
-// WithRefreshPoll sets how often a run asks Tableau about its refresh jobs.
+// WithRefreshPoll sets how often a run asks the tools about its refresh jobs.
 func WithRefreshPoll(d time.Duration) Option {
 	return func(s *Server) { s.refreshPoll = d }
 }
@@ -77,7 +104,7 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: st, log: log, mux: http.NewServeMux(), tableauTTL: DefaultTableauTTL, sync: newSyncer(),
+	s := &Server{store: st, log: log, mux: http.NewServeMux(), biTTL: DefaultBICacheTTL, sync: newSyncer(),
 		refreshTimeout: DefaultRefreshTimeout, refreshPoll: defaultRefreshPoll}
 	for _, o := range opts {
 		o(s)
@@ -85,10 +112,16 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
 	if s.egress == nil {
 		s.egress = &Egress{}
 	}
-	s.tableau = newTableauSites(s.tableauTTL, log, s.egress)
-	s.powerbi = newPowerBITenants(s.powerbiCfg, s.tableauTTL, log, s.egress)
+	s.bi = newBICache(s.biTTL, log, s.toolEnv)
 	s.routes()
 	return s
+}
+
+// toolEnv is what the server gives a tool's clients: its egress rules, its
+// retries and the operator's settings for the tool.
+func (s *Server) toolEnv(tool string) bi.Env {
+	return bi.Env{Transport: s.egress.Transport(), Retry: biRetry, UserAgent: "dbtexposures-server", ReuseFor: s.biTTL,
+		Settings: s.toolSettings[tool]}
 }
 
 func (s *Server) routes() {

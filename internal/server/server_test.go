@@ -89,7 +89,7 @@ func TestLineageLifecycle(t *testing.T) {
 	}
 	// The token is stored (the server needs it for Tableau) but never returned.
 	stored, err := srv.Store.GetIntegration(ctx, 1, 1, created.ID)
-	if err != nil || stored.TableauToken != "PAT-SECRET-1" {
+	if err != nil || stored.Config["token"] != "PAT-SECRET-1" {
 		t.Fatalf("stored token: %v %v", stored, err)
 	}
 	_, _, raw := call(t, "GET", fmt.Sprintf("%s/v3/accounts/1/projects/1/integrations/lineage/%d/", srv.HostURL, created.ID), srv.Token, "")
@@ -99,7 +99,7 @@ func TestLineageLifecycle(t *testing.T) {
 	if _, err := c.UpdateLineageIntegration(ctx, 1, created.ID, dbtcloud.PatchLineageIntegrationRequest{Config: &dbtcloud.IntegrationConfig{Token: ptr("PAT-SECRET-2")}}); err != nil {
 		t.Fatal(err)
 	}
-	if stored, _ = srv.Store.GetIntegration(ctx, 1, 1, created.ID); stored.TableauToken != "PAT-SECRET-2" || stored.SiteID != "acme-2" {
+	if stored, _ = srv.Store.GetIntegration(ctx, 1, 1, created.ID); stored.Config["token"] != "PAT-SECRET-2" || stored.Config["site_id"] != "acme-2" {
 		t.Fatalf("token rotation: %+v", stored)
 	}
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,14 +10,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
-// exposureJSON is an exposure as GET .../exposures/ returns it.
+// exposureJSON is an exposure as GET .../exposures/ answers it: dbt's
+// fields, the tool's own fields beside them (tableau_workbook_id,
+// powerbi_datasets, …), and what a refresh of its dashboard rebuilds.
 type exposureJSON struct {
 	Name        string            `json:"name"`
 	Label       string            `json:"label"`
@@ -26,47 +27,67 @@ type exposureJSON struct {
 	Owner       map[string]string `json:"owner"`
 	Description string            `json:"description"`
 	DependsOn   []string          `json:"depends_on"`
-	Tool        string            `json:"tool"` // tableau or powerbi
-	WorkbookID  string            `json:"tableau_workbook_id,omitempty"`
-	ProjectPath string            `json:"tableau_project_path,omitempty"`
-	ReportID    string            `json:"powerbi_report_id,omitempty"`
-	Workspace   string            `json:"powerbi_workspace,omitempty"`
+	Tool        string            `json:"tool"`
 	Tags        []string          `json:"tags"`
-	Extracts    []extractJSON     `json:"tableau_extracts,omitempty"`
-	// Datasets are what refreshing a Power BI report's data takes.
-	Datasets []datasetJSON `json:"powerbi_datasets,omitempty"`
 	// DependsOnIDs are the dbt unique IDs of depends_on, which active
 	// exposure runs match against run results.
 	DependsOnIDs []string `json:"depends_on_unique_ids"`
+	DashboardID  string   `json:"dashboard_id"`
+	// RefreshTargets are what refreshing the dashboard's data rebuilds; nil
+	// in exposures stored by versions before them.
+	RefreshTargets []bi.Target `json:"refresh_targets"`
+	meta           []bi.Field
 }
 
-// extractJSON is an extract a refresh of the exposure's dashboard rebuilds.
-type extractJSON struct {
-	Type string `json:"type"`
-	ID   string `json:"id"`
-	Name string `json:"name"`
+// MarshalJSON writes the tool's fields after the others.
+func (e exposureJSON) MarshalJSON() ([]byte, error) {
+	type plain exposureJSON
+	b, err := json.Marshal(plain(e))
+	if err != nil {
+		return nil, err
+	}
+	return appendFields(b, e.meta)
 }
 
-// datasetJSON is the Power BI dataset (semantic model) a report reads.
-type datasetJSON struct {
-	WorkspaceID string `json:"workspace_id"`
-	ID          string `json:"id"`
-	Name        string `json:"name"`
+// appendFields adds fields to a JSON object, leaving out empty values.
+func appendFields(obj []byte, fields []bi.Field) ([]byte, error) {
+	var b bytes.Buffer
+	b.Write(obj[:len(obj)-1])
+	for _, f := range fields {
+		v, err := json.Marshal(f.Value)
+		if err != nil {
+			return nil, err
+		}
+		if string(v) == `""` || string(v) == "null" || string(v) == "[]" {
+			continue
+		}
+		k, _ := json.Marshal(f.Key)
+		fmt.Fprintf(&b, ",%s:%s", k, v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
+// unmatchedJSON is a table a dashboard reads that is no dbt node, with the
+// dashboard's ID under the tool's key (workbook_id, powerbi_report_id).
 type unmatchedJSON struct {
-	WorkbookID string `json:"workbook_id,omitempty"`
-	ReportID   string `json:"powerbi_report_id,omitempty"`
-	Table      string `json:"table"`
+	Tool        bi.Tool
+	DashboardID string
+	Table       string
+}
+
+func (u unmatchedJSON) MarshalJSON() ([]byte, error) {
+	return appendFields([]byte(`{}`), []bi.Field{{Key: u.Tool.DashboardKey, Value: u.DashboardID}, {Key: "table", Value: u.Table}})
 }
 
 // syncer runs exposure syncs in the background: at most one per project at a
-// time, and a request made during a sync runs once more after it.
+// time, and a request made during a sync runs once more after it. Its maps
+// hold only projects with a sync running.
 type syncer struct {
 	mu      sync.Mutex
 	running map[int64]bool
 	again   map[int64]bool
-	locks   map[int64]*sync.Mutex
+	locks   keyedLocks
 	wg      sync.WaitGroup
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -74,16 +95,7 @@ type syncer struct {
 
 func newSyncer() *syncer {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &syncer{running: map[int64]bool{}, again: map[int64]bool{}, locks: map[int64]*sync.Mutex{}, ctx: ctx, cancel: cancel}
-}
-
-func (y *syncer) lock(projectID int64) *sync.Mutex {
-	y.mu.Lock()
-	defer y.mu.Unlock()
-	if y.locks[projectID] == nil {
-		y.locks[projectID] = &sync.Mutex{}
-	}
-	return y.locks[projectID]
+	return &syncer{running: map[int64]bool{}, again: map[int64]bool{}, ctx: ctx, cancel: cancel}
 }
 
 // triggerSync schedules a sync of the project without waiting for it.
@@ -119,11 +131,12 @@ func (s *Server) syncLoop(accountID, projectID int64) {
 		}
 		y.mu.Lock()
 		if y.again[projectID] && y.ctx.Err() == nil {
-			y.again[projectID] = false
+			delete(y.again, projectID)
 			y.mu.Unlock()
 			continue
 		}
-		y.running[projectID] = false
+		delete(y.running, projectID)
+		delete(y.again, projectID)
 		y.mu.Unlock()
 		return
 	}
@@ -154,19 +167,20 @@ func (s *Server) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Close stops background syncs and waits for them.
+// Close stops background syncs and waits for them, then ends the BI tools'
+// sessions, waiting for each sign-out at most a few seconds.
 func (s *Server) Close() {
 	s.sync.cancel()
 	s.sync.wg.Wait()
+	s.bi.Close()
 }
 
 // syncProject regenerates a project's exposures from its manifest and the
 // Tableau content its integration watches. A failure is recorded and the
 // previous exposures are kept.
 func (s *Server) syncProject(ctx context.Context, accountID, projectID int64) error {
-	l := s.sync.lock(projectID)
-	l.Lock()
-	defer l.Unlock()
+	unlock := s.sync.locks.lock(projectID)
+	defer unlock()
 	err := s.generate(ctx, accountID, projectID)
 	if err != nil && ctx.Err() == nil {
 		if serr := s.store.SaveSyncError(context.Background(), projectID, err.Error()); serr != nil {
@@ -188,7 +202,7 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 	if err != nil {
 		return err
 	}
-	dashboards, sources, datasets, err := s.watchedDashboards(ctx, accountID, projectID)
+	dashboards, sources, err := s.watchedDashboards(ctx, accountID, projectID)
 	if err != nil {
 		return err
 	}
@@ -199,52 +213,18 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 	}
 	out := make([]exposureJSON, 0, len(res.Exposures))
 	for _, e := range res.Exposures {
-		out = append(out, toExposureJSON(e, datasets[e.ReportID]))
+		out = append(out, toExposureJSON(e))
 	}
 	unmatched := make([]unmatchedJSON, 0, len(res.Unmatched))
 	for _, u := range res.Unmatched {
-		unmatched = append(unmatched, unmatchedJSON{WorkbookID: u.WorkbookID, ReportID: u.ReportID, Table: u.Table})
+		unmatched = append(unmatched, unmatchedJSON{Tool: u.Tool, DashboardID: u.DashboardID, Table: u.Table})
 	}
 	ej, _ := json.Marshal(out)
 	uj, _ := json.Marshal(unmatched)
 	return s.store.SaveSync(ctx, projectID, store.ExposureRecord{ExposuresJSON: string(ej), UnmatchedJSON: string(uj), YAML: string(yml), SyncedAt: store.Now()})
 }
 
-func extractsJSON(list []tableau.Extract) []extractJSON {
-	out := make([]extractJSON, 0, len(list))
-	for _, x := range list {
-		out = append(out, extractJSON{Type: x.Type, ID: x.ID, Name: x.Name})
-	}
-	return out
-}
-
-// watched picks the workbooks the selection covers: watched dashboards, and
-// every workbook in a watched folder or below it.
-func watched(projects []tableau.Project, all []tableau.Workbook, watches map[string]store.Watch) []tableau.Workbook {
-	parent := map[string]string{}
-	for _, p := range projects {
-		parent[p.ID] = p.ParentID
-	}
-	covered := func(projectID string) bool {
-		seen := map[string]bool{}
-		for id := projectID; id != "" && !seen[id]; id = parent[id] {
-			seen[id] = true
-			if w, ok := watches[id]; ok && w.Type == dbtcloud.ItemFolder {
-				return true
-			}
-		}
-		return false
-	}
-	var out []tableau.Workbook
-	for _, w := range all {
-		if _, ok := watches[w.ID]; ok || covered(w.ProjectID) {
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
-func toExposureJSON(e exposures.Exposure, dataset *datasetJSON) exposureJSON {
+func toExposureJSON(e exposures.Exposure) exposureJSON {
 	owner := map[string]string{}
 	if e.OwnerName != "" {
 		owner["name"] = e.OwnerName
@@ -252,81 +232,59 @@ func toExposureJSON(e exposures.Exposure, dataset *datasetJSON) exposureJSON {
 	if e.OwnerEmail != "" {
 		owner["email"] = e.OwnerEmail
 	}
-	out := exposureJSON{Name: e.Name, Label: e.Label, Type: e.Type, URL: e.URL, Maturity: e.Maturity, Owner: owner,
-		Description: e.Description, DependsOn: e.DependsOn, Tool: e.Tool, WorkbookID: e.WorkbookID, ProjectPath: e.ProjectPath,
-		ReportID: e.ReportID, Workspace: e.Workspace, Tags: e.Tags, Extracts: extractsJSON(e.Extracts), DependsOnIDs: e.DependsOnIDs}
-	if dataset != nil {
-		out.Datasets = []datasetJSON{*dataset}
+	targets := e.Targets
+	if targets == nil {
+		targets = []bi.Target{}
 	}
-	return out
+	return exposureJSON{Name: e.Name, Label: e.Label, Type: e.Type, URL: e.URL, Maturity: e.Maturity, Owner: owner,
+		Description: e.Description, DependsOn: e.DependsOn, Tool: e.Tool.Name, Tags: e.Tags, DependsOnIDs: e.DependsOnIDs,
+		DashboardID: e.DashboardID, RefreshTargets: targets, meta: e.Meta}
 }
 
-// watchedDashboards reads what the project's integrations watch: Tableau
-// workbooks (Metadata API) and Power BI reports (a scan), with where they came
-// from and, per Power BI report ID, the dataset it reads.
-func (s *Server) watchedDashboards(ctx context.Context, accountID, projectID int64) ([]exposures.Dashboard, []string, map[string]*datasetJSON, error) {
+// watchedDashboards reads what the project's integrations watch, each through
+// its tool's connector, with the names of where they came from.
+func (s *Server) watchedDashboards(ctx context.Context, accountID, projectID int64) ([]bi.Dashboard, []string, error) {
 	list, _, err := s.store.ListIntegrations(ctx, accountID, projectID, 100, 0)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	var (
-		out      []exposures.Dashboard
-		sources  []string
-		datasets = map[string]*datasetJSON{}
-	)
+	var out []bi.Dashboard
+	var sources []string
 	for i := range list {
 		in := &list[i]
+		conn, ok := bi.Lookup(in.Name)
+		if !ok {
+			continue // a tool this server does not serve: nothing to read
+		}
+		sources = append(sources, conn.Describe(bi.Config(in.Config)))
 		watches, err := s.store.Watches(ctx, in.ID)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
-		switch in.Name {
-		case toolTableau:
-			sources = append(sources, fmt.Sprintf("Tableau site %q at %s", in.SiteID, in.Host))
-			if len(watches) > 0 {
-				projects, all, err := s.tableau.discover(ctx, in)
-				if err != nil {
-					return nil, nil, nil, err
-				}
-				out = append(out, exposures.Workbooks(watched(projects, all, watches))...)
-			}
-		case toolPowerBI:
-			sources = append(sources, fmt.Sprintf("Power BI tenant %q", in.TenantID))
-			if len(watches) > 0 {
-				// The scan a selection change just made (or one within the TTL)
-				// serves: a second scan would read the same tenant again.
-				scan, err := s.powerbi.get(ctx, in, false)
-				if err != nil {
-					return nil, nil, nil, err
-				}
-				for _, f := range watchedReports(scan.result, watches) {
-					out = append(out, f.Dashboard())
-					datasets[f.Report.ID] = reportDataset(f)
-				}
-			}
+		if len(watches) == 0 {
+			continue
 		}
+		ds, err := s.bi.dashboards(ctx, in, selection(watches))
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, ds...)
 	}
 	if len(sources) == 0 {
 		sources = []string{"no BI integration"}
 	}
-	return out, sources, datasets, nil
+	return out, sources, nil
 }
 
-// watchedReports picks the reports the selection covers: watched reports and
-// every report of a watched workspace.
-func watchedReports(res *powerbi.ScanResult, watches map[string]store.Watch) []powerbi.Found {
-	return res.Reports(func(w *powerbi.Workspace, r *powerbi.Report) bool {
-		_, report := watches[r.ID]
-		ws, ok := watches[w.ID]
-		return report || (ok && ws.Type == dbtcloud.ItemFolder)
-	})
-}
-
-// reportDataset is the dataset a report reads, where the scan found it; nil
-// for a report without one or whose dataset's workspace was not scanned.
-func reportDataset(f powerbi.Found) *datasetJSON {
-	if f.Dataset == nil {
-		return nil
+// selection is an integration's watches as the connectors take them.
+func selection(watches map[string]store.Watch) bi.Selection {
+	sel := bi.Selection{Folders: map[string]bool{}, Dashboards: map[string]bool{}}
+	for id, w := range watches {
+		if w.Type == store.WatchFolder {
+			sel.Folders[id] = true
+		} else {
+			sel.Dashboards[id] = true
+		}
 	}
-	return &datasetJSON{WorkspaceID: f.DatasetWorkspaceID, ID: f.Dataset.ID, Name: f.Dataset.Name}
+	return sel
 }

@@ -48,7 +48,7 @@ func TestBadTableauHostsAreRefusedAndNothingIsStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Host != host || got.SiteID != site || got.TokenName != name {
+	if got.Config["host"] != host || got.Config["site_id"] != site || got.Config["token_name"] != name {
 		t.Fatalf("a refused PATCH changed the integration: %+v", got)
 	}
 	for _, good := range []string{"tableau.example.com", "http://127.0.0.1:8485", "https://[::1]:8443", "https://tableau.example.com/"} {

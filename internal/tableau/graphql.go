@@ -70,10 +70,10 @@ func graphQL[D any](ctx context.Context, c *Client, query string, vars map[strin
 		}
 		retry, err := c.answerErrors(ctx, host, ans.Errors, ans.Data != nil, attempt)
 		switch {
+		case err != nil: // a wait for throttling that the context ended comes here too
+			return nil, err
 		case retry:
 			continue
-		case err != nil:
-			return nil, err
 		case ans.Data == nil:
 			return nil, fmt.Errorf("Tableau at %s: the Metadata API answered without data", host)
 		}

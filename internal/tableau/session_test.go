@@ -199,3 +199,48 @@ func TestSessionRetryWaitsHonourTheContext(t *testing.T) {
 		t.Fatalf("returned %v after the deadline", d)
 	}
 }
+
+// A wait for RATE_EXCEEDED that the context ends returns the context's error
+// at once, and nothing more is sent.
+func TestThrottleWaitEndsWithTheContext(t *testing.T) {
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 5, TablesPerWorkbook: 1})
+	emu, err := emulator.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var graphql atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/metadata/graphql" {
+			graphql.Add(1)
+		}
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c := client(t, srv, f)
+	emu.Inject(emulator.Fault{PathContains: "/api/metadata/graphql", Times: 100, GraphQLCode: "RATE_EXCEEDED"})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for graphql.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond)
+		cancel() // during the wait after the first throttled answer (at least 1 s)
+	}()
+	start := time.Now()
+	_, err = c.Discover(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want the context's error, got %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("returned after %v", d)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := graphql.Load(); n != 1 {
+		t.Fatalf("sent %d Metadata API requests; want the throttled one only", n)
+	}
+	// The client attempted nothing after the wait: every attempt it counts
+	// reached the emulator (version probe, sign-in, projects, the query).
+	if got, served := c.Requests(), int64(emu.Stats().Requests); got != served {
+		t.Fatalf("the client attempted %d requests, the emulator saw %d", got, served)
+	}
+}

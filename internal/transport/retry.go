@@ -109,6 +109,10 @@ func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 	return resp.StatusCode == http.StatusTooManyRequests, nil
 }
 
+// ErrEgressRefused is the error of a connection that the program's egress
+// rules would not make; connectors say which of their settings leads there.
+var ErrEgressRefused = errors.New("connection refused by the server's egress rules")
+
 // NeverSent reports whether err means the request never reached the server:
 // the connection could not be made (refused, unresolvable, unreachable).
 func NeverSent(err error) bool {

@@ -37,7 +37,29 @@ func NewThrottle(perMinute int) *Throttle {
 }
 
 // PerMinute is the configured rate, 0 when unlimited.
-func (t *Throttle) PerMinute() int { return t.perMin }
+func (t *Throttle) PerMinute() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.perMin
+}
+
+// Lower brings the rate down to perMinute when that is lower (0, no limit,
+// lowers nothing): every client sharing the throttle keeps to the lowest rate
+// any of them was configured with.
+func (t *Throttle) Lower(perMinute int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if perMinute <= 0 || (t.perMin > 0 && t.perMin <= perMinute) {
+		return
+	}
+	t.perMin = perMinute
+	if t.limiter == nil {
+		t.limiter = rate.NewLimiter(rate.Limit(float64(perMinute)/60), min(throttleBurst, perMinute))
+		return
+	}
+	t.limiter.SetLimit(rate.Limit(float64(perMinute) / 60))
+	t.limiter.SetBurst(min(throttleBurst, perMinute))
+}
 
 // wait blocks until a request may go: within the rate, and not during a
 // pause, including one that began while it waited for the rate.
@@ -51,8 +73,11 @@ func (t *Throttle) wait(ctx context.Context) error {
 				return err
 			}
 		}
-		if t.limiter != nil {
-			if err := t.limiter.Wait(ctx); err != nil {
+		t.mu.Lock()
+		limiter := t.limiter
+		t.mu.Unlock()
+		if limiter != nil {
+			if err := limiter.Wait(ctx); err != nil {
 				return err
 			}
 		}

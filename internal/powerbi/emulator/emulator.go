@@ -64,6 +64,8 @@ type Emulator struct {
 	scans     map[string]*scan
 	refreshes []Refresh
 	throttle  map[string]int // path fragment -> 429s still to answer
+	// failRefresh holds datasets whose refreshes fail, with Power BI's error code.
+	failRefresh map[string]string
 	// ScanPolls is how many scanStatus polls a scan takes (default 2).
 	ScanPolls int
 }
@@ -88,7 +90,7 @@ func New(f *Fixture) (*Emulator, error) {
 	}
 	_ = json.Unmarshal(f.ScanResult, &sr)
 	return &Emulator{fixture: f, workspace: sr.Workspaces, tokens: map[string]bool{}, scans: map[string]*scan{},
-		throttle: map[string]int{}, ScanPolls: 2}, nil
+		throttle: map[string]int{}, failRefresh: map[string]string{}, ScanPolls: 2}, nil
 }
 
 // Throttle makes the next n requests whose path contains fragment answer 429.
@@ -96,6 +98,14 @@ func (e *Emulator) Throttle(fragment string, n int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.throttle[fragment] += n
+}
+
+// FailRefreshes makes the refreshes of a dataset end Failed, with errorCode
+// in serviceExceptionJson as Power BI reports it.
+func (e *Emulator) FailRefreshes(datasetID, errorCode string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.failRefresh[strings.ToLower(datasetID)] = errorCode
 }
 
 // Refreshes lists the refreshes requested so far.
@@ -307,7 +317,12 @@ func (e *Emulator) refresh(w http.ResponseWriter, r *http.Request, group, datase
 	var list []map[string]string
 	for i := len(e.refreshes) - 1; i >= 0; i-- {
 		if rf := e.refreshes[i]; rf.GroupID == group && rf.DatasetID == dataset {
-			list = append(list, map[string]string{"requestId": rf.RequestID, "refreshType": "ViaApi", "status": "Completed"})
+			entry := map[string]string{"requestId": rf.RequestID, "refreshType": "ViaApi", "status": "Completed"}
+			if code, failing := e.failRefresh[strings.ToLower(dataset)]; failing {
+				exc, _ := json.Marshal(map[string]string{"errorCode": code})
+				entry["status"], entry["serviceExceptionJson"] = "Failed", string(exc)
+			}
+			list = append(list, entry)
 		}
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"value": list})

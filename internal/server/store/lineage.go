@@ -3,49 +3,55 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 )
 
-// Integration is a stored lineage integration, secrets included: Tableau's
-// fields for a "tableau" one, Power BI's for a "powerbi" one.
+// Integration is a stored lineage integration: its tool's name and config,
+// secrets included, as the tool's connector defines them.
 type Integration struct {
-	ID           int64
-	AccountID    int64
-	ProjectID    int64
-	Name         string
-	Host         string
-	SiteID       string
-	TokenName    string
-	TableauToken string
-	TenantID     string
-	ClientID     string
-	ClientSecret string
-	CreatedAt    string
-	UpdatedAt    string
+	ID        int64
+	AccountID int64
+	ProjectID int64
+	Name      string
+	Config    map[string]string
+	CreatedAt string
+	UpdatedAt string
 }
 
 // ErrConflict means a unique rule would break (one integration per tool per project).
 var ErrConflict = errors.New("conflict")
 
-const integrationCols = `id, account_id, project_id, name, host, site_id, token_name, tableau_token, tenant_id, client_id, client_secret, created_at, updated_at`
+const integrationCols = `id, account_id, project_id, name, config, created_at, updated_at`
 
 func scanIntegration(row interface{ Scan(...any) error }) (*Integration, error) {
 	var i Integration
-	err := row.Scan(&i.ID, &i.AccountID, &i.ProjectID, &i.Name, &i.Host, &i.SiteID, &i.TokenName, &i.TableauToken, &i.TenantID, &i.ClientID, &i.ClientSecret, &i.CreatedAt, &i.UpdatedAt)
+	var cfg string
+	err := row.Scan(&i.ID, &i.AccountID, &i.ProjectID, &i.Name, &cfg, &i.CreatedAt, &i.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
-	return &i, err
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(cfg), &i.Config); err != nil {
+		return nil, fmt.Errorf("integration %d has an unreadable config: %w", i.ID, err)
+	}
+	return &i, nil
 }
 
 // CreateIntegration inserts in and returns it with its ID and timestamps.
 func (s *Store) CreateIntegration(ctx context.Context, in Integration) (*Integration, error) {
 	ts := Now()
+	cfg, err := json.Marshal(in.Config)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO lineage_integrations(account_id, project_id, name, host, site_id, token_name, tableau_token,
-		tenant_id, client_id, client_secret, created_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		in.AccountID, in.ProjectID, in.Name, in.Host, in.SiteID, in.TokenName, in.TableauToken, in.TenantID, in.ClientID, in.ClientSecret, ts, ts)
+		config, created_at, updated_at) VALUES(?, ?, ?, '', '', '', '', ?, ?, ?)`,
+		in.AccountID, in.ProjectID, in.Name, string(cfg), ts, ts)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return nil, ErrConflict
@@ -83,14 +89,9 @@ func (s *Store) ListIntegrations(ctx context.Context, accountID, projectID int64
 	return out, total, rows.Err()
 }
 
-// IntegrationPatch holds the fields a PATCH changes; nil leaves a field alone.
-type IntegrationPatch struct {
-	Host, SiteID, TokenName, TableauToken *string // Tableau
-	TenantID, ClientID, ClientSecret      *string // Power BI
-}
-
-// UpdateIntegration applies p in one transaction and returns the new row.
-func (s *Store) UpdateIntegration(ctx context.Context, accountID, projectID, id int64, p IntegrationPatch) (*Integration, error) {
+// UpdateIntegration sets the config fields in patch, in one transaction, and
+// returns the new row; fields not in patch keep their values.
+func (s *Store) UpdateIntegration(ctx context.Context, accountID, projectID, id int64, patch map[string]string) (*Integration, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -100,22 +101,18 @@ func (s *Store) UpdateIntegration(ctx context.Context, accountID, projectID, id 
 	if err != nil {
 		return nil, err
 	}
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
+	if cur.Config == nil {
+		cur.Config = map[string]string{}
 	}
-	set(&cur.Host, p.Host)
-	set(&cur.SiteID, p.SiteID)
-	set(&cur.TokenName, p.TokenName)
-	set(&cur.TableauToken, p.TableauToken)
-	set(&cur.TenantID, p.TenantID)
-	set(&cur.ClientID, p.ClientID)
-	set(&cur.ClientSecret, p.ClientSecret)
+	for k, v := range patch {
+		cur.Config[k] = v
+	}
+	cfg, err := json.Marshal(cur.Config)
+	if err != nil {
+		return nil, err
+	}
 	cur.UpdatedAt = Now()
-	if _, err := tx.ExecContext(ctx, `UPDATE lineage_integrations SET host = ?, site_id = ?, token_name = ?, tableau_token = ?,
-		tenant_id = ?, client_id = ?, client_secret = ?, updated_at = ? WHERE id = ?`,
-		cur.Host, cur.SiteID, cur.TokenName, cur.TableauToken, cur.TenantID, cur.ClientID, cur.ClientSecret, cur.UpdatedAt, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE lineage_integrations SET config = ?, updated_at = ? WHERE id = ?`, string(cfg), cur.UpdatedAt, id); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {

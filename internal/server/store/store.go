@@ -84,7 +84,8 @@ CREATE TABLE IF NOT EXISTS lineage_integrations (
 	updated_at    TEXT NOT NULL,
 	tenant_id     TEXT NOT NULL DEFAULT '', -- Power BI
 	client_id     TEXT NOT NULL DEFAULT '', -- Power BI
-	client_secret TEXT NOT NULL DEFAULT ''  -- Power BI; needed to scan it, never returned by the API
+	client_secret TEXT NOT NULL DEFAULT '', -- Power BI; needed to scan it, never returned by the API
+	config        TEXT NOT NULL DEFAULT ''  -- the tool's config as JSON, secrets included; the columns above are older databases'
 );
 CREATE UNIQUE INDEX IF NOT EXISTS lineage_one_per_type ON lineage_integrations(project_id, name);
 CREATE TABLE IF NOT EXISTS lineage_watches (
@@ -151,10 +152,29 @@ func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, schema); err != nil {
 		return err
 	}
-	// Databases made before Power BI integrations lack their columns.
-	return s.addColumns(ctx, "lineage_integrations", map[string]string{
+	// Databases made before Power BI integrations lack their columns, and
+	// those made before the connector model lack config.
+	if err := s.addColumns(ctx, "lineage_integrations", map[string]string{
 		"tenant_id": "TEXT NOT NULL DEFAULT ''", "client_id": "TEXT NOT NULL DEFAULT ''", "client_secret": "TEXT NOT NULL DEFAULT ''",
-	})
+		"config": "TEXT NOT NULL DEFAULT ''",
+	}); err != nil {
+		return err
+	}
+	return s.moveConfigs(ctx)
+}
+
+// moveConfigs copies the config of integrations stored by older versions, one
+// column per field, into the config column. The old columns are kept as they
+// were, so nothing stored is lost.
+func (s *Store) moveConfigs(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE lineage_integrations SET config = CASE name
+		WHEN 'powerbi' THEN json_object('tenant_id', tenant_id, 'client_id', client_id, 'client_secret', client_secret)
+		ELSE json_object('host', host, 'site_id', site_id, 'token_name', token_name, 'token', tableau_token) END
+		WHERE config = ''`)
+	if err != nil {
+		return fmt.Errorf("moving integration configs into one column: %w", err)
+	}
+	return nil
 }
 
 // addColumns adds the columns table lacks, keeping its rows.

@@ -2,15 +2,19 @@ package store
 
 import (
 	"context"
+)
 
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+// Watch types, as dbt Cloud's collections name them.
+const (
+	WatchFolder    = "folder"
+	WatchDashboard = "dashboard"
 )
 
 // Watch is an item of an integration's selection.
 type Watch struct {
 	Identifier string
 	Name       string
-	Type       dbtcloud.ItemType
+	Type       string // WatchFolder or WatchDashboard
 }
 
 // Watches returns the integration's selection keyed by identifier.

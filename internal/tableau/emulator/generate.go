@@ -45,43 +45,50 @@ func Generate(o GenerateOptions) *Fixture {
 		f.Projects = append(f.Projects, p)
 		homes = append(homes, p.ID)
 	}
-	tags := [][]string{{"finance"}, {"kpi", "finance"}, {}, {"marketing"}, {"draft"}}
 	for i := 0; i < o.Workbooks; i++ {
-		name := fmt.Sprintf("Workbook %05d", i)
-		if i%7 == 3 {
-			name = fmt.Sprintf("Umsatz Übersicht %05d", i)
-		}
-		w := FixtureWorkbook{
-			ID: luid(4, i), Name: name, ProjectID: homes[i%len(homes)], OwnerID: f.Users[i%len(f.Users)].ID,
-			Tags: tags[i%len(tags)], CreatedAt: "2024-03-01T10:00:00Z", UpdatedAt: fmt.Sprintf("2024-06-%02dT12:00:00Z", 1+i%28),
-			Description: "Generated workbook",
-		}
-		tables := o.TablesPerWorkbook
-		if o.VaryTables && tables > 0 {
-			tables = 1 + i%tables
-		}
-		for t := 0; t < tables; t++ {
-			tn := fmt.Sprintf("Fct_Orders_%d", (i+t)%50)
-			if t%2 == 1 {
-				tn = fmt.Sprintf("DIM_CUSTOMERS_%d", (i+t)%50)
-			}
-			w.UpstreamTables = append(w.UpstreamTables, FixtureTable{
-				ID: luid(5, i*100+t), Name: tn, Schema: "Analytics", Database: "WAREHOUSE", ConnectionType: "snowflake",
-			})
-		}
-		switch i {
-		case 0: // no tables at all
-			w.UpstreamTables = nil
-		case 1: // custom SQL, one query shared with workbook 2
-			w.CustomSQL = []FixtureSQL{{ID: luid(6, 1), Query: "with recent as (select * from ANALYTICS.ORDERS) select * from recent", Database: "WAREHOUSE", ConnectionType: "snowflake"}}
-		case 2:
-			w.CustomSQL = []FixtureSQL{{ID: luid(6, 1), Query: "with recent as (select * from ANALYTICS.ORDERS) select * from recent", Database: "WAREHOUSE", ConnectionType: "snowflake"}}
-		case 4: // a table the user may not see comes back as null
-			if len(w.UpstreamTables) > 0 {
-				w.UpstreamTables[0].Hidden = true
-			}
-		}
+		w := generatedWorkbook(f, o, homes, i)
 		f.Workbooks = append(f.Workbooks, w)
 	}
 	return f
+}
+
+var generatedTags = [][]string{{"finance"}, {"kpi", "finance"}, {}, {"marketing"}, {"draft"}}
+
+// generatedWorkbook is the fixture's workbook i: its tables, and the odd
+// cases some workbooks stand for (none, custom SQL, a hidden table).
+func generatedWorkbook(f *Fixture, o GenerateOptions, homes []string, i int) FixtureWorkbook {
+	name := fmt.Sprintf("Workbook %05d", i)
+	if i%7 == 3 {
+		name = fmt.Sprintf("Umsatz Übersicht %05d", i)
+	}
+	w := FixtureWorkbook{
+		ID: luid(4, i), Name: name, ProjectID: homes[i%len(homes)], OwnerID: f.Users[i%len(f.Users)].ID,
+		Tags: generatedTags[i%len(generatedTags)], CreatedAt: "2024-03-01T10:00:00Z", UpdatedAt: fmt.Sprintf("2024-06-%02dT12:00:00Z", 1+i%28),
+		Description: "Generated workbook",
+	}
+	tables := o.TablesPerWorkbook
+	if o.VaryTables && tables > 0 {
+		tables = 1 + i%tables
+	}
+	for t := 0; t < tables; t++ {
+		tn := fmt.Sprintf("Fct_Orders_%d", (i+t)%50)
+		if t%2 == 1 {
+			tn = fmt.Sprintf("DIM_CUSTOMERS_%d", (i+t)%50)
+		}
+		w.UpstreamTables = append(w.UpstreamTables, FixtureTable{
+			ID: luid(5, i*100+t), Name: tn, Schema: "Analytics", Database: "WAREHOUSE", ConnectionType: "snowflake",
+		})
+	}
+	const recent = "with recent as (select * from ANALYTICS.ORDERS) select * from recent"
+	switch i {
+	case 0: // no tables at all
+		w.UpstreamTables = nil
+	case 1, 2: // custom SQL, one query shared by workbooks 1 and 2
+		w.CustomSQL = []FixtureSQL{{ID: luid(6, 1), Query: recent, Database: "WAREHOUSE", ConnectionType: "snowflake"}}
+	case 4: // a table the user may not see comes back as null
+		if len(w.UpstreamTables) > 0 {
+			w.UpstreamTables[0].Hidden = true
+		}
+	}
+	return w
 }

@@ -87,6 +87,12 @@ func (e *Emulator) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{"message": "Validation error: " + verr.Error(), "extensions": map[string]any{"classification": "ValidationError"}}}})
 		return
 	}
+	writeJSON(w, http.StatusOK, e.execute(s, op, vars))
+}
+
+// execute runs a validated query over the site: its data, with a warning when
+// it passed the node limit, as Tableau answers.
+func (e *Emulator) execute(s *ast.Schema, op *ast.OperationDefinition, vars map[string]any) map[string]any {
 	e.mu.Lock()
 	x := &executor{schema: s, site: e.site, vars: vars, limit: e.NodeLimit, maxPage: e.MaxPageSize}
 	data := x.object(queryRoot{}, op.SelectionSet)
@@ -99,13 +105,11 @@ func (e *Emulator) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			"extensions": map[string]any{"severity": "WARNING", "code": "NODE_LIMIT_EXCEEDED", "properties": map[string]any{"nodeLimit": x.limit}},
 		})
 	}
-	for _, wmsg := range x.warnings {
-		out = append(out, wmsg)
-	}
+	out = append(out, x.warnings...)
 	if len(out) > 0 {
 		body["errors"] = out
 	}
-	writeJSON(w, http.StatusOK, body)
+	return body
 }
 
 func validationErrors(errs gqlerror.List) []any {
@@ -447,8 +451,17 @@ func (o *wbObj) field(x *executor, name string, _ map[string]any) any {
 			out = append(out, tagObj(t))
 		}
 		return out
+	}
+	return o.lineage(x, name)
+}
+
+// lineage answers a workbook's upstream fields: tables (null where the user
+// may not see one), data sources and databases.
+func (o *wbObj) lineage(x *executor, name string) any {
+	w := o.w
+	out := []object{}
+	switch name {
 	case "upstreamTables":
-		out := []object{}
 		for i := range w.UpstreamTables {
 			if w.UpstreamTables[i].Hidden {
 				out = append(out, nil)
@@ -456,19 +469,15 @@ func (o *wbObj) field(x *executor, name string, _ map[string]any) any {
 			}
 			out = append(out, tableObj{&w.UpstreamTables[i]})
 		}
-		return out
 	case "upstreamDatasources":
-		out := []object{}
 		for _, id := range w.UpstreamDatasources {
 			if d := x.site.datasources[id]; d != nil {
 				out = append(out, datasourceObj{d})
 			}
 		}
-		return out
 	case "embeddedDatasources": // one per workbook: its own connections
-		return []object{embeddedObj{w}}
+		out = append(out, embeddedObj{w})
 	case "upstreamDatabases":
-		out := []object{}
 		seen := map[string]bool{}
 		for _, t := range w.UpstreamTables {
 			if !seen[t.Database] {
@@ -476,9 +485,10 @@ func (o *wbObj) field(x *executor, name string, _ map[string]any) any {
 				out = append(out, dbObj{t.Database, t.ConnectionType})
 			}
 		}
-		return out
+	default:
+		return nil
 	}
-	return nil
+	return out
 }
 
 type datasourceObj struct{ d *FixtureDatasource }

@@ -43,34 +43,39 @@ func (e *Emulator) serveREST(w http.ResponseWriter, r *http.Request) {
 		}
 		e.startRefresh(w, strings.TrimSuffix(rest[2], "s"), rest[3])
 	case len(rest) >= 3 && rest[0] == "sites" && r.Method == http.MethodGet:
-		if !e.session(w, r) {
-			return
-		}
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if rest[1] != e.site.fixture.Site.ID {
-			writeError(w, http.StatusForbidden, "403000", "Forbidden", "The session is not for site "+rest[1]+".")
-			return
-		}
-		switch {
-		case len(rest) == 3 && rest[2] == "projects":
-			e.listProjects(w, r.URL.Query())
-		case len(rest) == 3 && rest[2] == "workbooks":
-			e.listWorkbooks(w, r.URL.Query())
-		case len(rest) == 4 && rest[2] == "workbooks":
-			wb := e.site.byID[rest[3]]
-			if wb == nil {
-				writeError(w, http.StatusNotFound, "404006", "Resource Not Found", "Workbook '"+rest[3]+"' could not be found.")
-				return
-			}
-			writeJSON(w, http.StatusOK, map[string]any{"workbook": e.restWorkbook(wb)})
-		case len(rest) == 4 && rest[2] == "jobs":
-			e.getJob(w, rest[3])
-		default:
-			writeError(w, http.StatusNotFound, "404003", "Resource Not Found", "Unknown resource specified in URI.")
-		}
+		e.serveSiteGET(w, r, rest)
 	default:
 		writeError(w, http.StatusNotFound, "404003", "Resource Not Found", fmt.Sprintf("Unknown resource '%s' specified in URI.", r.URL.Path))
+	}
+}
+
+// serveSiteGET answers GET /api/{v}/sites/{site}/…: projects, workbooks, jobs.
+func (e *Emulator) serveSiteGET(w http.ResponseWriter, r *http.Request, rest []string) {
+	if !e.session(w, r) {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if rest[1] != e.site.fixture.Site.ID {
+		writeError(w, http.StatusForbidden, "403000", "Forbidden", "The session is not for site "+rest[1]+".")
+		return
+	}
+	switch {
+	case len(rest) == 3 && rest[2] == "projects":
+		e.listProjects(w, r.URL.Query())
+	case len(rest) == 3 && rest[2] == "workbooks":
+		e.listWorkbooks(w, r.URL.Query())
+	case len(rest) == 4 && rest[2] == "workbooks":
+		wb := e.site.byID[rest[3]]
+		if wb == nil {
+			writeError(w, http.StatusNotFound, "404006", "Resource Not Found", "Workbook '"+rest[3]+"' could not be found.")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"workbook": e.restWorkbook(wb)})
+	case len(rest) == 4 && rest[2] == "jobs":
+		e.getJob(w, rest[3])
+	default:
+		writeError(w, http.StatusNotFound, "404003", "Resource Not Found", "Unknown resource specified in URI.")
 	}
 }
 
