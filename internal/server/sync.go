@@ -53,6 +53,7 @@ func (e exposureJSON) MarshalJSON() ([]byte, error) {
 func appendFields(obj []byte, fields []bi.Field) ([]byte, error) {
 	var b bytes.Buffer
 	b.Write(obj[:len(obj)-1])
+	empty := len(bytes.TrimSpace(obj[1:len(obj)-1])) == 0
 	for _, f := range fields {
 		v, err := json.Marshal(f.Value)
 		if err != nil {
@@ -61,8 +62,12 @@ func appendFields(obj []byte, fields []bi.Field) ([]byte, error) {
 		if string(v) == `""` || string(v) == "null" || string(v) == "[]" {
 			continue
 		}
+		if !empty {
+			b.WriteByte(',')
+		}
+		empty = false
 		k, _ := json.Marshal(f.Key)
-		fmt.Fprintf(&b, ",%s:%s", k, v)
+		fmt.Fprintf(&b, "%s:%s", k, v)
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
