@@ -2,14 +2,12 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
@@ -21,14 +19,6 @@ const (
 	EnvPowerBIClientID     = "POWERBI_CLIENT_ID"
 	EnvPowerBIClientSecret = "POWERBI_CLIENT_SECRET"
 )
-
-type powerbiModel struct {
-	TenantID     types.String `tfsdk:"tenant_id"`
-	ClientID     types.String `tfsdk:"client_id"`
-	ClientSecret types.String `tfsdk:"client_secret"`
-	APIURL       types.String `tfsdk:"api_url"`
-	LoginURL     types.String `tfsdk:"login_url"`
-}
 
 func powerbiProviderAttribute() schema.Attribute {
 	return schema.SingleNestedAttribute{
@@ -57,38 +47,30 @@ type powerbiSource struct {
 	failure error
 }
 
-func newPowerBISource(ctx context.Context, obj types.Object, retry transport.RetryConfig, diags *diag.Diagnostics) *powerbiSource {
-	var m powerbiModel
-	if obj.IsUnknown() {
-		diags.AddAttributeError(path.Root("powerbi"), "Unknown Power BI settings", "The provider's powerbi settings depend on values only known after apply; use known values or the POWERBI_* environment variables.")
-		return &powerbiSource{err: "the powerbi settings are unknown"}
-	}
-	if !obj.IsNull() {
-		diags.Append(obj.As(ctx, &m, basetypes.ObjectAsOptions{})...)
-	}
-	tenant := stringOrEnv(m.TenantID, EnvPowerBITenantID)
-	clientID := stringOrEnv(m.ClientID, EnvPowerBIClientID)
-	secret := stringOrEnv(m.ClientSecret, EnvPowerBIClientSecret)
-	if tenant == "" && clientID == "" && secret == "" {
-		return &powerbiSource{err: fmt.Sprintf("Power BI is not configured. Set the provider's powerbi = { tenant_id, client_id, client_secret } or the %s, %s and %s environment variables.",
-			EnvPowerBITenantID, EnvPowerBIClientID, EnvPowerBIClientSecret)}
-	}
-	for _, s := range []struct{ attr, env, v string }{{"tenant_id", EnvPowerBITenantID, tenant}, {"client_id", EnvPowerBIClientID, clientID}, {"client_secret", EnvPowerBIClientSecret, secret}} {
-		if s.v == "" {
-			diags.AddAttributeError(path.Root("powerbi").AtName(s.attr), "Missing Power BI "+s.attr,
-				fmt.Sprintf("Set powerbi.%s in the provider block or the %s environment variable.", s.attr, s.env))
-		}
+// powerbiBlock is the provider's powerbi settings.
+var powerbiBlock = toolBlock{name: "powerbi", label: powerbi.Tool.Label, envPrefix: "POWERBI_", settings: []setting{
+	{attr: "tenant_id", env: EnvPowerBITenantID, required: true},
+	{attr: "client_id", env: EnvPowerBIClientID, required: true},
+	{attr: "client_secret", env: EnvPowerBIClientSecret, required: true},
+	{attr: "api_url"},
+	{attr: "login_url"},
+}}
+
+func newPowerBISource(_ context.Context, obj types.Object, retry transport.RetryConfig, diags *diag.Diagnostics) *powerbiSource {
+	v, why := powerbiBlock.read(obj, diags)
+	if why != "" {
+		return &powerbiSource{err: why}
 	}
 	if diags.HasError() {
 		return &powerbiSource{err: "the powerbi settings are incomplete"}
 	}
-	client, err := powerbi.New(powerbi.Config{TenantID: tenant, ClientID: clientID, ClientSecret: secret,
-		APIURL: m.APIURL.ValueString(), LoginURL: m.LoginURL.ValueString(), Retry: retry, Logger: clientLogger})
+	client, err := powerbi.New(powerbi.Config{TenantID: v["tenant_id"], ClientID: v["client_id"], ClientSecret: v["client_secret"],
+		APIURL: v["api_url"], LoginURL: v["login_url"], Retry: retry, Logger: clientLogger})
 	if err != nil {
 		diags.AddAttributeError(path.Root("powerbi"), "Invalid Power BI settings", err.Error())
 		return &powerbiSource{err: err.Error()}
 	}
-	return &powerbiSource{client: client, tenant: tenant}
+	return &powerbiSource{client: client, tenant: v["tenant_id"]}
 }
 
 // Scan scans every workspace once per provider process: a fixed number of

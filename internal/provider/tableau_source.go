@@ -2,15 +2,12 @@ package provider
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
@@ -24,13 +21,6 @@ const (
 	EnvTableauTokenName = "TABLEAU_TOKEN_NAME"
 	EnvTableauToken     = "TABLEAU_TOKEN"
 )
-
-type tableauModel struct {
-	Host      types.String `tfsdk:"host"`
-	SiteID    types.String `tfsdk:"site_id"`
-	TokenName types.String `tfsdk:"token_name"`
-	Token     types.String `tfsdk:"token"`
-}
 
 func tableauProviderAttribute() schema.Attribute {
 	return schema.SingleNestedAttribute{
@@ -60,48 +50,24 @@ type tableauSource struct {
 	reported  bool  // whether a data source has explained the failure
 }
 
-func newTableauSource(ctx context.Context, obj types.Object, retry transport.RetryConfig, userAgent string, diags *diag.Diagnostics) *tableauSource {
-	var m tableauModel
-	if !obj.IsNull() && !obj.IsUnknown() {
-		diags.Append(obj.As(ctx, &m, basetypes.ObjectAsOptions{})...)
-	}
-	if obj.IsUnknown() {
-		diags.AddAttributeError(path.Root("tableau"), "Unknown Tableau settings", "The provider's tableau settings depend on values only known after apply; use known values or the TABLEAU_* environment variables.")
-		return &tableauSource{err: "the tableau settings are unknown"}
-	}
-	host := stringOrEnv(m.Host, EnvTableauHost)
-	tokenName := stringOrEnv(m.TokenName, EnvTableauTokenName)
-	token := stringOrEnv(m.Token, EnvTableauToken)
-	site := os.Getenv(EnvTableauSiteID)
-	if !m.SiteID.IsNull() {
-		site = m.SiteID.ValueString() // "" is the default site, so an explicit "" wins over the environment
-	}
-	for name, v := range map[string]types.String{"host": m.Host, "site_id": m.SiteID, "token_name": m.TokenName, "token": m.Token} {
-		if v.IsUnknown() {
-			diags.AddAttributeError(path.Root("tableau").AtName(name), "Unknown Tableau setting", "tableau."+name+" is only known after apply; use a known value or the environment variable.")
-		}
-	}
-	if host == "" && tokenName == "" && token == "" {
-		return &tableauSource{err: fmt.Sprintf("Tableau is not configured. Set the provider's tableau = { host, site_id, token_name, token } or the %s, %s, %s and %s environment variables.",
-			EnvTableauHost, EnvTableauSiteID, EnvTableauTokenName, EnvTableauToken)}
-	}
-	missing := func(attr, env string) {
-		diags.AddAttributeError(path.Root("tableau").AtName(attr), "Missing Tableau "+attr,
-			fmt.Sprintf("Set tableau.%s in the provider block or the %s environment variable.", attr, env))
-	}
-	if host == "" {
-		missing("host", EnvTableauHost)
-	}
-	if tokenName == "" {
-		missing("token_name", EnvTableauTokenName)
-	}
-	if token == "" {
-		missing("token", EnvTableauToken)
+// tableauBlock is the provider's tableau settings.
+var tableauBlock = toolBlock{name: "tableau", label: tableau.Tool.Label, envPrefix: "TABLEAU_", settings: []setting{
+	{attr: "host", env: EnvTableauHost, required: true},
+	{attr: "site_id", env: EnvTableauSiteID, emptyWins: true},
+	{attr: "token_name", env: EnvTableauTokenName, required: true},
+	{attr: "token", env: EnvTableauToken, required: true},
+}}
+
+func newTableauSource(_ context.Context, obj types.Object, retry transport.RetryConfig, userAgent string, diags *diag.Diagnostics) *tableauSource {
+	v, why := tableauBlock.read(obj, diags)
+	if why != "" {
+		return &tableauSource{err: why}
 	}
 	if diags.HasError() {
 		return &tableauSource{err: "the tableau settings are incomplete"}
 	}
-	client, err := tableau.New(tableau.Config{Host: host, Site: site, TokenName: tokenName, TokenSecret: token, Retry: retry, UserAgent: userAgent, Logger: clientLogger})
+	client, err := tableau.New(tableau.Config{Host: v["host"], Site: v["site_id"], TokenName: v["token_name"], TokenSecret: v["token"],
+		Retry: retry, UserAgent: userAgent, Logger: clientLogger})
 	if err != nil {
 		diags.AddAttributeError(path.Root("tableau").AtName("host"), "Invalid Tableau settings", err.Error())
 		return &tableauSource{err: err.Error()}
