@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
@@ -180,15 +179,9 @@ func (d *exposuresDataSource) results(ctx context.Context, config tfsdk.Config, 
 		return nil
 	}
 	return map[string]resultAttr{
-		"yaml": stringResult(string(yml)),
-		"exposures": {
-			value: func(t tftypes.Type) tftypes.Value { return exposuresValue(t.(tftypes.List), res.Exposures) },
-			pack:  func(enc *msgpack.Encoder) error { return packExposures(enc, res.Exposures) },
-		},
-		"unmatched_tables": {
-			value: func(t tftypes.Type) tftypes.Value { return unmatchedValue(t.(tftypes.List), res.Unmatched) },
-			pack:  func(enc *msgpack.Encoder) error { return packUnmatched(enc, res.Unmatched) },
-		},
+		"yaml":             stringResult(string(yml)),
+		"exposures":        exposuresResult(res.Exposures),
+		"unmatched_tables": unmatchedResult(res.Unmatched),
 	}
 }
 
@@ -222,61 +215,43 @@ func (d *exposuresDataSource) dashboards(ctx context.Context, cfg exposuresModel
 	return out, append(sources, "Power BI tenant "+d.powerbi.tenant)
 }
 
-// packExposures writes the `exposures` attribute as msgpack, attributes in
-// sorted order, as exposuresValue's encoding has them (a test holds them equal).
-func packExposures(enc *msgpack.Encoder, list []exposures.Exposure) error {
-	p := &packer{enc: enc}
-	p.array(len(list))
-	for _, e := range list {
-		p.object(13)
-		p.str("depends_on")
-		p.strs(e.DependsOn)
-		p.fields("description", e.Description, "label", e.Label, "maturity", e.Maturity, "name", e.Name,
-			"owner_email", e.OwnerEmail, "owner_name", e.OwnerName)
-		p.optFields("powerbi_report_id", dashboardID(e.Tool, e.DashboardID, "powerbi_report_id"), "powerbi_workspace", workspace(e))
-		p.fields("tool", e.Tool.Name, "type", e.Type, "url", e.URL)
-		p.optFields("workbook_id", dashboardID(e.Tool, e.DashboardID, "workbook_id"))
+// exposuresResult writes the `exposures` attribute.
+func exposuresResult(list []exposures.Exposure) resultAttr {
+	return func(p *packer, t tftypes.Type) {
+		p.value(t, rows{len(list), func(i int, attr string) any { return exposureAttr(&list[i], attr) }})
 	}
-	return p.err
 }
 
-func packUnmatched(enc *msgpack.Encoder, list []exposures.Unmatched) error {
-	p := &packer{enc: enc}
-	p.array(len(list))
-	for _, u := range list {
-		p.object(3)
-		p.optFields("powerbi_report_id", dashboardID(u.Tool, u.DashboardID, "powerbi_report_id"))
-		p.fields("table", u.Table)
-		p.optFields("workbook_id", dashboardID(u.Tool, u.DashboardID, "workbook_id"))
+// exposureAttr is an exposure's value of attr, in the schema's words.
+func exposureAttr(e *exposures.Exposure, attr string) any {
+	switch attr {
+	case "depends_on":
+		return e.DependsOn
+	case "tool":
+		return e.Tool.Name
+	case "workbook_id", "powerbi_report_id":
+		return opt(dashboardID(e.Tool, e.DashboardID, attr))
+	case "powerbi_workspace":
+		return opt(workspace(*e))
 	}
-	return p.err
+	return pick(attr, "name", e.Name, "label", e.Label, "type", e.Type, "url", e.URL, "maturity", e.Maturity,
+		"owner_name", e.OwnerName, "owner_email", e.OwnerEmail, "description", e.Description)
 }
 
-// exposuresValue is the `exposures` attribute, built directly.
-func exposuresValue(t tftypes.List, list []exposures.Exposure) tftypes.Value {
-	et := t.ElementType.(tftypes.Object)
-	vals := make([]tftypes.Value, len(list))
-	for i, e := range list {
-		vals[i] = tftypes.NewValue(et, map[string]tftypes.Value{
-			"name": tfString(e.Name), "label": tfString(e.Label), "type": tfString(e.Type), "url": tfString(e.URL),
-			"maturity": tfString(e.Maturity), "owner_name": tfString(e.OwnerName), "owner_email": tfString(e.OwnerEmail),
-			"description": tfString(e.Description), "depends_on": tfStrings(e.DependsOn), "tool": tfString(e.Tool.Name),
-			"workbook_id":       tfOptString(dashboardID(e.Tool, e.DashboardID, "workbook_id")),
-			"powerbi_report_id": tfOptString(dashboardID(e.Tool, e.DashboardID, "powerbi_report_id")), "powerbi_workspace": tfOptString(workspace(e)),
-		})
+// unmatchedResult writes the `unmatched_tables` attribute.
+func unmatchedResult(list []exposures.Unmatched) resultAttr {
+	return func(p *packer, t tftypes.Type) {
+		p.value(t, rows{len(list), func(i int, attr string) any {
+			u := &list[i]
+			switch attr {
+			case "table":
+				return u.Table
+			case "workbook_id", "powerbi_report_id":
+				return opt(dashboardID(u.Tool, u.DashboardID, attr))
+			}
+			return unknownAttr(attr)
+		}})
 	}
-	return tftypes.NewValue(t, vals)
-}
-
-// unmatchedValue is the `unmatched_tables` attribute, built directly.
-func unmatchedValue(t tftypes.List, list []exposures.Unmatched) tftypes.Value {
-	ut := t.ElementType.(tftypes.Object)
-	vals := make([]tftypes.Value, len(list))
-	for i, u := range list {
-		vals[i] = tftypes.NewValue(ut, map[string]tftypes.Value{"workbook_id": tfOptString(dashboardID(u.Tool, u.DashboardID, "workbook_id")),
-			"powerbi_report_id": tfOptString(dashboardID(u.Tool, u.DashboardID, "powerbi_report_id")), "table": tfString(u.Table)})
-	}
-	return tftypes.NewValue(t, vals)
 }
 
 // dashboardID is id when attr is the tool's key for its dashboards' IDs

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"bytes"
+	"fmt"
+	"reflect"
 	"sort"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -108,6 +110,7 @@ func packState(t tftypes.Object, config tftypes.Value, results map[string]result
 	}
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)
+	p := &packer{enc: enc}
 	keys := make([]string, 0, len(t.AttributeTypes))
 	for k := range t.AttributeTypes {
 		keys = append(keys, k)
@@ -122,12 +125,13 @@ func packState(t tftypes.Object, config tftypes.Value, results map[string]result
 		}
 		var err error
 		if r, ok := results[k]; ok {
-			err = r.pack(enc)
+			r(p, t.AttributeTypes[k])
+			err = p.err
 		} else {
 			err = encodeValue(enc, &buf, t.AttributeTypes[k], cfg[k])
 		}
 		if err != nil {
-			return tfprotov6.DynamicValue{}, err
+			return tfprotov6.DynamicValue{}, fmt.Errorf("%s: %w", k, err)
 		}
 	}
 	return tfprotov6.DynamicValue{MsgPack: buf.Bytes()}, nil
@@ -135,8 +139,9 @@ func packState(t tftypes.Object, config tftypes.Value, results map[string]result
 
 // packer writes msgpack, keeping the first error.
 type packer struct {
-	enc *msgpack.Encoder
-	err error
+	enc  *msgpack.Encoder
+	err  error
+	keys map[uintptr][]string // sorted attribute names by object type
 }
 
 func (p *packer) str(s string) {
@@ -164,25 +169,85 @@ func (p *packer) object(n int) {
 	}
 }
 
-// fields writes string attributes given as name, value pairs, in order.
-func (p *packer) fields(kv ...string) {
-	for i := 0; i+1 < len(kv); i += 2 {
-		p.str(kv[i])
-		p.str(kv[i+1])
+// rows is a list attribute of n objects; value gives row i's value of attr:
+// a string, nil (null), a []string, or a nested rows.
+type rows struct {
+	n     int
+	value func(i int, attr string) any
+}
+
+// opt is s, or null when s is empty.
+func opt(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// value writes v as a value of type t. Objects' keys, and how many there
+// are, come from t (the schema), sorted as Terraform sorts them; an attribute
+// the data source gives no value for is an error, not a wrong encoding.
+func (p *packer) value(t tftypes.Type, v any) {
+	if p.err != nil {
+		return
+	}
+	switch v := v.(type) {
+	case nil:
+		p.err = p.enc.EncodeNil()
+	case string:
+		p.str(v)
+	case []string:
+		p.strs(v)
+	case rows:
+		obj, ok := elementType(t).(tftypes.Object)
+		if !ok {
+			p.err = fmt.Errorf("rows given for %s, which is not a list of objects", t)
+			return
+		}
+		keys := p.sortedKeys(obj)
+		p.array(v.n)
+		for i := 0; i < v.n && p.err == nil; i++ {
+			p.object(len(keys))
+			for _, k := range keys {
+				p.str(k)
+				p.value(obj.AttributeTypes[k], v.value(i, k))
+			}
+		}
+	case unknownAttr:
+		p.err = fmt.Errorf("the data source gives no value for its attribute %q", string(v))
+	default:
+		p.err = fmt.Errorf("no encoding for a %T value of %s", v, t)
 	}
 }
 
-// optFields writes string attributes given as name, value pairs, in order; an
-// empty value is null.
-func (p *packer) optFields(kv ...string) {
-	for i := 0; i+1 < len(kv); i += 2 {
-		p.str(kv[i])
-		if kv[i+1] == "" {
-			if p.err == nil {
-				p.err = p.enc.EncodeNil()
-			}
-			continue
-		}
-		p.str(kv[i+1])
+// sortedKeys are an object type's attribute names, sorted once per type.
+func (p *packer) sortedKeys(t tftypes.Object) []string {
+	id := reflect.ValueOf(t.AttributeTypes).Pointer()
+	if keys, ok := p.keys[id]; ok {
+		return keys
 	}
+	keys := make([]string, 0, len(t.AttributeTypes))
+	for k := range t.AttributeTypes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if p.keys == nil {
+		p.keys = map[uintptr][]string{}
+	}
+	p.keys[id] = keys
+	return keys
+}
+
+// unknownAttr is what a row gives for an attribute it does not know: the
+// encoding then fails, naming it, rather than writing a wrong value.
+type unknownAttr string
+
+// pick is the value named attr among name, value pairs of strings.
+func pick(attr string, kv ...string) any {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i] == attr {
+			return kv[i+1]
+		}
+	}
+	return unknownAttr(attr)
 }

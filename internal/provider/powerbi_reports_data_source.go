@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi/mquery"
@@ -108,14 +107,11 @@ func (d *powerbiReportsDataSource) results(ctx context.Context, config tfsdk.Con
 	if diags.HasError() {
 		return nil
 	}
-	rows := make([]reportRow, len(found))
+	list := make([]reportRow, len(found))
 	for i, f := range found {
-		rows[i] = newReportRow(f)
+		list[i] = newReportRow(f)
 	}
-	return map[string]resultAttr{"reports": {
-		value: func(t tftypes.Type) tftypes.Value { return reportsValue(t.(tftypes.List), rows) },
-		pack:  func(enc *msgpack.Encoder) error { return packReports(enc, rows) },
-	}}
+	return map[string]resultAttr{"reports": reportsResult(list)}
 }
 
 // reportFilter is the report filters of dbtexposures_powerbi_reports, which
@@ -187,65 +183,32 @@ func newReportRow(f powerbi.Found) reportRow {
 		OwnerName: ownerName, OwnerEmail: ownerEmail, Endorsement: endorsement(r), ModifiedAt: r.ModifiedDateTime, Tables: l.Tables, Queries: l.NativeQueries}
 }
 
-// tfOptString is a string attribute that is null when empty.
-func tfOptString(s string) tftypes.Value {
-	if s == "" {
-		return tftypes.NewValue(tftypes.String, nil)
+// reportsResult writes the `reports` attribute.
+func reportsResult(list []reportRow) resultAttr {
+	return func(p *packer, t tftypes.Type) {
+		p.value(t, rows{len(list), func(i int, attr string) any { return list[i].attr(attr) }})
 	}
-	return tfString(s)
 }
 
-// reportsValue is the `reports` attribute, built directly.
-func reportsValue(t tftypes.List, rows []reportRow) tftypes.Value {
-	rt := t.ElementType.(tftypes.Object)
-	tt := rt.AttributeTypes["upstream_tables"].(tftypes.List)
-	qt := rt.AttributeTypes["native_queries"].(tftypes.List)
-	vals := make([]tftypes.Value, len(rows))
-	for i, r := range rows {
-		tables := make([]tftypes.Value, len(r.Tables))
-		for j, tb := range r.Tables {
-			tables[j] = tftypes.NewValue(tt.ElementType, map[string]tftypes.Value{"database": tfString(tb.Database), "schema": tfString(tb.Schema),
-				"name": tfString(tb.Name), "full_name": tfString(tb.FullName()), "connection_type": tfString(mquery.Platform(tb.Connector))})
-		}
-		queries := make([]tftypes.Value, len(r.Queries))
-		for j, q := range r.Queries {
-			queries[j] = tftypes.NewValue(qt.ElementType, map[string]tftypes.Value{"query": tfString(q.Query), "connection_type": tfString(mquery.Platform(q.Connector))})
-		}
-		vals[i] = tftypes.NewValue(rt, map[string]tftypes.Value{
-			"id": tfString(r.ID), "name": tfString(r.Name), "workspace_id": tfString(r.WorkspaceID), "workspace_name": tfString(r.WorkspaceName),
-			"dataset_id": tfOptString(r.DatasetID), "url": tfString(r.URL), "owner_name": tfOptString(r.OwnerName),
-			"owner_email": tfOptString(r.OwnerEmail), "endorsement": tfOptString(r.Endorsement), "modified_at": tfOptString(r.ModifiedAt),
-			"upstream_tables": tftypes.NewValue(tt, tables), "native_queries": tftypes.NewValue(qt, queries),
-		})
+// attr is the report's value of attr, in the schema's words; optional ones
+// are null when Power BI says nothing.
+func (r *reportRow) attr(attr string) any {
+	switch attr {
+	case "id", "name", "workspace_id", "workspace_name", "url":
+		return pick(attr, "id", r.ID, "name", r.Name, "workspace_id", r.WorkspaceID, "workspace_name", r.WorkspaceName, "url", r.URL)
+	case "dataset_id", "owner_name", "owner_email", "endorsement", "modified_at":
+		return opt(pick(attr, "dataset_id", r.DatasetID, "owner_name", r.OwnerName, "owner_email", r.OwnerEmail,
+			"endorsement", r.Endorsement, "modified_at", r.ModifiedAt).(string))
+	case "upstream_tables":
+		return rows{len(r.Tables), func(i int, a string) any {
+			t := r.Tables[i]
+			return pick(a, "database", t.Database, "schema", t.Schema, "name", t.Name, "full_name", t.FullName(), "connection_type", mquery.Platform(t.Connector))
+		}}
+	case "native_queries":
+		return rows{len(r.Queries), func(i int, a string) any {
+			q := r.Queries[i]
+			return pick(a, "query", q.Query, "connection_type", mquery.Platform(q.Connector))
+		}}
 	}
-	return tftypes.NewValue(t, vals)
-}
-
-// packReports writes the `reports` attribute as msgpack, attributes in sorted
-// order, as reportsValue's encoding has them (a test holds them equal).
-func packReports(enc *msgpack.Encoder, rows []reportRow) error {
-	p := &packer{enc: enc}
-	p.array(len(rows))
-	for _, r := range rows {
-		p.object(12)
-		p.optFields("dataset_id", r.DatasetID, "endorsement", r.Endorsement)
-		p.fields("id", r.ID)
-		p.optFields("modified_at", r.ModifiedAt)
-		p.fields("name", r.Name)
-		p.str("native_queries")
-		p.array(len(r.Queries))
-		for _, q := range r.Queries {
-			p.object(2)
-			p.fields("connection_type", mquery.Platform(q.Connector), "query", q.Query)
-		}
-		p.optFields("owner_email", r.OwnerEmail, "owner_name", r.OwnerName)
-		p.str("upstream_tables")
-		p.array(len(r.Tables))
-		for _, tb := range r.Tables {
-			p.object(5)
-			p.fields("connection_type", mquery.Platform(tb.Connector), "database", tb.Database, "full_name", tb.FullName(), "name", tb.Name, "schema", tb.Schema)
-		}
-		p.fields("url", r.URL, "workspace_id", r.WorkspaceID, "workspace_name", r.WorkspaceName)
-	}
-	return p.err
+	return unknownAttr(attr)
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
@@ -143,81 +142,63 @@ func (d *tableauWorkbooksDataSource) results(ctx context.Context, config tfsdk.C
 		return nil
 	}
 	selected := d.src.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags)
-	return map[string]resultAttr{"workbooks": {
-		value: func(t tftypes.Type) tftypes.Value { return workbooksValue(t.(tftypes.List), selected) },
-		pack:  func(enc *msgpack.Encoder) error { return packWorkbooks(enc, selected) },
-	}}
+	return map[string]resultAttr{"workbooks": workbooksResult(selected)}
 }
 
-// packWorkbooks writes the `workbooks` attribute as msgpack, attributes in
-// sorted order, as workbooksValue's encoding has them (a test holds them equal).
-func packWorkbooks(enc *msgpack.Encoder, workbooks []tableau.Workbook) error {
-	p := &packer{enc: enc}
-	p.array(len(workbooks))
-	for _, w := range workbooks {
-		p.object(13)
-		p.str("custom_sql")
-		p.array(len(w.CustomSQL))
-		for _, c := range w.CustomSQL {
-			p.object(3)
-			p.fields("connection_type", c.ConnectionType, "database", c.Database, "query", c.Query)
-		}
-		p.str("extracts")
-		p.array(len(w.Extracts))
-		for _, x := range w.Extracts {
-			p.object(3)
-			p.fields("id", x.ID, "name", x.Name, "type", x.Type)
-		}
-		p.fields("id", w.ID, "name", w.Name, "owner_email", w.OwnerEmail, "owner_name", w.OwnerName, "project_id", w.ProjectID,
-			"project_name", w.ProjectName, "project_path", w.ProjectPath)
-		p.str("tags")
-		p.strs(w.Tags)
-		p.fields("updated_at", w.UpdatedAt)
-		p.str("upstream_tables")
-		p.array(len(w.UpstreamTables))
-		for _, t := range w.UpstreamTables {
-			p.object(5)
-			p.fields("connection_type", t.ConnectionType, "database", t.Database, "full_name", t.FullName, "name", t.Name, "schema", t.Schema)
-		}
-		p.fields("url", w.URL)
+// workbooksResult writes the `workbooks` attribute.
+func workbooksResult(wbs []tableau.Workbook) resultAttr {
+	return func(p *packer, t tftypes.Type) {
+		p.value(t, rows{len(wbs), func(i int, attr string) any { return workbookAttr(&wbs[i], attr) }})
 	}
-	return p.err
 }
 
-// workbooksValue is the `workbooks` attribute, built directly.
-func workbooksValue(t tftypes.List, workbooks []tableau.Workbook) tftypes.Value {
-	wt := t.ElementType.(tftypes.Object)
-	tt, st, et := listElem(wt, "upstream_tables"), listElem(wt, "custom_sql"), listElem(wt, "extracts")
-	vals := make([]tftypes.Value, len(workbooks))
-	for i, w := range workbooks {
-		tables := make([]tftypes.Value, len(w.UpstreamTables))
-		for j, tb := range w.UpstreamTables {
-			tables[j] = tftypes.NewValue(tt, map[string]tftypes.Value{
-				"database": tfString(tb.Database), "schema": tfString(tb.Schema), "name": tfString(tb.Name),
-				"full_name": tfString(tb.FullName), "connection_type": tfString(tb.ConnectionType),
-			})
-		}
-		sqls := make([]tftypes.Value, len(w.CustomSQL))
-		for j, c := range w.CustomSQL {
-			sqls[j] = tftypes.NewValue(st, map[string]tftypes.Value{
-				"query": tfString(c.Query), "database": tfString(c.Database), "connection_type": tfString(c.ConnectionType),
-			})
-		}
-		extracts := make([]tftypes.Value, len(w.Extracts))
-		for j, x := range w.Extracts {
-			extracts[j] = tftypes.NewValue(et, map[string]tftypes.Value{"type": tfString(x.Type), "id": tfString(x.ID), "name": tfString(x.Name)})
-		}
-		vals[i] = tftypes.NewValue(wt, map[string]tftypes.Value{
-			"id": tfString(w.ID), "name": tfString(w.Name), "project_id": tfString(w.ProjectID),
-			"project_name": tfString(w.ProjectName), "project_path": tfString(w.ProjectPath),
-			"owner_name": tfString(w.OwnerName), "owner_email": tfString(w.OwnerEmail), "url": tfString(w.URL),
-			"updated_at": tfString(w.UpdatedAt), "tags": tfStrings(w.Tags),
-			"upstream_tables": tftypes.NewValue(wt.AttributeTypes["upstream_tables"], tables),
-			"custom_sql":      tftypes.NewValue(wt.AttributeTypes["custom_sql"], sqls),
-			"extracts":        tftypes.NewValue(wt.AttributeTypes["extracts"], extracts),
-		})
+// workbookAttr is a workbook's value of attr, in the schema's words.
+func workbookAttr(w *tableau.Workbook, attr string) any {
+	switch attr {
+	case "id":
+		return w.ID
+	case "name":
+		return w.Name
+	case "project_id":
+		return w.ProjectID
+	case "project_name":
+		return w.ProjectName
+	case "project_path":
+		return w.ProjectPath
+	case "owner_name":
+		return w.OwnerName
+	case "owner_email":
+		return w.OwnerEmail
+	case "url":
+		return w.URL
+	case "updated_at":
+		return w.UpdatedAt
+	case "tags":
+		return w.Tags
 	}
-	return tftypes.NewValue(t, vals)
+	return workbookLineage(w, attr)
+}
+
+// workbookLineage is a workbook's tables, custom SQL or extracts.
+func workbookLineage(w *tableau.Workbook, attr string) any {
+	switch attr {
+	case "upstream_tables":
+		return rows{len(w.UpstreamTables), func(i int, a string) any {
+			t := &w.UpstreamTables[i]
+			return pick(a, "database", t.Database, "schema", t.Schema, "name", t.Name, "full_name", t.FullName, "connection_type", t.ConnectionType)
+		}}
+	case "custom_sql":
+		return rows{len(w.CustomSQL), func(i int, a string) any {
+			c := &w.CustomSQL[i]
+			return pick(a, "query", c.Query, "database", c.Database, "connection_type", c.ConnectionType)
+		}}
+	case "extracts":
+		return rows{len(w.Extracts), func(i int, a string) any {
+			x := &w.Extracts[i]
+			return pick(a, "type", x.Type, "id", x.ID, "name", x.Name)
+		}}
+	}
+	return unknownAttr(attr)
 }
 
 // FilteredWorkbooks reads the site's workbooks and applies the data source's

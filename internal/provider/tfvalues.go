@@ -2,68 +2,23 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
-// Large results (10,000 workbooks, thousands of exposures) are built as
-// tftypes values directly: the framework's reflection over as many nested
-// structs takes seconds and hundreds of MB. The types come from the schema, so
-// values and schema cannot drift apart.
+// Large results (10,000 workbooks, thousands of exposures) are written once,
+// as the plugin protocol's msgpack, straight from Go values: the framework's
+// reflection over as many nested structs takes seconds and hundreds of MB.
+// Object keys and their count come from the schema's types, so the encoding
+// and the schema cannot drift apart.
 
 func tfString(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
-
-func tfStrings(ss []string) tftypes.Value {
-	vals := make([]tftypes.Value, len(ss))
-	for i, s := range ss {
-		vals[i] = tfString(s)
-	}
-	return tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, vals)
-}
-
-// listElem is the element type of a list attribute of an object type.
-func listElem(t tftypes.Object, name string) tftypes.Object {
-	return t.AttributeTypes[name].(tftypes.List).ElementType.(tftypes.Object)
-}
-
-// attrType is the tftypes type of a top-level attribute, as the schema has it.
-func attrType(ctx context.Context, s tfsdk.State, name string) (tftypes.Type, diag.Diagnostics) {
-	t, diags := s.Schema.TypeAtPath(ctx, path.Root(name))
-	if diags.HasError() {
-		return nil, diags
-	}
-	return t.TerraformType(ctx), diags
-}
-
-// setResult sets a data source's state to its configuration with the computed
-// attributes in results.
-func setResult(config tfsdk.Config, state *tfsdk.State, results map[string]tftypes.Value) diag.Diagnostics {
-	var diags diag.Diagnostics
-	var cfg map[string]tftypes.Value
-	if err := config.Raw.As(&cfg); err != nil {
-		diags.AddError("Unexpected configuration value", fmt.Sprintf("This is a bug in the provider; please report it: %s", err))
-		return diags
-	}
-	// A new map: As shares the configuration's own, which must stay as it is.
-	vals := make(map[string]tftypes.Value, len(cfg))
-	for name, v := range cfg {
-		vals[name] = v
-	}
-	for name, v := range results {
-		vals[name] = v
-	}
-	state.Raw = tftypes.NewValue(config.Raw.Type(), vals)
-	return diags
-}
 
 // rawListType is the type of a large computed list attribute whose values are
 // built as tftypes values. After a data source's Read, the framework converts
@@ -138,41 +93,35 @@ func (v rawListValue) ToListValue(ctx context.Context) (basetypes.ListValue, dia
 	return lv.(basetypes.ListValue), diags
 }
 
-// resultAttr is a computed attribute of a large data source result, in the two
-// forms it is needed in: a tftypes value for the framework's state, and
-// msgpack written straight from Go values for the plugin protocol (building
-// tftypes values for 10,000 workbooks alone takes a quarter of a second).
-type resultAttr struct {
-	value func(t tftypes.Type) tftypes.Value
-	pack  func(enc *msgpack.Encoder) error
-}
+// resultAttr writes one computed attribute of a large data source's result as
+// msgpack of the attribute's type t.
+type resultAttr func(p *packer, t tftypes.Type)
 
-// largeResult is a data source whose Read is computed once into resultAttrs,
-// which Read sets as state and the protocol server encodes directly.
+// largeResult is a data source whose result is computed once into
+// resultAttrs, which the protocol server encodes directly.
 type largeResult interface {
 	results(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) map[string]resultAttr
 }
 
-// readLarge is the Read of a largeResult data source.
+// readLarge is the framework's Read of a largeResult data source. The
+// protocol server answers these reads itself, so it runs only where the
+// framework is driven directly; it decodes the same encoding the server
+// sends, so there is one way a result is made.
 func readLarge(ctx context.Context, ds largeResult, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	results := ds.results(ctx, req.Config, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	vals := make(map[string]tftypes.Value, len(results))
-	for name, r := range results {
-		t, diags := attrType(ctx, resp.State, name)
-		if resp.Diagnostics.Append(diags...); diags.HasError() {
-			return
-		}
-		vals[name] = r.value(t)
+	typ := req.Config.Schema.Type().TerraformType(ctx)
+	dv, err := packState(typ.(tftypes.Object), req.Config.Raw, results)
+	if err == nil {
+		resp.State.Raw, err = dv.Unmarshal(typ)
 	}
-	resp.Diagnostics.Append(setResult(req.Config, &resp.State, vals)...)
+	if err != nil {
+		resp.Diagnostics.AddError("Could not encode the result", "This is a bug in the provider; please report it: "+err.Error())
+	}
 }
 
 func stringResult(s string) resultAttr {
-	return resultAttr{
-		value: func(tftypes.Type) tftypes.Value { return tfString(s) },
-		pack:  func(enc *msgpack.Encoder) error { return enc.EncodeString(s) },
-	}
+	return func(p *packer, _ tftypes.Type) { p.str(s) }
 }

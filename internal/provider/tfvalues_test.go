@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -10,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
@@ -123,17 +123,9 @@ func TestWorkbooksValueEqualsReflection(t *testing.T) {
 		t.Fatal(diags)
 	}
 
-	direct := tfsdk.State{Schema: sr.Schema}
-	config := tfsdk.Config{Schema: sr.Schema, Raw: nullObject(sr.Schema.Type().TerraformType(ctx).(tftypes.Object), nil)}
-	listType, diags := attrType(ctx, direct, "workbooks")
-	if diags.HasError() {
-		t.Fatal(diags)
-	}
-	if diags := setResult(config, &direct, map[string]tftypes.Value{"workbooks": workbooksValue(listType.(tftypes.List), wbs)}); diags.HasError() {
-		t.Fatal(diags)
-	}
-	if !direct.Raw.Equal(reflected.Raw) {
-		diff, _ := direct.Raw.Diff(reflected.Raw)
+	direct := packEquals(t, &tableauWorkbooksDataSource{}, nil, map[string]resultAttr{"workbooks": workbooksResult(wbs)})
+	if !direct.Equal(reflected.Raw) {
+		diff, _ := direct.Diff(reflected.Raw)
 		t.Fatalf("direct and reflected values differ: %v", diff[:min(len(diff), 3)])
 	}
 }
@@ -150,8 +142,13 @@ func TestConfigPackedAsTerraformEncodesIt(t *testing.T) {
 		{ID: "a", Name: "Ünïcode 📊", Tags: []string{"kpi", ""}, UpstreamTables: []tableau.Table{{Database: "DB", Name: "T"}}},
 		{ID: "b", Tags: []string{}, CustomSQL: []tableau.CustomSQL{{Query: string(make([]byte, 70000))}}},
 	}
+	decoded := packEquals(t, &tableauWorkbooksDataSource{}, nil, map[string]resultAttr{"workbooks": workbooksResult(wbs)})
+	var attrs map[string]tftypes.Value
+	if err := decoded.As(&attrs); err != nil {
+		t.Fatal(err)
+	}
 	full := nullObject(typ, map[string]tftypes.Value{
-		"workbooks":           workbooksValue(typ.AttributeTypes["workbooks"].(tftypes.List), wbs),
+		"workbooks":           attrs["workbooks"],
 		"include_subprojects": tftypes.NewValue(tftypes.Bool, true),
 		"project_names":       tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, []tftypes.Value{tfString("x"), tfString("y")}),
 		"name_regex":          tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
@@ -179,34 +176,59 @@ func TestConfigPackedAsTerraformEncodesIt(t *testing.T) {
 	}
 }
 
-// packEquals checks that a data source's state written straight to msgpack is
-// byte for byte the encoding of the state Read sets through tftypes.
-func packEquals(t *testing.T, ds datasource.DataSource, config map[string]tftypes.Value, results map[string]resultAttr) {
+// packEquals writes a data source's state straight to msgpack, decodes it
+// with the schema's type, and checks that Terraform's own encoder writes the
+// decoded value byte for byte the same. It returns the decoded state.
+func packEquals(t *testing.T, ds datasource.DataSource, config map[string]tftypes.Value, results map[string]resultAttr) tftypes.Value {
 	t.Helper()
 	ctx := context.Background()
 	var sr datasource.SchemaResponse
 	ds.Schema(ctx, datasource.SchemaRequest{}, &sr)
 	typ := sr.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	raw := nullObject(typ, config)
-	state := tfsdk.State{Schema: sr.Schema}
-	vals := map[string]tftypes.Value{}
-	for name, r := range results {
-		vals[name] = r.value(typ.AttributeTypes[name])
-	}
-	if diags := setResult(tfsdk.Config{Schema: sr.Schema, Raw: raw}, &state, vals); diags.HasError() {
-		t.Fatal(diags)
-	}
-	want, err := tfprotov6.NewDynamicValue(typ, state.Raw)
+	got, err := packState(typ, nullObject(typ, config), results)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := packState(typ, raw, results)
+	decoded, err := got.Unmarshal(typ)
+	if err != nil {
+		t.Fatalf("the direct encoding does not decode as the schema's type: %v", err)
+	}
+	want, err := tfprotov6.NewDynamicValue(typ, decoded)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got.MsgPack, want.MsgPack) {
 		t.Fatalf("the direct encoding differs from Terraform's (%d bytes against %d)", len(got.MsgPack), len(want.MsgPack))
 	}
+	return decoded
+}
+
+// at is the value at a path of attribute names and list indexes.
+func at(t *testing.T, v tftypes.Value, steps ...any) tftypes.Value {
+	t.Helper()
+	p := tftypes.NewAttributePath()
+	for _, s := range steps {
+		if i, ok := s.(int); ok {
+			p = p.WithElementKeyInt(i)
+		} else {
+			p = p.WithAttributeName(s.(string))
+		}
+	}
+	got, _, err := tftypes.WalkAttributePath(v, p)
+	if err != nil {
+		t.Fatalf("%v: %v", p, err)
+	}
+	return got.(tftypes.Value)
+}
+
+// str is a string value, or "<null>".
+func str(v tftypes.Value) string {
+	if v.IsNull() {
+		return "<null>"
+	}
+	var s string
+	_ = v.As(&s)
+	return s
 }
 
 func TestWorkbooksPackedAsTerraformEncodesThem(t *testing.T) {
@@ -218,10 +240,7 @@ func TestWorkbooksPackedAsTerraformEncodesThem(t *testing.T) {
 	packEquals(t, &tableauWorkbooksDataSource{}, map[string]tftypes.Value{
 		"project_names":       tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, []tftypes.Value{tfString("Finance")}),
 		"include_subprojects": tftypes.NewValue(tftypes.Bool, true),
-	}, map[string]resultAttr{"workbooks": {
-		value: func(t tftypes.Type) tftypes.Value { return workbooksValue(t.(tftypes.List), wbs) },
-		pack:  func(enc *msgpack.Encoder) error { return packWorkbooks(enc, wbs) },
-	}})
+	}, map[string]resultAttr{"workbooks": workbooksResult(wbs)})
 }
 
 func TestExposuresPackedAsTerraformEncodesThem(t *testing.T) {
@@ -231,20 +250,20 @@ func TestExposuresPackedAsTerraformEncodesThem(t *testing.T) {
 		{Name: "c", Type: "dashboard", Tool: powerbi.Tool, DependsOn: []string{"ref('y')"}, DashboardID: "r", Folder: "Finance"},
 	}
 	unmatched := []exposures.Unmatched{{Tool: tableau.Tool, DashboardID: "w", Table: "db.s.t"}, {Tool: powerbi.Tool, DashboardID: "r", Table: "db.s.u"}}
-	packEquals(t, &exposuresDataSource{}, map[string]tftypes.Value{
+	v := packEquals(t, &exposuresDataSource{}, map[string]tftypes.Value{
 		"manifest_path": tfString("target/manifest.json"),
 		"maturity":      tfString("high"),
 	}, map[string]resultAttr{
-		"yaml": stringResult("version: 2\n"),
-		"exposures": {
-			value: func(t tftypes.Type) tftypes.Value { return exposuresValue(t.(tftypes.List), list) },
-			pack:  func(enc *msgpack.Encoder) error { return packExposures(enc, list) },
-		},
-		"unmatched_tables": {
-			value: func(t tftypes.Type) tftypes.Value { return unmatchedValue(t.(tftypes.List), unmatched) },
-			pack:  func(enc *msgpack.Encoder) error { return packUnmatched(enc, unmatched) },
-		},
+		"yaml":             stringResult("version: 2\n"),
+		"exposures":        exposuresResult(list),
+		"unmatched_tables": unmatchedResult(unmatched),
 	})
+	got := []string{str(at(t, v, "exposures", 0, "workbook_id")), str(at(t, v, "exposures", 0, "powerbi_report_id")),
+		str(at(t, v, "exposures", 2, "powerbi_report_id")), str(at(t, v, "exposures", 2, "powerbi_workspace")), str(at(t, v, "exposures", 2, "tool")),
+		str(at(t, v, "unmatched_tables", 1, "powerbi_report_id")), str(at(t, v, "unmatched_tables", 1, "workbook_id")), str(at(t, v, "yaml"))}
+	if want := []string{"w", "<null>", "r", "Finance", "powerbi", "r", "<null>", "version: 2\n"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("decoded %q, want %q", got, want)
+	}
 }
 
 func TestPowerBIReportsPackedAsTerraformEncodesThem(t *testing.T) {
@@ -255,10 +274,12 @@ func TestPowerBIReportsPackedAsTerraformEncodesThem(t *testing.T) {
 			Queries: []mquery.NativeQuery{{Query: "select 1\nfrom x", Connector: "Sql.Database"}}},
 		{ID: "r2", Name: "", WorkspaceID: "w", WorkspaceName: "Finance", URL: "u2"}, // optional fields null, no lineage
 	}
-	packEquals(t, &powerbiReportsDataSource{}, map[string]tftypes.Value{
+	v := packEquals(t, &powerbiReportsDataSource{}, map[string]tftypes.Value{
 		"name_regex": tfString("^R"),
-	}, map[string]resultAttr{"reports": {
-		value: func(t tftypes.Type) tftypes.Value { return reportsValue(t.(tftypes.List), rows) },
-		pack:  func(enc *msgpack.Encoder) error { return packReports(enc, rows) },
-	}})
+	}, map[string]resultAttr{"reports": reportsResult(rows)})
+	got := []string{str(at(t, v, "reports", 0, "upstream_tables", 0, "full_name")), str(at(t, v, "reports", 0, "native_queries", 0, "connection_type")),
+		str(at(t, v, "reports", 1, "dataset_id")), str(at(t, v, "reports", 1, "name")), str(at(t, v, "name_regex"))}
+	if want := []string{"DB.S.T", "sqlserver", "<null>", "", "^R"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("decoded %q, want %q", got, want)
+	}
 }
