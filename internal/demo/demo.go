@@ -1,5 +1,5 @@
-// Package demo runs the whole stack on one machine: the Tableau emulator and
-// dbtexposures-server on a temporary database, then the real terraform CLI
+// Package demo runs the whole stack on one machine: the Tableau and Power BI
+// emulators and dbtexposures-server on a temporary database, then the real terraform CLI
 // applying examples/demo with the locally built provider (installed from a
 // local mirror, as a user would), then a second plan that must be empty.
 package demo

@@ -1,5 +1,6 @@
-// Package exposures maps Tableau lineage to dbt nodes and renders dbt exposures
-// YAML. It is pure Go: the only I/O is reading a manifest.
+// Package exposures maps any BI tool's dashboards (bi.Dashboard: Tableau
+// workbooks, Power BI reports, …) to dbt nodes and renders dbt exposures YAML.
+// It knows no tool; it is pure Go, and its only I/O is reading a manifest.
 package exposures
 
 import (

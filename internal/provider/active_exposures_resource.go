@@ -64,7 +64,8 @@ func (r *activeExposuresResource) Schema(_ context.Context, _ resource.SchemaReq
 	replace := []planmodifier.Int64{int64planmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Active exposures for one dbt Cloud deployment environment: after a job in it builds models, dbt Cloud " +
-			"refreshes the Tableau extracts downstream of them, at most once per `build_after_minutes`. This sets the environment's " +
+			"refreshes the Tableau extracts downstream of them, at most once per `build_after_minutes` (dbtexposures-server, given the " +
+			"run's results, also refreshes the Power BI datasets downstream). This sets the environment's " +
 			"values of `" + envActive + "` and `" + envBuildAfter + "` through dbt Cloud's environment variables API, and owns only " +
 			"those two values: a variable it has to create gets a project-wide default that changes nothing elsewhere (`0` and `1440`), " +
 			"and destroying it removes this environment's values and leaves the others'. A value changed in dbt Cloud shows as drift; " +

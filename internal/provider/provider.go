@@ -73,9 +73,9 @@ func (p *dbtexposuresProvider) Metadata(_ context.Context, _ provider.MetadataRe
 
 func (p *dbtexposuresProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Declare dbt auto-exposures as code: the dbt Cloud project's Tableau connection, " +
-			"which Tableau folders and workbooks it imports, active exposures (extract refreshes after dbt builds) per " +
-			"environment, and discovery of Tableau content. " +
+		MarkdownDescription: "Declare dbt auto-exposures as code: the dbt Cloud project's Tableau and Power BI connections, " +
+			"which folders and dashboards they import, active exposures (refreshes of the dashboards' data after dbt builds) per " +
+			"environment, and discovery of Tableau and Power BI content. " +
 			"Works against dbt Cloud and against the self-hostable `dbtexposures-server`.",
 		Attributes: map[string]schema.Attribute{
 			"host_url": schema.StringAttribute{

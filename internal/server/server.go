@@ -1,7 +1,9 @@
 // Package server is dbtexposures-server's HTTP API: the subset of dbt Cloud's API
-// that the provider uses (accounts, projects, lineage integrations), as dbt
-// Cloud's OpenAPI spec describes it, plus our manifest and exposures extensions.
-// A request ends here; storage begins in internal/server/store (SQLite).
+// that the provider uses (accounts, projects, environments, lineage
+// integrations), as dbt Cloud's OpenAPI spec describes it, plus our manifest,
+// exposures and active-run extensions. It serves every BI tool registered as a
+// connector (internal/bi) without knowing any one of them. A request ends
+// here; storage begins in internal/server/store (SQLite).
 package server
 
 import (

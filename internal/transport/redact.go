@@ -1,5 +1,6 @@
-// Package transport holds the HTTP plumbing shared by the dbt Cloud and Tableau
-// clients: retries with backoff, and request logging that never shows a secret.
+// Package transport holds the HTTP plumbing shared by the dbt Cloud client and
+// every BI tool's client: retries with backoff, a shared rate limit, and
+// request logging that never shows a secret.
 package transport
 
 import (

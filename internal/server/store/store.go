@@ -90,7 +90,7 @@ CREATE TABLE IF NOT EXISTS lineage_integrations (
 CREATE UNIQUE INDEX IF NOT EXISTS lineage_one_per_type ON lineage_integrations(project_id, name);
 CREATE TABLE IF NOT EXISTS lineage_watches (
 	integration_id INTEGER NOT NULL REFERENCES lineage_integrations(id) ON DELETE CASCADE,
-	identifier     TEXT NOT NULL, -- Tableau LUID of a project (folder) or workbook (dashboard)
+	identifier     TEXT NOT NULL, -- the BI tool's ID of a folder (Tableau project, Power BI workspace) or dashboard
 	name           TEXT NOT NULL,
 	type           TEXT NOT NULL CHECK (type IN ('folder', 'dashboard')),
 	created_at     TEXT NOT NULL,
