@@ -6,8 +6,11 @@ package bi
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"sort"
 	"time"
 
@@ -183,4 +186,30 @@ type Emulator interface {
 	Settings(base string) map[string]string
 	// FailRefreshesOf makes every refresh of the target fail.
 	FailRefreshesOf(targetID string)
+}
+
+// Spec is a connector given as values, which is all most tools need.
+type Spec struct {
+	Is     Tool
+	Fields []ConfigField
+	Names  func(Config) string               // Describe
+	Opens  func(Config, Env) (Client, error) // Open
+}
+
+func (s Spec) Tool() Tool                             { return s.Is }
+func (s Spec) Config() []ConfigField                  { return s.Fields }
+func (s Spec) Describe(c Config) string               { return s.Names(c) }
+func (s Spec) Open(c Config, env Env) (Client, error) { return s.Opens(c, env) }
+
+// ReadJSONFile decodes a JSON file, such as an emulator's fixture, naming the
+// file in its errors.
+func ReadJSONFile(path string, into any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, into); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }

@@ -24,27 +24,21 @@ const (
 )
 
 // Connector is Power BI's connector.
-func Connector() bi.Connector { return connector{} }
-
-type connector struct{}
-
-func (connector) Tool() bi.Tool { return Tool }
-
-// Config is the integration's config. dbt Cloud has not published Power BI's;
-// this is dbtexposures-server's contract until it does.
-func (connector) Config() []bi.ConfigField {
-	return []bi.ConfigField{
-		{Name: "tenant_id", Required: true, Check: CheckTenant},
-		{Name: "client_id", Required: true, Check: bi.Text(bi.MaxTextLen)},
-		{Name: "client_secret", Secret: true, Required: true, Check: bi.Text(bi.MaxTokenLen)},
-	}
+func Connector() bi.Connector {
+	return bi.Spec{Is: Tool, Fields: configFields, Names: describe, Opens: open}
 }
 
-func (connector) Describe(c bi.Config) string {
-	return fmt.Sprintf("Power BI tenant %q", c["tenant_id"])
+// configFields are the integration's config. dbt Cloud has not published
+// Power BI's; this is dbtexposures-server's contract until it does.
+var configFields = []bi.ConfigField{
+	{Name: "tenant_id", Required: true, Check: CheckTenant},
+	{Name: "client_id", Required: true, Check: bi.Text(bi.MaxTextLen)},
+	{Name: "client_secret", Secret: true, Required: true, Check: bi.Text(bi.MaxTokenLen)},
 }
 
-func (connector) Open(c bi.Config, env bi.Env) (bi.Client, error) {
+func describe(c bi.Config) string { return fmt.Sprintf("Power BI tenant %q", c["tenant_id"]) }
+
+func open(c bi.Config, env bi.Env) (bi.Client, error) {
 	poll, _ := time.ParseDuration(env.Settings[SettingPollInterval])
 	cl, err := New(Config{TenantID: c["tenant_id"], ClientID: c["client_id"], ClientSecret: c["client_secret"],
 		APIURL: env.Settings[SettingAPIURL], LoginURL: env.Settings[SettingLoginURL], PollInterval: poll,

@@ -18,29 +18,25 @@ import (
 var Tool = bi.Tool{Name: "tableau", Label: "Tableau", Dashboard: "workbook", DashboardKey: "workbook_id", JobKey: "tableau_job_id"}
 
 // Connector is Tableau's connector.
-func Connector() bi.Connector { return connector{} }
-
-type connector struct{}
-
-func (connector) Tool() bi.Tool { return Tool }
-
-// Config is the integration's config as dbt Cloud's API takes it.
-func (connector) Config() []bi.ConfigField {
-	return []bi.ConfigField{
-		{Name: "host", Required: true, Check: CheckHost},
-		// site_id may be "" (Tableau Server's default site); clients that drop
-		// empty strings from JSON leave it out, which means the same.
-		{Name: "site_id", Check: bi.Text(bi.MaxTextLen)},
-		{Name: "token_name", Required: true, Check: bi.Text(bi.MaxTextLen)},
-		{Name: "token", Secret: true, Required: true, Check: bi.Text(bi.MaxTokenLen)},
-	}
+func Connector() bi.Connector {
+	return bi.Spec{Is: Tool, Fields: configFields, Names: describe, Opens: open}
 }
 
-func (connector) Describe(c bi.Config) string {
+// configFields are the integration's config as dbt Cloud's API takes it.
+var configFields = []bi.ConfigField{
+	{Name: "host", Required: true, Check: CheckHost},
+	// site_id may be "" (Tableau Server's default site); clients that drop
+	// empty strings from JSON leave it out, which means the same.
+	{Name: "site_id", Check: bi.Text(bi.MaxTextLen)},
+	{Name: "token_name", Required: true, Check: bi.Text(bi.MaxTextLen)},
+	{Name: "token", Secret: true, Required: true, Check: bi.Text(bi.MaxTokenLen)},
+}
+
+func describe(c bi.Config) string {
 	return fmt.Sprintf("Tableau site %q at %s", c["site_id"], c["host"])
 }
 
-func (connector) Open(c bi.Config, env bi.Env) (bi.Client, error) {
+func open(c bi.Config, env bi.Env) (bi.Client, error) {
 	cl, err := New(Config{Host: c["host"], Site: c["site_id"], TokenName: c["token_name"], TokenSecret: c["token"],
 		UserAgent: env.UserAgent, Retry: env.Retry, Logger: env.Logger, Transport: env.Transport})
 	if err != nil {

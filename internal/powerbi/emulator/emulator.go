@@ -12,9 +12,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 )
 
 // Fixture is a tenant: its app registration and what a scan returns.
@@ -31,13 +32,9 @@ type Fixture struct {
 
 // LoadFixture reads a fixture file.
 func LoadFixture(path string) (*Fixture, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var f Fixture
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := bi.ReadJSONFile(path, &f); err != nil {
+		return nil, err
 	}
 	return &f, f.check()
 }

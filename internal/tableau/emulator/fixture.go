@@ -6,9 +6,9 @@
 package emulator
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 )
 
 // Fixture is a Tableau site as a JSON file.
@@ -98,13 +98,9 @@ type FixtureSQL struct {
 
 // LoadFixture reads and checks a fixture file.
 func LoadFixture(path string) (*Fixture, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var f Fixture
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("fixture %s: %w", path, err)
+	if err := bi.ReadJSONFile(path, &f); err != nil {
+		return nil, fmt.Errorf("fixture %w", err)
 	}
 	if err := f.Check(); err != nil {
 		return nil, fmt.Errorf("fixture %s: %w", path, err)
