@@ -6,7 +6,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
@@ -20,22 +19,6 @@ const (
 	EnvPowerBIClientSecret = "POWERBI_CLIENT_SECRET"
 )
 
-func powerbiProviderAttribute() schema.Attribute {
-	return schema.SingleNestedAttribute{
-		Optional: true,
-		MarkdownDescription: "Where the `dbtexposures_powerbi_*` data sources read Power BI: an Entra ID app registration " +
-			"(client credentials) whose service principal may use the read-only admin APIs, then the admin Scanner API. " +
-			"The scan runs once per Terraform run, shared by all data sources.",
-		Attributes: map[string]schema.Attribute{
-			"tenant_id":     schema.StringAttribute{Optional: true, MarkdownDescription: "Entra ID tenant (directory) ID or domain. Defaults to `" + EnvPowerBITenantID + "`."},
-			"client_id":     schema.StringAttribute{Optional: true, MarkdownDescription: "Application (client) ID of the app registration. Defaults to `" + EnvPowerBIClientID + "`."},
-			"client_secret": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Client secret value. Defaults to `" + EnvPowerBIClientSecret + "`."},
-			"api_url":       schema.StringAttribute{Optional: true, MarkdownDescription: "Power BI API base URL, for sovereign clouds or the emulator. Default `" + powerbi.DefaultAPIURL + "`."},
-			"login_url":     schema.StringAttribute{Optional: true, MarkdownDescription: "Entra ID login base URL. Default `" + powerbi.DefaultLoginURL + "`."},
-		},
-	}
-}
-
 // powerbiSource is the provider process's Power BI connection and its one scan.
 type powerbiSource struct {
 	client *powerbi.Client
@@ -48,13 +31,17 @@ type powerbiSource struct {
 }
 
 // powerbiBlock is the provider's powerbi settings.
-var powerbiBlock = toolBlock{name: "powerbi", label: powerbi.Tool.Label, envPrefix: "POWERBI_", settings: []setting{
-	{attr: "tenant_id", env: EnvPowerBITenantID, required: true},
-	{attr: "client_id", env: EnvPowerBIClientID, required: true},
-	{attr: "client_secret", env: EnvPowerBIClientSecret, required: true},
-	{attr: "api_url"},
-	{attr: "login_url"},
-}}
+var powerbiBlock = toolBlock{name: "powerbi", label: powerbi.Tool.Label, envPrefix: "POWERBI_",
+	desc: "Where the `dbtexposures_powerbi_*` data sources read Power BI: an Entra ID app registration " +
+		"(client credentials) whose service principal may use the read-only admin APIs, then the admin Scanner API. " +
+		"The scan runs once per Terraform run, shared by all data sources.",
+	settings: []setting{
+		{attr: "tenant_id", env: EnvPowerBITenantID, required: true, desc: "Entra ID tenant (directory) ID or domain."},
+		{attr: "client_id", env: EnvPowerBIClientID, required: true, desc: "Application (client) ID of the app registration."},
+		{attr: "client_secret", env: EnvPowerBIClientSecret, required: true, sensitive: true, desc: "Client secret value."},
+		{attr: "api_url", desc: "Power BI API base URL, for sovereign clouds or the emulator. Default `" + powerbi.DefaultAPIURL + "`."},
+		{attr: "login_url", desc: "Entra ID login base URL. Default `" + powerbi.DefaultLoginURL + "`."},
+	}}
 
 func newPowerBISource(_ context.Context, obj types.Object, retry transport.RetryConfig, diags *diag.Diagnostics) *powerbiSource {
 	v, why := powerbiBlock.read(obj, diags)

@@ -117,8 +117,8 @@ func (p *dbtexposuresProvider) Schema(_ context.Context, _ provider.SchemaReques
 					dbtcloud.AccountRateLimit, EnvRate, DefaultRequestsPerMinute),
 				Validators: []validator.Int64{int64validator.Between(0, 100000)},
 			},
-			"tableau": tableauProviderAttribute(),
-			"powerbi": powerbiProviderAttribute(),
+			"tableau": tableauBlock.attribute(),
+			"powerbi": powerbiBlock.attribute(),
 		},
 	}
 }

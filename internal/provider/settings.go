@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -15,6 +16,8 @@ import (
 type setting struct {
 	attr, env string
 	required  bool
+	sensitive bool
+	desc      string // the attribute's description; "Defaults to `ENV`." follows when env is set
 	// emptyWins: an explicit "" in the block wins over the environment (a
 	// Tableau site ID of "" is the default site).
 	emptyWins bool
@@ -24,7 +27,21 @@ type setting struct {
 type toolBlock struct {
 	name, label string // "tableau", "Tableau"
 	envPrefix   string // "TABLEAU_"
+	desc        string // the block's description
 	settings    []setting
+}
+
+// attribute is the block's schema, made from the same settings it is read by.
+func (b toolBlock) attribute() schema.Attribute {
+	attrs := make(map[string]schema.Attribute, len(b.settings))
+	for _, s := range b.settings {
+		desc := s.desc
+		if s.env != "" {
+			desc += " Defaults to `" + s.env + "`."
+		}
+		attrs[s.attr] = schema.StringAttribute{Optional: true, Sensitive: s.sensitive, MarkdownDescription: desc}
+	}
+	return schema.SingleNestedAttribute{Optional: true, MarkdownDescription: b.desc, Attributes: attrs}
 }
 
 // read reads the block's values, each falling back to its environment

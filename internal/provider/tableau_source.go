@@ -6,7 +6,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
@@ -22,21 +21,6 @@ const (
 	EnvTableauToken     = "TABLEAU_TOKEN"
 )
 
-func tableauProviderAttribute() schema.Attribute {
-	return schema.SingleNestedAttribute{
-		Optional: true,
-		MarkdownDescription: "Where the discovery data sources read Tableau, directly (REST sign-in with a personal access token, " +
-			"then the Metadata API). Only the `dbtexposures_tableau_*` and `dbtexposures_exposures` data sources need it. " +
-			"Each value falls back to an environment variable.",
-		Attributes: map[string]schema.Attribute{
-			"host":       schema.StringAttribute{Optional: true, MarkdownDescription: "Tableau host: a bare host name such as `10az.online.tableau.com` (HTTPS), or a URL with scheme and port such as `http://127.0.0.1:8485`. Defaults to `" + EnvTableauHost + "`."},
-			"site_id":    schema.StringAttribute{Optional: true, MarkdownDescription: "Site content URL (the part after `/site/` in Tableau's URLs); `\"\"` for Tableau Server's default site. Defaults to `" + EnvTableauSiteID + "`."},
-			"token_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Personal access token name. Use a token of its own here, not the one the dbt Cloud connection uses: Tableau keeps one session per token, so a sign-in elsewhere ends the provider's session (it signs in again, a bounded number of times). Defaults to `" + EnvTableauTokenName + "`."},
-			"token":      schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Personal access token secret. Defaults to `" + EnvTableauToken + "`."},
-		},
-	}
-}
-
 // tableauSource is the provider process's Tableau connection: one client, so
 // one session, and each listing read at most once per process.
 type tableauSource struct {
@@ -51,12 +35,20 @@ type tableauSource struct {
 }
 
 // tableauBlock is the provider's tableau settings.
-var tableauBlock = toolBlock{name: "tableau", label: tableau.Tool.Label, envPrefix: "TABLEAU_", settings: []setting{
-	{attr: "host", env: EnvTableauHost, required: true},
-	{attr: "site_id", env: EnvTableauSiteID, emptyWins: true},
-	{attr: "token_name", env: EnvTableauTokenName, required: true},
-	{attr: "token", env: EnvTableauToken, required: true},
-}}
+var tableauBlock = toolBlock{name: "tableau", label: tableau.Tool.Label, envPrefix: "TABLEAU_",
+	desc: "Where the discovery data sources read Tableau, directly (REST sign-in with a personal access token, " +
+		"then the Metadata API). Only the `dbtexposures_tableau_*` and `dbtexposures_exposures` data sources need it. " +
+		"Each value falls back to an environment variable.",
+	settings: []setting{
+		{attr: "host", env: EnvTableauHost, required: true, desc: "Tableau host: a bare host name such as `10az.online.tableau.com` (HTTPS), " +
+			"or a URL with scheme and port such as `http://127.0.0.1:8485`."},
+		{attr: "site_id", env: EnvTableauSiteID, emptyWins: true, desc: "Site content URL (the part after `/site/` in Tableau's URLs); " +
+			"`\"\"` for Tableau Server's default site."},
+		{attr: "token_name", env: EnvTableauTokenName, required: true, desc: "Personal access token name. Use a token of its own here, " +
+			"not the one the dbt Cloud connection uses: Tableau keeps one session per token, so a sign-in elsewhere ends the " +
+			"provider's session (it signs in again, a bounded number of times)."},
+		{attr: "token", env: EnvTableauToken, required: true, sensitive: true, desc: "Personal access token secret."},
+	}}
 
 func newTableauSource(_ context.Context, obj types.Object, retry transport.RetryConfig, userAgent string, diags *diag.Diagnostics) *tableauSource {
 	v, why := tableauBlock.read(obj, diags)
