@@ -298,3 +298,44 @@ func TestStoreAddsPowerBIColumnsToOldDatabase(t *testing.T) {
 		t.Fatalf("old row: %+v %v", in, err)
 	}
 }
+
+// A database made by the release before the connector model keeps each
+// integration's config in columns of its own; it opens with every value in
+// the config, Power BI's secret included, and the old columns as they were.
+func TestStoreMovesOldConfigColumnsIntoConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)`,
+		`CREATE TABLE projects (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+		`CREATE TABLE lineage_integrations (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, project_id INTEGER NOT NULL, name TEXT NOT NULL,
+			host TEXT NOT NULL, site_id TEXT NOT NULL, token_name TEXT NOT NULL, tableau_token TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+			tenant_id TEXT NOT NULL DEFAULT '', client_id TEXT NOT NULL DEFAULT '', client_secret TEXT NOT NULL DEFAULT '')`,
+		`INSERT INTO accounts VALUES (1, 'a', 'now')`,
+		`INSERT INTO projects VALUES (1, 1, 'p', 'now', 'now')`,
+		`INSERT INTO lineage_integrations VALUES (8, 1, 1, 'powerbi', '', '', '', '', 'now', 'now', 'contoso', 'app', 's3cret')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := st.GetIntegration(context.Background(), 1, 1, 8)
+	if err != nil || in.Config["tenant_id"] != "contoso" || in.Config["client_id"] != "app" || in.Config["client_secret"] != "s3cret" || len(in.Config) != 3 {
+		t.Fatalf("old Power BI row: %+v %v", in, err)
+	}
+	st.Close()
+	raw, _ := sql.Open("sqlite", path)
+	defer raw.Close()
+	var secret string
+	if err := raw.QueryRow(`SELECT client_secret FROM lineage_integrations WHERE id = 8`).Scan(&secret); err != nil || secret != "s3cret" {
+		t.Fatalf("the old column lost its value: %q %v", secret, err)
+	}
+}
