@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -134,4 +135,37 @@ func walkGo(t *testing.T, each func(path string, src []byte)) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Messages speak of what the user knows (projects, integrations, fields), never
+// of a Go type: no string literal names one of our packages' types.
+func TestMessagesNameNoInternalType(t *testing.T) {
+	var pkgs []string
+	entries, err := os.ReadDir("internal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			pkgs = append(pkgs, e.Name())
+		}
+	}
+	typeName := regexp.MustCompile(`\b(` + strings.Join(pkgs, "|") + `|store)\.[A-Z][A-Za-z]+\b`)
+	fset := token.NewFileSet()
+	walkGo(t, func(path string, src []byte) {
+		f, err := parser.ParseFile(fset, path, src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			if v, err := strconv.Unquote(lit.Value); err == nil && typeName.MatchString(v) {
+				t.Errorf("%s: a message names an internal type: %s", fset.Position(lit.Pos()), typeName.FindString(v))
+			}
+			return true
+		})
+	})
 }

@@ -60,7 +60,16 @@ func main() {
 	}
 }
 
+// run runs a command. Asking a command for its help (-h, --help) is a
+// success: the flags' usage has been printed.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := dispatch(ctx, args, stdout, stderr); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("a command is required")
@@ -74,6 +83,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return createAccount(ctx, args[2:], stdout, stderr)
 		case len(args) >= 2 && args[1] == "create-environment":
 			return createEnvironment(ctx, args[2:], stdout, stderr)
+		case len(args) >= 2 && (args[1] == "-h" || args[1] == "--help"):
+			fmt.Fprint(stdout, usage)
+			return nil
 		}
 		fmt.Fprint(stderr, usage)
 		return errors.New("admin takes the subcommand create-account or create-environment")

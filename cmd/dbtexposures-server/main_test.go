@@ -336,3 +336,17 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// --help succeeds for every command, after printing its usage.
+func TestHelpExitsZeroEverywhere(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"admin", "--help"}, {"admin", "create-account", "--help"},
+		{"admin", "create-environment", "-h"}, {"tableau-emulator", "--help"}, {"powerbi-emulator", "--help"}} {
+		var stdout, stderr bytes.Buffer
+		if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+		if !strings.Contains(stdout.String()+stderr.String(), "Usage") {
+			t.Errorf("%v printed no usage", args)
+		}
+	}
+}

@@ -94,7 +94,7 @@ func (s *Server) getExposures(w http.ResponseWriter, r *http.Request) {
 	pid, _ := pathID(w, r, "project_id")
 	rec, err := s.store.Exposures(r.Context(), pid)
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("store.Project %d has no exposures yet: PUT its dbt manifest to .../projects/%d/manifest/ and select Tableau content.", pid, pid))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Project %d has no exposures yet: PUT its dbt manifest to .../projects/%d/manifest/ and select BI content through a lineage integration.", pid, pid))
 		return
 	}
 	if err != nil {

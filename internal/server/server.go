@@ -272,7 +272,7 @@ func (s *Server) inProject(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if !exists {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("store.Project %d was not found in account %d.", pid, tokenAccount(r)))
+			writeError(w, http.StatusNotFound, fmt.Sprintf("Project %d was not found in account %d.", pid, tokenAccount(r)))
 			return
 		}
 		next(w, r)
