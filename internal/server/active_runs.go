@@ -54,7 +54,7 @@ func (s *Server) postActiveRun(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"data": run})
+	writeObject(w, http.StatusCreated, run)
 }
 
 // readRunRequest validates {"environment_id", "run_results"}.

@@ -454,3 +454,42 @@ func TestActiveRunClientGoneIsNotATimeout(t *testing.T) {
 		}
 	}
 }
+
+// Every JSON answer under /api/ comes in dbt Cloud's envelope, with the
+// answer's own HTTP status in it: successes, the run endpoints and errors alike.
+func TestEveryJSONAnswerHasTheEnvelope(t *testing.T) {
+	g := newActiveRig(t, true)
+	run := g.run(t, modelCustomers+"=success")
+	api := g.srv.HostURL
+	calls := []struct{ method, url, body string }{
+		{"GET", api + "/v2/accounts/", ""},
+		{"GET", api + "/v3/accounts/1/projects/", ""},
+		{"GET", g.base() + "integrations/lineage/", ""},
+		{"GET", g.base() + "integrations/lineage/1/", ""},
+		{"GET", g.base() + "integrations/lineage/1/collections/", ""},
+		{"POST", g.base() + "integrations/lineage/1/selections", `{"to_add": [], "to_remove": []}`},
+		{"GET", g.base() + "environments/", ""},
+		{"GET", g.base() + "environments/1/", ""},
+		{"GET", g.base() + "environment-variables/environment/", ""},
+		{"GET", g.base() + "exposures/", ""},
+		{"POST", g.base() + "exposures/sync/", ""},
+		{"POST", g.base() + "active-exposures/runs/", `{"environment_id": 1, "run_results": ` + results(modelCustomers+"=success") + `}`},
+		{"GET", g.base() + "active-exposures/runs/", ""},
+		{"GET", fmt.Sprintf("%sactive-exposures/runs/%d/", g.base(), run.ID), ""},
+		{"GET", g.base() + "active-exposures/runs/999/", ""},
+		{"GET", api + "/v3/accounts/1/projects/2/exposures/", ""},
+		{"POST", g.base() + "active-exposures/runs/", `{"run_results": {}}`},
+	}
+	for _, c := range calls {
+		code, b := rawCall(t, c.method, c.url, g.srv.Token, []byte(c.body))
+		var env struct {
+			Status *struct {
+				Code      int  `json:"code"`
+				IsSuccess bool `json:"is_success"`
+			} `json:"status"`
+		}
+		if err := json.Unmarshal(b, &env); err != nil || env.Status == nil || env.Status.Code != code || env.Status.IsSuccess != (code < 300) {
+			t.Errorf("%s %s: %d without the envelope: %.200s", c.method, strings.TrimPrefix(c.url, api), code, b)
+		}
+	}
+}

@@ -39,7 +39,12 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // writeData answers 200 with data in dbt Cloud's envelope.
 func writeData(w http.ResponseWriter, data any) {
-	writeJSON(w, http.StatusOK, envelopeJSON{Status: statusJSON{Code: 200, IsSuccess: true}, Data: data})
+	writeObject(w, http.StatusOK, data)
+}
+
+// writeObject answers one object with code, in dbt Cloud's envelope.
+func writeObject(w http.ResponseWriter, code int, data any) {
+	writeJSON(w, code, envelopeJSON{Status: statusJSON{Code: code, IsSuccess: true}, Data: data})
 }
 
 // writeList answers a page of a list with extra.pagination.
