@@ -24,14 +24,14 @@ type projectJSON struct {
 	CreatedAt string `json:"created_at"`
 	UpdatedAt string `json:"updated_at"`
 	// Related objects this server does not model; dbt Cloud answers null or [] when a project has none.
-	Connection       any   `json:"connection"`
-	Repository       any   `json:"repository"`
-	DocsJob          any   `json:"docs_job"`
-	FreshnessJob     any   `json:"freshness_job"`
-	FusionReadiness  any   `json:"fusion_readiness"`
-	DefaultVersion   any   `json:"default_version"`
-	Environments     []any `json:"environments"`
-	GroupPermissions []any `json:"group_permissions"`
+	Connection       any               `json:"connection"`
+	Repository       any               `json:"repository"`
+	DocsJob          any               `json:"docs_job"`
+	FreshnessJob     any               `json:"freshness_job"`
+	FusionReadiness  any               `json:"fusion_readiness"`
+	DefaultVersion   any               `json:"default_version"`
+	Environments     []environmentJSON `json:"environments"`
+	GroupPermissions []any             `json:"group_permissions"`
 }
 
 // listAccounts answers the accounts this token can reach: its own.
@@ -57,7 +57,31 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]projectJSON, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, projectJSON{ID: p.ID, AccountID: p.AccountID, Name: p.Name, State: 1, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Environments: []any{}, GroupPermissions: []any{}})
+		envs, err := s.projectEnvironments(r, p.ID)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		out = append(out, projectJSON{ID: p.ID, AccountID: p.AccountID, Name: p.Name, State: 1, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+			Environments: envs, GroupPermissions: []any{}})
 	}
 	writeList(w, out, len(out), total)
+}
+
+// maxProjectEnvironments bounds the environments listed inside a project; the
+// environments endpoint pages through all of them.
+const maxProjectEnvironments = 100
+
+// projectEnvironments are a project's environments as the spec's
+// ProjectResponse lists them.
+func (s *Server) projectEnvironments(r *http.Request, projectID int64) ([]environmentJSON, error) {
+	envs, _, err := s.store.ListEnvironments(r.Context(), tokenAccount(r), projectID, maxProjectEnvironments, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]environmentJSON, 0, len(envs))
+	for i := range envs {
+		out = append(out, toEnvironmentJSON(&envs[i]))
+	}
+	return out, nil
 }

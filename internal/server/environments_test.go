@@ -113,3 +113,37 @@ func TestEnvironmentVariablesRefuseBadInput(t *testing.T) {
 		t.Fatalf("a refused create changed the value to %q", v)
 	}
 }
+
+// A project lists its environments, as the spec's ProjectResponse does: the
+// bootstrap's Production, and one made by admin create-environment.
+func TestProjectsListTheirEnvironments(t *testing.T) {
+	srv := servertest.New(t)
+	if _, err := srv.Store.CreateEnvironment(t.Context(), 1, "Staging", "staging"); err != nil {
+		t.Fatal(err)
+	}
+	code, b := rawCall(t, "GET", srv.HostURL+"/v3/accounts/1/projects/", srv.Token, nil)
+	var ans struct {
+		Data []struct {
+			ID           int64 `json:"id"`
+			Environments []struct {
+				ID             int64   `json:"id"`
+				ProjectID      int64   `json:"project_id"`
+				Name           string  `json:"name"`
+				DeploymentType *string `json:"deployment_type"`
+			} `json:"environments"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &ans); err != nil || code != 200 || len(ans.Data) != 1 {
+		t.Fatalf("projects: %d %s", code, b)
+	}
+	var got []string
+	for _, e := range ans.Data[0].Environments {
+		if e.ProjectID != 1 || e.DeploymentType == nil {
+			t.Fatalf("environment %+v", e)
+		}
+		got = append(got, e.Name+"/"+*e.DeploymentType)
+	}
+	if strings.Join(got, ",") != "Production/production,Staging/staging" {
+		t.Fatalf("environments %v", got)
+	}
+}
