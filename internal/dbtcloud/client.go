@@ -197,9 +197,14 @@ const maxPages = 10000
 // pageSize is dbt Cloud's maximum limit for list endpoints.
 const pageSize = 100
 
-// listAll walks a limit/offset list of T.
-func listAll[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+// listAll walks a limit/offset list of T, with the filters in query.
+func listAll[T any](ctx context.Context, c *Client, path string, filters ...url.Values) ([]T, error) {
 	query := url.Values{}
+	for _, f := range filters {
+		for k, v := range f {
+			query[k] = v
+		}
+	}
 	var all []T
 	for i := 0; i < maxPages; i++ {
 		query.Set("limit", strconv.Itoa(pageSize))

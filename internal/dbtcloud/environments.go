@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
@@ -34,6 +35,46 @@ func (c *Client) GetEnvironment(ctx context.Context, projectID, id int64) (*Envi
 		return nil, err
 	}
 	return &out, nil
+}
+
+// EnvironmentFilter narrows ListEnvironments with the spec's query
+// parameters; empty fields filter nothing.
+type EnvironmentFilter struct {
+	Name           string // name, exactly
+	Type           string // deployment or development
+	DeploymentType string // production or staging
+}
+
+// Matches reports whether e passes the filter. A server that ignores a query
+// parameter would answer more; callers check each environment again.
+func (f EnvironmentFilter) Matches(e *Environment) bool {
+	deployment := ""
+	if e.DeploymentType != nil {
+		deployment = *e.DeploymentType
+	}
+	return (f.Name == "" || e.Name == f.Name) && (f.Type == "" || e.Type == f.Type) &&
+		(f.DeploymentType == "" || deployment == f.DeploymentType)
+}
+
+// ListEnvironments lists a project's environments that match f, in ID order.
+func (c *Client) ListEnvironments(ctx context.Context, projectID int64, f EnvironmentFilter) ([]Environment, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"name": f.Name, "type": f.Type, "deployment_type": f.DeploymentType} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	all, err := listAll[Environment](ctx, c, fmt.Sprintf("/v3/accounts/%d/projects/%d/environments/", c.accountID, projectID), q)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for i := range all {
+		if f.Matches(&all[i]) {
+			out = append(out, all[i])
+		}
+	}
+	return out, nil
 }
 
 // EnvVarValue is one value of an environment variable, in one scope.

@@ -301,6 +301,7 @@ func (p *dbtexposuresProvider) DataSources(_ context.Context) []func() datasourc
 		NewExposuresDataSource,
 		NewPowerBIWorkspacesDataSource,
 		NewPowerBIReportsDataSource,
+		NewEnvironmentsDataSource,
 	}
 }
 

@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
 type accountJSON struct {
@@ -75,7 +77,7 @@ const maxProjectEnvironments = 100
 // projectEnvironments are a project's environments as the spec's
 // ProjectResponse lists them.
 func (s *Server) projectEnvironments(r *http.Request, projectID int64) ([]environmentJSON, error) {
-	envs, _, err := s.store.ListEnvironments(r.Context(), tokenAccount(r), projectID, maxProjectEnvironments, 0)
+	envs, _, err := s.store.ListEnvironments(r.Context(), tokenAccount(r), projectID, store.EnvironmentFilter{}, maxProjectEnvironments, 0)
 	if err != nil {
 		return nil, err
 	}

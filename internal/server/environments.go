@@ -52,7 +52,13 @@ func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pid, _ := pathID(w, r, "project_id")
-	envs, total, err := s.store.ListEnvironments(r.Context(), tokenAccount(r), pid, limit, offset)
+	q := r.URL.Query()
+	f := store.EnvironmentFilter{Name: q.Get("name"), Type: q.Get("type"), DeploymentType: q.Get("deployment_type")}
+	if d := f.DeploymentType; d != "" && d != "production" && d != "staging" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("Invalid query parameter \"deployment_type\": must be \"production\" or \"staging\", got %q.", d))
+		return
+	}
+	envs, total, err := s.store.ListEnvironments(r.Context(), tokenAccount(r), pid, f, limit, offset)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -87,7 +93,7 @@ const projectScope = "project"
 
 // envScopes maps the project's environment names (and "project") to IDs (0).
 func (s *Server) envScopes(r *http.Request, pid int64) (map[string]int64, []store.Environment, error) {
-	envs, _, err := s.store.ListEnvironments(r.Context(), tokenAccount(r), pid, 1000, 0)
+	envs, _, err := s.store.ListEnvironments(r.Context(), tokenAccount(r), pid, store.EnvironmentFilter{}, 1000, 0)
 	if err != nil {
 		return nil, nil, err
 	}

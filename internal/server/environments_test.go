@@ -147,3 +147,29 @@ func TestProjectsListTheirEnvironments(t *testing.T) {
 		t.Fatalf("environments %v", got)
 	}
 }
+
+// The environments list takes the spec's name, type and deployment_type
+// filters; a deployment_type outside the spec's enum is a 400 naming it.
+func TestEnvironmentsListFilters(t *testing.T) {
+	srv := servertest.New(t)
+	if _, err := srv.Store.CreateEnvironment(t.Context(), 1, "Staging", "staging"); err != nil {
+		t.Fatal(err)
+	}
+	base := srv.HostURL + "/v3/accounts/1/projects/1/environments/"
+	for query, want := range map[string]string{"": "Production,Staging", "?deployment_type=staging": "Staging",
+		"?name=Production": "Production", "?type=development": "", "?type=deployment&deployment_type=production": "Production"} {
+		code, b := rawCall(t, "GET", base+query, srv.Token, nil)
+		var ans struct{ Data []struct{ Name string } }
+		_ = json.Unmarshal(b, &ans)
+		var names []string
+		for _, e := range ans.Data {
+			names = append(names, e.Name)
+		}
+		if code != 200 || strings.Join(names, ",") != want {
+			t.Errorf("%q: %d %v, want %q", query, code, names, want)
+		}
+	}
+	if code, b := rawCall(t, "GET", base+"?deployment_type=prod", srv.Token, nil); code != 400 || !strings.Contains(string(b), `\"deployment_type\"`) {
+		t.Errorf("bad deployment_type: %d %s", code, b)
+	}
+}

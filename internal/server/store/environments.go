@@ -74,14 +74,21 @@ func (s *Store) GetEnvironment(ctx context.Context, accountID, projectID, id int
 		WHERE account_id = ? AND project_id = ? AND id = ?`, accountID, projectID, id))
 }
 
-// ListEnvironments pages through a project's environments by ID.
-func (s *Store) ListEnvironments(ctx context.Context, accountID, projectID int64, limit, offset int) ([]Environment, int, error) {
+// EnvironmentFilter narrows ListEnvironments; empty fields filter nothing.
+type EnvironmentFilter struct {
+	Name, Type, DeploymentType string
+}
+
+// ListEnvironments pages through a project's environments that match f, by ID.
+func (s *Store) ListEnvironments(ctx context.Context, accountID, projectID int64, f EnvironmentFilter, limit, offset int) ([]Environment, int, error) {
+	where := `account_id = ? AND project_id = ? AND (? = '' OR name = ?) AND (? = '' OR type = ?) AND (? = '' OR deployment_type = ?)`
+	args := []any{accountID, projectID, f.Name, f.Name, f.Type, f.Type, f.DeploymentType, f.DeploymentType}
 	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM environments WHERE account_id = ? AND project_id = ?`, accountID, projectID).Scan(&total); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM environments WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+environmentCols+` FROM environments WHERE account_id = ? AND project_id = ?
-		ORDER BY id LIMIT ? OFFSET ?`, accountID, projectID, limit, offset)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+environmentCols+` FROM environments WHERE `+where+` ORDER BY id LIMIT ? OFFSET ?`,
+		append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
