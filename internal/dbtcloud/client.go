@@ -50,6 +50,9 @@ type Client struct {
 	throttle  *transport.Throttle
 }
 
+// HostURL is the API base the client calls, for messages.
+func (c *Client) HostURL() string { return c.base.String() }
+
 // New checks cfg and returns a client.
 func New(cfg Config) (*Client, error) {
 	if cfg.HostURL == "" {

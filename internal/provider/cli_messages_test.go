@@ -131,3 +131,48 @@ data "dbtexposures_tableau_workbooks" "all" {}
 		t.Logf("terraform plan:\n%s", out)
 	}
 }
+
+// One mistake, one error: a refused dbt Cloud token is found once, when the
+// provider is configured, before any resource; the plan shows that error
+// alone, naming the argument to fix, and no raw HTTP status line after it.
+func TestAccWrongDBTCloudTokenIsOneError(t *testing.T) {
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 4, TablesPerWorkbook: 1})
+	_, tab := tableautest.NewServer(t, f)
+	srv := servertest.New(t)
+	config := func(token string) string {
+		return requiredProviders + providerBlock(srv.HostURL, srv.AccountID, token) + connectionHCL(srv.ProjectID, tab.URL, f, f.PersonalAccessToken.Secret) + fmt.Sprintf(`
+resource "dbtexposures_auto_exposure_selection" "s" {
+  project_id    = %[1]d
+  connection_id = dbtexposures_tableau_connection.c.integration_id
+  folder_ids    = [%[2]q]
+}
+
+resource "dbtexposures_active_exposures" "prod" {
+  project_id     = %[1]d
+  environment_id = 1
+}
+`, srv.ProjectID, f.Projects[0].ID)
+	}
+	w := newCLIWorkspace(t, config(srv.Token))
+	w.mustRun("apply", "-auto-approve", "-input=false", "-no-color")
+	w.write("main.tf", config("dbtx_not-the-token"))
+	out, code := w.run("plan", "-input=false", "-no-color")
+	if code == 0 {
+		t.Fatalf("the plan succeeded with a wrong token:\n%s", out)
+	}
+	if n := strings.Count(out, "Error:"); n != 1 {
+		t.Errorf("%d Error: headings; a wrong token is one mistake", n)
+	}
+	first := out[strings.Index(out, "Error:"):]
+	for _, want := range []string{"dbt Cloud refused the API token", "provider's token (or DBT_CLOUD_TOKEN)"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the error lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "HTTP 401") {
+		t.Error("a raw HTTP 401 line follows the explained error")
+	}
+	if t.Failed() {
+		t.Logf("terraform plan:\n%s", out)
+	}
+}

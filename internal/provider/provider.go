@@ -3,7 +3,9 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -231,7 +233,29 @@ func (p *dbtexposuresProvider) dbtClient(ctx context.Context, cfg providerModel,
 		return nil, ""
 	}
 	tflog.Debug(ctx, "configured dbt Cloud client", map[string]any{"host_url": hostURL, "account_id": accountID})
+	if refusedToken(ctx, client) {
+		diags.AddAttributeError(path.Root("token"), "dbt Cloud refused the API token",
+			fmt.Sprintf("dbt Cloud at %s answered 401 Unauthorized to the provider's token. Check the provider's token (or %s): "+
+				"it may be mistyped, revoked or expired. Nothing was planned or changed.", client.HostURL(), EnvToken))
+		return nil, ""
+	}
 	return client, ""
+}
+
+// tokenCheckTimeout bounds the check of the token when the provider is
+// configured: a slow dbt Cloud must not hold up plans that need only discovery.
+const tokenCheckTimeout = 10 * time.Second
+
+// refusedToken reports whether dbt Cloud refuses the client's token outright
+// (401), with one light request when the provider is configured, so that a
+// wrong token is one error rather than one per resource. Any other answer or
+// failure is left to the resources, which report it in their own terms.
+func refusedToken(ctx context.Context, client *dbtcloud.Client) bool {
+	ctx, cancel := context.WithTimeout(ctx, tokenCheckTimeout)
+	defer cancel()
+	_, err := client.ListAccounts(ctx)
+	var apiErr *dbtcloud.APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized
 }
 
 // requestsPerMinute resolves max_requests_per_minute: the argument, the

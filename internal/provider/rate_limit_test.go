@@ -132,7 +132,8 @@ func (p *recordingProxy) collections() int {
 }
 
 // A plan reads each folder of the tree once, however many steps need it; with
-// -refresh=false and nothing changed, it reads none.
+// -refresh=false and nothing changed, it reads none: its one request is the
+// check of the token when the provider is configured.
 func TestAccCollectionsWalkedOncePerPlanAndNotWithoutRefresh(t *testing.T) {
 	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 30, TablesPerWorkbook: 1, ExtraProjects: 20})
 	_, tab := tableautest.NewServer(t, f)
@@ -157,16 +158,17 @@ resource "dbtexposures_auto_exposure_selection" "s" {
 	if out, code := w.run("plan", "-detailed-exitcode", "-input=false", "-no-color", "-refresh=false"); code != 0 {
 		t.Fatalf("plan -refresh=false exited %d:\n%s", code, out)
 	}
-	if n := counting.collections(); n != 0 {
-		t.Fatalf("plan -refresh=false with nothing changed sent %d requests; it needs none", n)
+	if n := counting.collections(); n != 1 {
+		t.Fatalf("plan -refresh=false with nothing changed sent %d requests; it needs the token check alone", n)
 	}
 	if out, code := w.run("plan", "-detailed-exitcode", "-input=false", "-no-color"); code != 0 {
 		t.Fatalf("plan exited %d:\n%s", code, out)
 	}
 	// The refresh reads the connection (for itself, and for the selection to
-	// learn its tool) and the tree once: the top and each folder.
-	if n := counting.collections(); n != 2+1+folders {
-		t.Fatalf("a plan sent %d requests; the connection twice and the %d-folder tree once take %d", n, folders, 3+folders)
+	// learn its tool) and the tree once: the top and each folder. The token
+	// check came before, once per plan.
+	if n := counting.collections(); n != 1+1+2+1+folders {
+		t.Fatalf("a plan sent %d requests; the two token checks, the connection twice and the %d-folder tree once take %d", n, folders, 5+folders)
 	}
 }
 
