@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
@@ -54,15 +55,43 @@ func Tableau(action, host string, err error) diag.Diagnostic {
 	hint, reason := tableauHint(err)
 	return diag.NewErrorDiagnostic(
 		fmt.Sprintf("Could not %s", action),
-		fmt.Sprintf("Reading from Tableau at %s failed. %s\n\nError: %s", host, hint, reason),
+		fmt.Sprintf("Reading from Tableau at %s failed. %s\n\nTableau's answer: %s", host, hint, reason),
 	)
 }
 
-// TableauAgain is the one-line error of a further read that failed the same
-// way in the same run: the first one's diagnostic explains it.
-func TableauAgain(action, host string) diag.Diagnostic {
-	return diag.NewErrorDiagnostic(fmt.Sprintf("Could not %s", action),
-		fmt.Sprintf("Tableau at %s could not be read; the first Tableau error of this run says why and what to fix.", host))
+// PowerBI is the diagnostic of a failed read of Power BI with the provider's
+// powerbi settings: what to change, in the provider's arguments, then what
+// Power BI or Entra ID answered.
+func PowerBI(action, tenant string, err error) diag.Diagnostic {
+	hint, reason := powerbiHint(err)
+	return diag.NewErrorDiagnostic(
+		fmt.Sprintf("Could not %s", action),
+		fmt.Sprintf("Reading Power BI tenant %q failed. %s\n\nPower BI's answer: %s", tenant, hint, reason),
+	)
+}
+
+// powerbiHint says which provider argument to change for each refusal.
+func powerbiHint(err error) (hint, reason string) {
+	var pe *powerbi.Error
+	if !errors.As(err, &pe) {
+		return "Check powerbi.api_url and powerbi.login_url (the defaults are Power BI's public cloud) and that they are reachable from here.", err.Error()
+	}
+	reason = pe.Reason()
+	switch {
+	case pe.Code == "invalid_client":
+		return "Entra ID refused the app's credentials: check powerbi.client_secret (or POWERBI_CLIENT_SECRET). It must be the " +
+			"secret's value, not its ID, and not expired.", reason
+	case pe.Code == "unauthorized_client":
+		return "Entra ID does not know the app in this tenant: check powerbi.client_id (or POWERBI_CLIENT_ID) and powerbi.tenant_id " +
+			"(or POWERBI_TENANT_ID).", reason
+	case pe.Code == "invalid_request":
+		return "Check powerbi.tenant_id (or POWERBI_TENANT_ID): the directory (tenant) ID or domain of the app registration.", reason
+	case pe.Code == "invalid_scope":
+		return "powerbi.login_url and powerbi.api_url must belong to the same cloud.", reason
+	case pe.Hint != "":
+		return pe.Hint + ".", reason // a tenant setting or a limit of Power BI's, not an argument
+	}
+	return "Check the provider's powerbi settings (or the POWERBI_* environment variables).", reason
 }
 
 func tableauHint(err error) (hint, reason string) {
@@ -92,5 +121,5 @@ func tableauHint(err error) (hint, reason string) {
 	}
 	return "Check the personal access token (tableau.token_name and tableau.token, or TABLEAU_TOKEN_NAME and TABLEAU_TOKEN), the site " +
 		"(tableau.site_id or TABLEAU_SITE_ID: the site's content URL), that tableau.host is reachable, and that the Metadata API is " +
-		"enabled on that Tableau.", te.Error()
+		"enabled on that Tableau.", reason
 }

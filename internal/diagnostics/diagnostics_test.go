@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
@@ -35,9 +36,29 @@ func TestTableauHintsNameTheProviderArguments(t *testing.T) {
 			t.Errorf("%v: the host is not named:\n%s", c.err, d)
 		}
 	}
-	again := TableauAgain("read Tableau workbooks", "tableau.example.com")
-	if again.Summary() != "Could not read Tableau workbooks" || !strings.Contains(again.Detail(), "the first Tableau error of this run says why") {
-		t.Errorf("repeat: %s / %s", again.Summary(), again.Detail())
+}
+
+// Each Power BI refusal names the provider argument (and its environment
+// variable) to fix; no detail carries an "Error:" line of its own.
+func TestPowerBIHintsNameTheProviderArguments(t *testing.T) {
+	cases := []struct {
+		err       error
+		want, not string
+	}{
+		{&powerbi.Error{Status: 401, Code: "invalid_client", Hint: "Check client_secret"}, "check powerbi.client_secret (or POWERBI_CLIENT_SECRET)", "Check client_secret"},
+		{&powerbi.Error{Status: 400, Code: "unauthorized_client"}, "check powerbi.client_id (or POWERBI_CLIENT_ID)", ""},
+		{&powerbi.Error{Status: 400, Code: "invalid_request"}, "Check powerbi.tenant_id (or POWERBI_TENANT_ID)", ""},
+		{&powerbi.Error{Status: 401, Code: "PowerBINotAuthorizedException", Hint: "Put the app's service principal in a security group"}, "Put the app's service principal", "powerbi.client_secret"},
+		{errors.New("dial tcp: connection refused"), "Check powerbi.api_url and powerbi.login_url", "client_secret"},
+	}
+	for _, c := range cases {
+		d := PowerBI("scan Power BI", "contoso", c.err)
+		if !strings.Contains(d.Detail(), c.want) || (c.not != "" && strings.Contains(d.Detail(), c.not)) || strings.Contains(d.Detail(), "Error:") {
+			t.Errorf("%v:\n%s\nwant %q, not %q", c.err, d.Detail(), c.want, c.not)
+		}
+		if !strings.Contains(d.Detail(), `Reading Power BI tenant "contoso" failed.`) || d.Summary() != "Could not scan Power BI" {
+			t.Errorf("%v: %s / %s", c.err, d.Summary(), d.Detail())
+		}
 	}
 }
 

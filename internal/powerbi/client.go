@@ -107,15 +107,20 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Hint != "" {
+		return e.Reason() + ". " + e.Hint
+	}
+	return e.Reason()
+}
+
+// Reason is what Power BI or Entra ID answered, without the hint.
+func (e *Error) Reason() string {
 	s := fmt.Sprintf("Power BI answered HTTP %d", e.Status)
 	if e.Code != "" {
 		s += " " + e.Code
 	}
 	if e.Message != "" {
 		s += ": " + e.Message
-	}
-	if e.Hint != "" {
-		s += ". " + e.Hint
 	}
 	return s
 }

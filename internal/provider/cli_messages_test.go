@@ -93,39 +93,72 @@ resource "dbtexposures_tableau_connection" "c" {
 	}
 }
 
-// Two discovery data sources fail on the same refused token: the first error
-// explains it in the provider's arguments, the second says so in one line.
-func TestAccTableauDataSources_sharedFailureExplainedOnce(t *testing.T) {
+// A wrong tableau.site_id read by two discovery data sources is one Error:
+// per data source, and whichever Terraform prints first says what to fix.
+func TestAccWrongTableauSiteIsOneErrorPerDataSource(t *testing.T) {
 	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 3, TablesPerWorkbook: 1})
 	_, tab := tableautest.NewServer(t, f)
 	w := newCLIWorkspace(t, requiredProviders+fmt.Sprintf(`
 provider "dbtexposures" {
   tableau = {
     host       = %q
-    site_id    = %q
+    site_id    = "not-the-site"
     token_name = %q
-    token      = "not-the-secret"
+    token      = %q
   }
 }
 
 data "dbtexposures_tableau_projects" "all" {}
 
 data "dbtexposures_tableau_workbooks" "all" {}
-`, tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name))
+`, tab.URL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret))
 	out, code := w.run("plan", "-input=false", "-no-color")
 	if code == 0 {
-		t.Fatalf("the plan succeeded with a refused token:\n%s", out)
+		t.Fatalf("the plan succeeded with a wrong site:\n%s", out)
 	}
-	full := regexp.MustCompile(words("Tableau refused the personal access token: check tableau.token_name and tableau.token"))
-	again := regexp.MustCompile(words("could not be read; the first Tableau error of this run says why and what to fix."))
-	if n := len(full.FindAllString(out, -1)); n != 1 {
-		t.Errorf("the full explanation appears %d times, want once", n)
-	}
-	if n := len(again.FindAllString(out, -1)); n != 1 {
-		t.Errorf("the one-line repeat appears %d times, want once", n)
-	}
+	checkErrors(t, out, 2, "tableau.site_id (TABLEAU_SITE_ID)")
 	if strings.Contains(out, "Check the personal access token (tableau.token_name") {
 		t.Error("the generic checklist was added to an error with a specific hint")
+	}
+}
+
+// A wrong powerbi.client_secret read by two Power BI data sources is one
+// Error: per data source, naming the argument and its environment variable.
+func TestAccWrongPowerBISecretIsOneErrorPerDataSource(t *testing.T) {
+	pf, pbi := demoPowerBITenant(t)
+	w := newCLIWorkspace(t, requiredProviders+fmt.Sprintf(`
+provider "dbtexposures" {
+  powerbi = {
+    tenant_id     = %q
+    client_id     = %q
+    client_secret = "not-the-secret"
+    api_url       = %q
+    login_url     = %q
+  }
+}
+
+data "dbtexposures_powerbi_workspaces" "all" {}
+
+data "dbtexposures_powerbi_reports" "all" {}
+`, pf.TenantID, pf.ClientID, pbi.URL, pbi.URL))
+	out, code := w.run("plan", "-input=false", "-no-color")
+	if code == 0 {
+		t.Fatalf("the plan succeeded with a wrong client secret:\n%s", out)
+	}
+	checkErrors(t, out, 2, "powerbi.client_secret (or POWERBI_CLIENT_SECRET)")
+	if strings.Contains(out, "Nothing else in the plan depends") || strings.Contains(out, "Check client_secret") {
+		t.Error("the error claims what it cannot know, or names client_secret as the API does")
+	}
+}
+
+// checkErrors: exactly n Error: headings, the first of which says fix.
+func checkErrors(t *testing.T, out string, n int, fix string) {
+	t.Helper()
+	if got := strings.Count(out, "Error:"); got != n {
+		t.Errorf("%d Error: headings, want %d (one per data source)", got, n)
+	}
+	if i := strings.Index(out, "Error:"); i < 0 || !regexp.MustCompile(words(fix)).MatchString(out[i:min(len(out), i+1500)]) {
+		t.Errorf("the first error printed does not say %q", fix)
 	}
 	if t.Failed() {
 		t.Logf("terraform plan:\n%s", out)

@@ -42,7 +42,9 @@ func (d *environmentsDataSource) Metadata(_ context.Context, req datasource.Meta
 }
 
 func (d *environmentsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	str := func(desc string) schema.Attribute { return schema.StringAttribute{Computed: true, MarkdownDescription: desc} }
+	str := func(desc string) schema.Attribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The environments of a dbt Cloud project (or of dbtexposures-server's), through dbt Cloud's list " +
 			"environments endpoint, filtered by name and type: where `dbtexposures_active_exposures` finds its `environment_id`.",

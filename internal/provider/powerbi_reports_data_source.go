@@ -137,7 +137,7 @@ func (s *powerbiSource) FilteredReports(ctx context.Context, f reportFilter, pre
 	}
 	res, err := s.Scan(ctx)
 	if err != nil {
-		scanFailed(err, diags)
+		s.scanFailed(err, diags)
 		return nil
 	}
 	spaces := map[string]bool{}

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
@@ -95,9 +96,7 @@ func (s *powerbiSource) unavailable() string {
 	return ""
 }
 
-// scanFailed explains a failed scan: Power BI's error says what to change.
-func scanFailed(err error, diags *diag.Diagnostics) {
-	diags.AddError("Could not scan Power BI",
-		"The provider could not read Power BI's workspaces through the admin Scanner API: "+err.Error()+
-			". Nothing else in the plan depends on this read; fix the setting named and plan again.")
+// scanFailed explains a failed scan in the provider's arguments.
+func (s *powerbiSource) scanFailed(err error, diags *diag.Diagnostics) {
+	diags.Append(diagnostics.PowerBI("scan Power BI", s.tenant, err))
 }

@@ -57,7 +57,7 @@ func (d *powerbiWorkspacesDataSource) Configure(_ context.Context, req datasourc
 func (d *powerbiWorkspacesDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
 	res, err := d.src.Scan(ctx)
 	if err != nil {
-		scanFailed(err, &resp.Diagnostics)
+		d.src.scanFailed(err, &resp.Diagnostics)
 		return
 	}
 	out := powerbiWorkspacesModel{Workspaces: make([]powerbiWorkspaceModel, 0, len(res.Workspaces))}

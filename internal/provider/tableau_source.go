@@ -31,7 +31,6 @@ type tableauSource struct {
 	projects  []tableau.Project
 	workbooks []tableau.Workbook
 	failure   error // a read that failed: not tried again in this process
-	reported  bool  // whether a data source has explained the failure
 }
 
 // tableauBlock is the provider's tableau settings.
@@ -94,18 +93,10 @@ func (s *tableauSource) remember(ctx context.Context, err error) {
 	}
 }
 
-// report adds the diagnostic of a failed read: the whole explanation the first
-// time in the process, one line after that.
+// report adds the diagnostic of a failed read. Each data source's error says
+// what to fix: Terraform, not the provider, decides which is printed first.
 func (s *tableauSource) report(action string, err error, diags *diag.Diagnostics) {
-	s.mu.Lock()
-	first := !s.reported || s.failure == nil
-	s.reported = true
-	s.mu.Unlock()
-	if first {
-		diags.Append(diagnostics.Tableau(action, s.client.Host(), err))
-		return
-	}
-	diags.Append(diagnostics.TableauAgain(action, s.client.Host()))
+	diags.Append(diagnostics.Tableau(action, s.client.Host(), err))
 }
 
 // Workbooks reads every workbook with its lineage once per provider process.
