@@ -180,19 +180,9 @@ func (p *dbtexposuresProvider) Configure(ctx context.Context, req provider.Confi
 func (p *dbtexposuresProvider) dbtClient(ctx context.Context, cfg providerModel, retry transport.RetryConfig, tfVersion string, diags *diag.Diagnostics) (*dbtcloud.Client, string) {
 	hostURL := stringOrEnv(cfg.HostURL, EnvHostURL)
 	token := stringOrEnv(cfg.Token, EnvToken)
-	var accountID int64
-	accountGiven := false
-	if !cfg.AccountID.IsNull() {
-		accountID, accountGiven = cfg.AccountID.ValueInt64(), true
-	} else if v := os.Getenv(EnvAccountID); v != "" {
-		accountGiven = true
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			diags.AddAttributeError(path.Root("account_id"), "Invalid "+EnvAccountID,
-				fmt.Sprintf("The %s environment variable must be a positive whole number (the number in your dbt Cloud URL after /accounts/), got %q.", EnvAccountID, v))
-			return nil, ""
-		}
-		accountID = n
+	accountID, accountGiven, ok := accountIDOf(cfg, diags)
+	if !ok {
+		return nil, ""
 	}
 	if hostURL != "" {
 		if u, err := url.Parse(hostURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -240,6 +230,25 @@ func (p *dbtexposuresProvider) dbtClient(ctx context.Context, cfg providerModel,
 		return nil, ""
 	}
 	return client, ""
+}
+
+// accountIDOf resolves account_id: the argument, else the environment. ok is
+// false when the environment's value is not an account ID (an error is added).
+func accountIDOf(cfg providerModel, diags *diag.Diagnostics) (id int64, given, ok bool) {
+	if !cfg.AccountID.IsNull() {
+		return cfg.AccountID.ValueInt64(), true, true
+	}
+	v := os.Getenv(EnvAccountID)
+	if v == "" {
+		return 0, false, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		diags.AddAttributeError(path.Root("account_id"), "Invalid "+EnvAccountID,
+			fmt.Sprintf("The %s environment variable must be a positive whole number (the number in your dbt Cloud URL after /accounts/), got %q.", EnvAccountID, v))
+		return 0, true, false
+	}
+	return n, true, true
 }
 
 // tokenCheckTimeout bounds the check of the token when the provider is
