@@ -20,7 +20,7 @@ import (
 func DBTCloud(action, identifier string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic(
 		fmt.Sprintf("Could not %s", action),
-		fmt.Sprintf("dbt Cloud did not %s (%s).\n\n%s\n\nError: %s", action, identifier, nextStep(err), err),
+		fmt.Sprintf("dbt Cloud did not %s (%s).\n\n%s\n\ndbt Cloud's answer: %s", action, identifier, nextStep(err), err),
 	)
 }
 

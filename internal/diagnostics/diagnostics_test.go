@@ -69,3 +69,17 @@ func TestServerErrorsClaimNothingTheyCannotKnow(t *testing.T) {
 		t.Fatalf("5xx diagnostic: %s", d)
 	}
 }
+
+// A diagnostic's detail never carries an "Error:" line of its own: Terraform
+// prints one heading per diagnostic, and a second would read as a second error.
+func TestDetailsCarryNoErrorHeading(t *testing.T) {
+	for _, d := range []interface{ Detail() string }{
+		DBTCloud("create Tableau connection", "project 1", &dbtcloud.APIError{Method: "POST", Path: "/x", StatusCode: 500}),
+		Tableau("read Tableau projects", "h", &tableau.Error{Status: 401, Code: "401001"}),
+		PowerBI("scan Power BI", "t", &powerbi.Error{Status: 401, Code: "invalid_client"}),
+	} {
+		if strings.Contains(d.Detail(), "Error:") {
+			t.Errorf("detail carries an Error: line:\n%s", d.Detail())
+		}
+	}
+}

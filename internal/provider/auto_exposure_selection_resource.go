@@ -390,7 +390,7 @@ func (r *autoExposureSelectionResource) warnUnreadable(m *selectionModel, err er
 	}
 	t := termsFor(r.trees.tool(m.key()))
 	diags.AddWarning("dbt Cloud cannot read the connection's "+strings.TrimPrefix(t.where, "the "),
-		fmt.Sprintf("dbt Cloud could not read %s through the connection of %s, so the selection keeps its last known state.\n\n%s\n\nError: %s",
+		fmt.Sprintf("dbt Cloud could not read %s through the connection of %s, so the selection keeps its last known state.\n\n%s\n\ndbt Cloud's answer: %s",
 			t.label, m.subject(), t.fix, inConnectionTerms(err)))
 }
 

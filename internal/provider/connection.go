@@ -67,7 +67,7 @@ func (c *connection) recover(ctx context.Context, pid int64, cfg dbtcloud.Integr
 		diags.AddError("Could not check what the failed create left behind",
 			fmt.Sprintf("Listing the lineage integrations of project %d failed too, so it is not known whether the create took effect. "+
 				"Before applying again, look in dbt Cloud for a %s integration in the project and, if there is one, import it with "+
-				"terraform import %s.<name> %d:<integration_id>.\n\nError: %s", pid, k.label, k.resource, pid, err))
+				"terraform import %s.<name> %d:<integration_id>.\n\ndbt Cloud's answer: %s", pid, k.label, k.resource, pid, err))
 		return nil
 	}
 	unknown := dbtcloud.OutcomeUnknown(createErr)
