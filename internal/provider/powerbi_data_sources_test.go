@@ -95,14 +95,14 @@ data "dbtexposures_powerbi_reports" "sales" {
 }
 
 // A wrong secret fails the read with Entra ID's reason and the setting to fix,
-// without the secret.
+// as the provider's argument and its environment variable, without the secret.
 func TestAccPowerBIWrongSecret(t *testing.T) {
 	_, srv := powerbiTenant(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:      powerbiProvider(srv, "not-the-secret") + `data "dbtexposures_powerbi_workspaces" "all" {}`,
-			ExpectError: regexp.MustCompile(`(?s)invalid_client.*Check client_secret`),
+			ExpectError: regexp.MustCompile(`(?s)powerbi\.client_secret\s+\(or\s+POWERBI_CLIENT_SECRET\).*invalid_client`),
 		}},
 	})
 }
