@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -26,10 +27,12 @@ var _ datasource.DataSourceWithConfigure = (*exposuresDataSource)(nil)
 // NewExposuresDataSource is dbtexposures_exposures.
 func NewExposuresDataSource() datasource.DataSource { return &exposuresDataSource{} }
 
-// exposuresDataSource reads every BI tool the provider is configured for.
+// exposuresDataSource reads every BI tool the provider is configured for, or
+// the dashboards a connection's selection imports.
 type exposuresDataSource struct {
 	tableau *tableauSource // nil when Tableau is not configured
 	powerbi *powerbiSource // nil when Power BI is not configured
+	data    *providerData  // dbt Cloud, for a selection
 }
 
 type exposuresModel struct {
@@ -41,9 +44,11 @@ type exposuresModel struct {
 	Maturity              types.String   `tfsdk:"maturity"`
 	OwnerName             types.String   `tfsdk:"owner_name"`
 	OwnerEmail            types.String   `tfsdk:"owner_email"`
-	Exposures             rawListValue   `tfsdk:"exposures"` // set from exposuresValue
+	ProjectID             types.Int64    `tfsdk:"project_id"`
+	ConnectionID          types.Int64    `tfsdk:"connection_id"`
+	Exposures             rawListValue   `tfsdk:"exposures"` // written by exposuresResult
 	YAML                  types.String   `tfsdk:"yaml"`
-	UnmatchedTables       rawListValue   `tfsdk:"unmatched_tables"` // set from unmatchedValue
+	UnmatchedTables       rawListValue   `tfsdk:"unmatched_tables"` // written by unmatchedResult
 }
 
 func (d *exposuresDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -65,6 +70,14 @@ func (d *exposuresDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 		MarkdownDescription: "Maturity of every exposure: `low`, `medium` or `high`. Left out of the YAML when unset.",
 		Validators:          []validator.String{stringvalidator.OneOf("low", "medium", "high")},
 	}
+	attrs["project_id"] = schema.Int64Attribute{Optional: true, MarkdownDescription: "With `connection_id`: only the dashboards the " +
+		"connection's selection imports (its watched folders, everything below them, and its watched dashboards), as dbt Cloud and " +
+		"dbtexposures-server import them. The provider reads the selection from dbt Cloud and the dashboards with its own `tableau` " +
+		"or `powerbi` settings (the connection's tool); the filters then narrow it further.",
+		Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("connection_id"))}}
+	attrs["connection_id"] = schema.Int64Attribute{Optional: true, MarkdownDescription: "With `project_id`: the connection " +
+		"(`integration_id` of a connection resource) whose selection to render.",
+		Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("project_id"))}}
 	attrs["owner_name"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Owner name for dashboards whose owner the BI tool does not know."}
 	attrs["owner_email"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Owner email for dashboards whose owner the BI tool does not know."}
 	attrs["powerbi_workspace_names"] = schema.ListAttribute{ElementType: types.StringType, Optional: true,
@@ -137,6 +150,7 @@ func (d *exposuresDataSource) Configure(_ context.Context, req datasource.Config
 	if pd == nil {
 		return
 	}
+	d.data = pd
 	if pd.tableau.unavailable() == "" {
 		d.tableau = pd.tableau
 	}
@@ -188,6 +202,9 @@ func (d *exposuresDataSource) results(ctx context.Context, config tfsdk.Config, 
 // dashboards reads the filtered dashboards of every configured tool, and names
 // where they came from. Power BI filters without Power BI settings are an error.
 func (d *exposuresDataSource) dashboards(ctx context.Context, cfg exposuresModel, diags *diag.Diagnostics) ([]bi.Dashboard, []string) {
+	if !cfg.ConnectionID.IsNull() {
+		return d.selected(ctx, cfg, diags)
+	}
 	var out []bi.Dashboard
 	var sources []string
 	if d.tableau != nil {
