@@ -3,7 +3,6 @@ package exposures
 import (
 	"bytes"
 	"fmt"
-	"reflect"
 
 	"gopkg.in/yaml.v3"
 
@@ -36,44 +35,19 @@ type yamlOwner struct {
 // schema and its newer engine's stricter one accept them.
 type yamlConfig struct {
 	Tags []string `yaml:"tags,omitempty"`
-	Meta yamlMeta `yaml:"meta"`
+	Meta any      `yaml:"meta"` // yamlMeta
 }
 
-// yamlMeta is the tool's meta fields, in the tool's order, then generated_by.
-type yamlMeta []bi.Field
-
-func (m yamlMeta) MarshalYAML() (any, error) {
-	n := &yaml.Node{Kind: yaml.MappingNode}
-	add := func(key string, value any) error {
-		var v yaml.Node
-		if err := v.Encode(value); err != nil {
-			return err
-		}
-		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, &v)
-		return nil
-	}
-	for _, f := range m {
-		if f.APIOnly || empty(f.Value) {
-			continue
-		}
-		if err := add(f.Key, f.Value); err != nil {
-			return nil, err
+// yamlMeta is the tool's meta fields that go into the YAML, in the tool's
+// order, then generated_by.
+func yamlMeta(fields []bi.Field) any {
+	kept := make([]bi.Field, 0, len(fields)+1)
+	for _, f := range fields {
+		if !f.APIOnly {
+			kept = append(kept, f)
 		}
 	}
-	return n, add("generated_by", "dbtexposures")
-}
-
-// empty reports whether a meta value is left out: "", nil or an empty list.
-func empty(v any) bool {
-	if v == nil {
-		return true
-	}
-	r := reflect.ValueOf(v)
-	switch r.Kind() {
-	case reflect.String, reflect.Slice, reflect.Map:
-		return r.Len() == 0
-	}
-	return false
+	return bi.Record("yaml", append(kept, bi.Field{Key: "generated_by", Value: "dbtexposures"}))
 }
 
 // Render writes a dbt properties file with the exposures, for dbt Core and dbt

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -52,15 +51,11 @@ type refreshJSON struct {
 
 func (r refreshJSON) MarshalJSON() ([]byte, error) {
 	type plain refreshJSON
-	b, err := json.Marshal(plain(r))
-	if err != nil {
-		return nil, err
-	}
 	fields := []bi.Field{{Key: r.tool.DashboardKey, Value: r.dashboardID}, {Key: r.tool.JobKey, Value: r.jobID}}
 	if r.tool.ScopeKey != "" {
 		fields = append(fields, bi.Field{Key: r.tool.ScopeKey, Value: r.target.Scope})
 	}
-	return appendFields(b, fields)
+	return withFields(plain(r), fields)
 }
 
 // activeSettings are an environment's active-exposure variables, with the

@@ -42,34 +42,43 @@ type exposureJSON struct {
 // MarshalJSON writes the tool's fields after the others.
 func (e exposureJSON) MarshalJSON() ([]byte, error) {
 	type plain exposureJSON
-	b, err := json.Marshal(plain(e))
+	return withFields(plain(e), e.meta)
+}
+
+// withFields marshals v, an object, with fields after its own (empty values
+// left out), in one marshal of each.
+func withFields(v any, fields []bi.Field) ([]byte, error) {
+	obj, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	return appendFields(b, e.meta)
+	more, err := json.Marshal(bi.Record("json", fields))
+	if err != nil || len(more) <= 2 {
+		return obj, err
+	}
+	if len(obj) <= 2 {
+		return more, nil
+	}
+	return append(append(obj[:len(obj)-1:len(obj)-1], ','), more[1:]...), nil
 }
 
-// appendFields adds fields to a JSON object, leaving out empty values.
-func appendFields(obj []byte, fields []bi.Field) ([]byte, error) {
+// marshalEach writes the exposures as a JSON array, each by its own
+// MarshalJSON called directly: encoding/json would re-read and compact every
+// one, which costs as much as writing it.
+func marshalEach(list []exposureJSON) ([]byte, error) {
 	var b bytes.Buffer
-	b.Write(obj[:len(obj)-1])
-	empty := len(bytes.TrimSpace(obj[1:len(obj)-1])) == 0
-	for _, f := range fields {
-		v, err := json.Marshal(f.Value)
+	b.WriteByte('[')
+	for i := range list {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		raw, err := list[i].MarshalJSON()
 		if err != nil {
 			return nil, err
 		}
-		if string(v) == `""` || string(v) == "null" || string(v) == "[]" {
-			continue
-		}
-		if !empty {
-			b.WriteByte(',')
-		}
-		empty = false
-		k, _ := json.Marshal(f.Key)
-		fmt.Fprintf(&b, "%s:%s", k, v)
+		b.Write(raw)
 	}
-	b.WriteByte('}')
+	b.WriteByte(']')
 	return b.Bytes(), nil
 }
 
@@ -82,7 +91,7 @@ type unmatchedJSON struct {
 }
 
 func (u unmatchedJSON) MarshalJSON() ([]byte, error) {
-	return appendFields([]byte(`{}`), []bi.Field{{Key: u.Tool.DashboardKey, Value: u.DashboardID}, {Key: "table", Value: u.Table}})
+	return withFields(struct{}{}, []bi.Field{{Key: u.Tool.DashboardKey, Value: u.DashboardID}, {Key: "table", Value: u.Table}})
 }
 
 // syncer runs exposure syncs in the background: at most one per project at a
@@ -224,7 +233,10 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 	for _, u := range res.Unmatched {
 		unmatched = append(unmatched, unmatchedJSON{Tool: u.Tool, DashboardID: u.DashboardID, Table: u.Table})
 	}
-	ej, _ := json.Marshal(out)
+	ej, err := marshalEach(out)
+	if err != nil {
+		return err
+	}
 	uj, _ := json.Marshal(unmatched)
 	return s.store.SaveSync(ctx, projectID, store.ExposureRecord{ExposuresJSON: string(ej), UnmatchedJSON: string(uj), YAML: string(yml), SyncedAt: store.Now()})
 }
