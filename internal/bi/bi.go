@@ -17,9 +17,17 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
-// Tool identifies a BI tool, and says how its things are named in API answers.
-// Code branches on a Tool value, never on its display name.
-type Tool struct {
+// Tool identifies a BI tool: a handle to its description, compared by
+// identity and cheap to copy into every dashboard and exposure. Code branches
+// on a Tool value, never on its display name.
+type Tool struct{ *ToolInfo }
+
+// NewTool makes a tool's identity; each tool makes one, once.
+func NewTool(info ToolInfo) Tool { return Tool{&info} }
+
+// ToolInfo says what a BI tool is called, and how its things are named in
+// API answers.
+type ToolInfo struct {
 	// Name is the integration's name in dbt Cloud's API, e.g. "tableau".
 	Name string
 	// Label is the tool's name for people, e.g. "Tableau".

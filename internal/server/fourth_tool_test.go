@@ -23,7 +23,7 @@ import (
 // syncs (through the exposures core) and active exposure runs. Its name is not
 // in the spec's enum of integration types: such a tool is a server extension.
 
-var metabase = bi.Tool{Name: "metabase", Label: "Metabase", Dashboard: "dashboard", DashboardKey: "metabase_dashboard_id", JobKey: "metabase_job_id"}
+var metabase = bi.NewTool(bi.ToolInfo{Name: "metabase", Label: "Metabase", Dashboard: "dashboard", DashboardKey: "metabase_dashboard_id", JobKey: "metabase_job_id"})
 
 type metabaseConnector struct{}
 

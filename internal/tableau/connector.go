@@ -15,7 +15,7 @@ import (
 )
 
 // Tool is Tableau in the connector model.
-var Tool = bi.Tool{Name: "tableau", Label: "Tableau", Dashboard: "workbook", DashboardKey: "workbook_id", JobKey: "tableau_job_id"}
+var Tool = bi.NewTool(bi.ToolInfo{Name: "tableau", Label: "Tableau", Dashboard: "workbook", DashboardKey: "workbook_id", JobKey: "tableau_job_id"})
 
 // Connector is Tableau's connector.
 func Connector() bi.Connector {
