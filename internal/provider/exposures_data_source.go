@@ -235,34 +235,56 @@ func (d *exposuresDataSource) dashboards(ctx context.Context, cfg exposuresModel
 // exposuresResult writes the `exposures` attribute.
 func exposuresResult(list []exposures.Exposure) resultAttr {
 	return func(p *packer, t tftypes.Type) {
-		p.value(t, rows{len(list), func(i int, attr string) any { return exposureAttr(&list[i], attr) }})
+		p.rows(t, rows{len(list), func(i int, attr string) cell { return exposureAttr(&list[i], attr) }})
 	}
 }
 
 // exposureAttr is an exposure's value of attr, in the schema's words.
-func exposureAttr(e *exposures.Exposure, attr string) any {
+func exposureAttr(e *exposures.Exposure, attr string) cell {
 	switch attr {
 	case "depends_on":
-		return e.DependsOn
+		return strs(e.DependsOn)
 	case "tool":
-		return e.Tool.Name
+		return str(e.Tool.Name)
 	case "workbook_id", "powerbi_report_id":
 		return opt(dashboardID(e.Tool, e.DashboardID, attr))
 	case "powerbi_workspace":
 		return opt(workspace(*e))
 	}
-	return pick(attr, "name", e.Name, "label", e.Label, "type", e.Type, "url", e.URL, "maturity", e.Maturity,
-		"owner_name", e.OwnerName, "owner_email", e.OwnerEmail, "description", e.Description)
+	return exposureText(e, attr)
+}
+
+// exposureText is an exposure's text attributes.
+func exposureText(e *exposures.Exposure, attr string) cell {
+	switch attr {
+	case "name":
+		return str(e.Name)
+	case "label":
+		return str(e.Label)
+	case "type":
+		return str(e.Type)
+	case "url":
+		return str(e.URL)
+	case "maturity":
+		return str(e.Maturity)
+	case "owner_name":
+		return str(e.OwnerName)
+	case "owner_email":
+		return str(e.OwnerEmail)
+	case "description":
+		return str(e.Description)
+	}
+	return unknownAttr(attr)
 }
 
 // unmatchedResult writes the `unmatched_tables` attribute.
 func unmatchedResult(list []exposures.Unmatched) resultAttr {
 	return func(p *packer, t tftypes.Type) {
-		p.value(t, rows{len(list), func(i int, attr string) any {
+		p.rows(t, rows{len(list), func(i int, attr string) cell {
 			u := &list[i]
 			switch attr {
 			case "table":
-				return u.Table
+				return str(u.Table)
 			case "workbook_id", "powerbi_report_id":
 				return opt(dashboardID(u.Tool, u.DashboardID, attr))
 			}

@@ -169,54 +169,80 @@ func (p *packer) object(n int) {
 	}
 }
 
-// rows is a list attribute of n objects; value gives row i's value of attr:
-// a string, nil (null), a []string, or a nested rows.
+// rows is a list attribute of n objects; value gives row i's value of attr.
 type rows struct {
 	n     int
-	value func(i int, attr string) any
+	value func(i int, attr string) cell
 }
 
+// cell is one attribute's value: a string, null, a list of strings or nested
+// rows. A value type, so that writing 10,000 rows boxes nothing.
+type cell struct {
+	kind cellKind
+	s    string
+	ss   []string
+	rows rows
+}
+
+type cellKind uint8
+
+const (
+	cellUnknown cellKind = iota // the data source gives no value: an error
+	cellString
+	cellNull
+	cellStrings
+	cellRows
+)
+
+func str(s string) cell         { return cell{kind: cellString, s: s} }
+func strs(ss []string) cell     { return cell{kind: cellStrings, ss: ss} }
+func nested(r rows) cell        { return cell{kind: cellRows, rows: r} }
+func unknownAttr(a string) cell { return cell{kind: cellUnknown, s: a} }
+
 // opt is s, or null when s is empty.
-func opt(s string) any {
+func opt(s string) cell {
 	if s == "" {
-		return nil
+		return cell{kind: cellNull}
 	}
-	return s
+	return str(s)
 }
 
 // value writes v as a value of type t. Objects' keys, and how many there
 // are, come from t (the schema), sorted as Terraform sorts them; an attribute
 // the data source gives no value for is an error, not a wrong encoding.
-func (p *packer) value(t tftypes.Type, v any) {
+func (p *packer) value(t tftypes.Type, v cell) {
 	if p.err != nil {
 		return
 	}
-	switch v := v.(type) {
-	case nil:
+	switch v.kind {
+	case cellNull:
 		p.err = p.enc.EncodeNil()
-	case string:
-		p.str(v)
-	case []string:
-		p.strs(v)
-	case rows:
-		obj, ok := elementType(t).(tftypes.Object)
-		if !ok {
-			p.err = fmt.Errorf("rows given for %s, which is not a list of objects", t)
-			return
-		}
-		keys := p.sortedKeys(obj)
-		p.array(v.n)
-		for i := 0; i < v.n && p.err == nil; i++ {
-			p.object(len(keys))
-			for _, k := range keys {
-				p.str(k)
-				p.value(obj.AttributeTypes[k], v.value(i, k))
-			}
-		}
-	case unknownAttr:
-		p.err = fmt.Errorf("the data source gives no value for its attribute %q", string(v))
+	case cellString:
+		p.str(v.s)
+	case cellStrings:
+		p.strs(v.ss)
+	case cellRows:
+		p.rows(t, v.rows)
 	default:
-		p.err = fmt.Errorf("no encoding for a %T value of %s", v, t)
+		p.err = fmt.Errorf("the data source gives no value for its attribute %q", v.s)
+	}
+}
+
+// rows writes a list of objects of t's element type, keys from the schema.
+func (p *packer) rows(t tftypes.Type, r rows) {
+	obj, ok := elementType(t).(tftypes.Object)
+	if !ok {
+		p.err = fmt.Errorf("rows given for %s, which is not a list of objects", t)
+		return
+	}
+	keys := p.sortedKeys(obj)
+	p.array(r.n)
+	for i := 0; i < r.n && p.err == nil; i++ {
+		p.object(len(keys))
+		for _, k := range keys {
+			p.str(k)
+			p.value(obj.AttributeTypes[k], r.value(i, k))
+		}
 	}
 }
 
@@ -238,15 +264,11 @@ func (p *packer) sortedKeys(t tftypes.Object) []string {
 	return keys
 }
 
-// unknownAttr is what a row gives for an attribute it does not know: the
-// encoding then fails, naming it, rather than writing a wrong value.
-type unknownAttr string
-
-// pick is the value named attr among name, value pairs of strings.
-func pick(attr string, kv ...string) any {
+// pick is the string named attr among name, value pairs.
+func pick(attr string, kv ...string) cell {
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i] == attr {
-			return kv[i+1]
+			return str(kv[i+1])
 		}
 	}
 	return unknownAttr(attr)

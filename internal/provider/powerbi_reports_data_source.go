@@ -186,29 +186,29 @@ func newReportRow(f powerbi.Found) reportRow {
 // reportsResult writes the `reports` attribute.
 func reportsResult(list []reportRow) resultAttr {
 	return func(p *packer, t tftypes.Type) {
-		p.value(t, rows{len(list), func(i int, attr string) any { return list[i].attr(attr) }})
+		p.rows(t, rows{len(list), func(i int, attr string) cell { return list[i].attr(attr) }})
 	}
 }
 
 // attr is the report's value of attr, in the schema's words; optional ones
 // are null when Power BI says nothing.
-func (r *reportRow) attr(attr string) any {
+func (r *reportRow) attr(attr string) cell {
 	switch attr {
 	case "id", "name", "workspace_id", "workspace_name", "url":
 		return pick(attr, "id", r.ID, "name", r.Name, "workspace_id", r.WorkspaceID, "workspace_name", r.WorkspaceName, "url", r.URL)
 	case "dataset_id", "owner_name", "owner_email", "endorsement", "modified_at":
 		return opt(pick(attr, "dataset_id", r.DatasetID, "owner_name", r.OwnerName, "owner_email", r.OwnerEmail,
-			"endorsement", r.Endorsement, "modified_at", r.ModifiedAt).(string))
+			"endorsement", r.Endorsement, "modified_at", r.ModifiedAt).s)
 	case "upstream_tables":
-		return rows{len(r.Tables), func(i int, a string) any {
+		return nested(rows{len(r.Tables), func(i int, a string) cell {
 			t := r.Tables[i]
 			return pick(a, "database", t.Database, "schema", t.Schema, "name", t.Name, "full_name", t.FullName(), "connection_type", mquery.Platform(t.Connector))
-		}}
+		}})
 	case "native_queries":
-		return rows{len(r.Queries), func(i int, a string) any {
+		return nested(rows{len(r.Queries), func(i int, a string) cell {
 			q := r.Queries[i]
 			return pick(a, "query", q.Query, "connection_type", mquery.Platform(q.Connector))
-		}}
+		}})
 	}
 	return unknownAttr(attr)
 }

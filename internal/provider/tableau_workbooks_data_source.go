@@ -148,55 +148,77 @@ func (d *tableauWorkbooksDataSource) results(ctx context.Context, config tfsdk.C
 // workbooksResult writes the `workbooks` attribute.
 func workbooksResult(wbs []tableau.Workbook) resultAttr {
 	return func(p *packer, t tftypes.Type) {
-		p.value(t, rows{len(wbs), func(i int, attr string) any { return workbookAttr(&wbs[i], attr) }})
+		p.rows(t, rows{len(wbs), func(i int, attr string) cell { return workbookAttr(&wbs[i], attr) }})
 	}
 }
 
 // workbookAttr is a workbook's value of attr, in the schema's words.
-func workbookAttr(w *tableau.Workbook, attr string) any {
+func workbookAttr(w *tableau.Workbook, attr string) cell {
 	switch attr {
 	case "id":
-		return w.ID
+		return str(w.ID)
 	case "name":
-		return w.Name
+		return str(w.Name)
 	case "project_id":
-		return w.ProjectID
+		return str(w.ProjectID)
 	case "project_name":
-		return w.ProjectName
+		return str(w.ProjectName)
 	case "project_path":
-		return w.ProjectPath
+		return str(w.ProjectPath)
 	case "owner_name":
-		return w.OwnerName
+		return str(w.OwnerName)
 	case "owner_email":
-		return w.OwnerEmail
+		return str(w.OwnerEmail)
 	case "url":
-		return w.URL
+		return str(w.URL)
 	case "updated_at":
-		return w.UpdatedAt
+		return str(w.UpdatedAt)
 	case "tags":
-		return w.Tags
+		return strs(w.Tags)
 	}
 	return workbookLineage(w, attr)
 }
 
 // workbookLineage is a workbook's tables, custom SQL or extracts.
-func workbookLineage(w *tableau.Workbook, attr string) any {
+func workbookLineage(w *tableau.Workbook, attr string) cell {
 	switch attr {
 	case "upstream_tables":
-		return rows{len(w.UpstreamTables), func(i int, a string) any {
-			t := &w.UpstreamTables[i]
-			return pick(a, "database", t.Database, "schema", t.Schema, "name", t.Name, "full_name", t.FullName, "connection_type", t.ConnectionType)
-		}}
+		return nested(rows{len(w.UpstreamTables), func(i int, a string) cell { return tableAttr(&w.UpstreamTables[i], a) }})
 	case "custom_sql":
-		return rows{len(w.CustomSQL), func(i int, a string) any {
-			c := &w.CustomSQL[i]
-			return pick(a, "query", c.Query, "database", c.Database, "connection_type", c.ConnectionType)
-		}}
+		return nested(rows{len(w.CustomSQL), func(i int, a string) cell { return customSQLAttr(&w.CustomSQL[i], a) }})
 	case "extracts":
-		return rows{len(w.Extracts), func(i int, a string) any {
+		return nested(rows{len(w.Extracts), func(i int, a string) cell {
 			x := &w.Extracts[i]
 			return pick(a, "type", x.Type, "id", x.ID, "name", x.Name)
-		}}
+		}})
+	}
+	return unknownAttr(attr)
+}
+
+func tableAttr(t *tableau.Table, attr string) cell {
+	switch attr {
+	case "database":
+		return str(t.Database)
+	case "schema":
+		return str(t.Schema)
+	case "name":
+		return str(t.Name)
+	case "full_name":
+		return str(t.FullName)
+	case "connection_type":
+		return str(t.ConnectionType)
+	}
+	return unknownAttr(attr)
+}
+
+func customSQLAttr(c *tableau.CustomSQL, attr string) cell {
+	switch attr {
+	case "query":
+		return str(c.Query)
+	case "database":
+		return str(c.Database)
+	case "connection_type":
+		return str(c.ConnectionType)
 	}
 	return unknownAttr(attr)
 }

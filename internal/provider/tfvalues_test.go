@@ -221,8 +221,8 @@ func at(t *testing.T, v tftypes.Value, steps ...any) tftypes.Value {
 	return got.(tftypes.Value)
 }
 
-// str is a string value, or "<null>".
-func str(v tftypes.Value) string {
+// strOf is a string value, or "<null>".
+func strOf(v tftypes.Value) string {
 	if v.IsNull() {
 		return "<null>"
 	}
@@ -258,9 +258,9 @@ func TestExposuresPackedAsTerraformEncodesThem(t *testing.T) {
 		"exposures":        exposuresResult(list),
 		"unmatched_tables": unmatchedResult(unmatched),
 	})
-	got := []string{str(at(t, v, "exposures", 0, "workbook_id")), str(at(t, v, "exposures", 0, "powerbi_report_id")),
-		str(at(t, v, "exposures", 2, "powerbi_report_id")), str(at(t, v, "exposures", 2, "powerbi_workspace")), str(at(t, v, "exposures", 2, "tool")),
-		str(at(t, v, "unmatched_tables", 1, "powerbi_report_id")), str(at(t, v, "unmatched_tables", 1, "workbook_id")), str(at(t, v, "yaml"))}
+	got := []string{strOf(at(t, v, "exposures", 0, "workbook_id")), strOf(at(t, v, "exposures", 0, "powerbi_report_id")),
+		strOf(at(t, v, "exposures", 2, "powerbi_report_id")), strOf(at(t, v, "exposures", 2, "powerbi_workspace")), strOf(at(t, v, "exposures", 2, "tool")),
+		strOf(at(t, v, "unmatched_tables", 1, "powerbi_report_id")), strOf(at(t, v, "unmatched_tables", 1, "workbook_id")), strOf(at(t, v, "yaml"))}
 	if want := []string{"w", "<null>", "r", "Finance", "powerbi", "r", "<null>", "version: 2\n"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("decoded %q, want %q", got, want)
 	}
@@ -277,8 +277,8 @@ func TestPowerBIReportsPackedAsTerraformEncodesThem(t *testing.T) {
 	v := packEquals(t, &powerbiReportsDataSource{}, map[string]tftypes.Value{
 		"name_regex": tfString("^R"),
 	}, map[string]resultAttr{"reports": reportsResult(rows)})
-	got := []string{str(at(t, v, "reports", 0, "upstream_tables", 0, "full_name")), str(at(t, v, "reports", 0, "native_queries", 0, "connection_type")),
-		str(at(t, v, "reports", 1, "dataset_id")), str(at(t, v, "reports", 1, "name")), str(at(t, v, "name_regex"))}
+	got := []string{strOf(at(t, v, "reports", 0, "upstream_tables", 0, "full_name")), strOf(at(t, v, "reports", 0, "native_queries", 0, "connection_type")),
+		strOf(at(t, v, "reports", 1, "dataset_id")), strOf(at(t, v, "reports", 1, "name")), strOf(at(t, v, "name_regex"))}
 	if want := []string{"DB.S.T", "sqlserver", "<null>", "", "^R"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("decoded %q, want %q", got, want)
 	}
