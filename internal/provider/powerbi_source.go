@@ -85,15 +85,13 @@ func powerbiFrom(data any, diags *diag.Diagnostics) *powerbiSource {
 	return configuredSource(data, diags, powerbi.Tool.Label, func(pd *providerData) *powerbiSource { return pd.powerbi })
 }
 
-// unavailable says why the source cannot be used, or "".
+// unavailable says why the source cannot be used, or "": a source has
+// either a client or the reason it has none.
 func (s *powerbiSource) unavailable() string {
-	switch {
-	case s == nil:
-		return "Power BI is not configured."
-	case s.client == nil:
-		return s.err
+	if s == nil {
+		return powerbi.Tool.Label + " is not configured."
 	}
-	return ""
+	return s.err
 }
 
 // scanFailed explains a failed scan in the provider's arguments.

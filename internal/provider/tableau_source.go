@@ -127,13 +127,11 @@ func tableauFrom(data any, diags *diag.Diagnostics) *tableauSource {
 	return configuredSource(data, diags, tableau.Tool.Label, func(pd *providerData) *tableauSource { return pd.tableau })
 }
 
-// unavailable says why the source cannot be used, or "".
+// unavailable says why the source cannot be used, or "": a source has
+// either a client or the reason it has none.
 func (s *tableauSource) unavailable() string {
-	switch {
-	case s == nil:
-		return "Tableau is not configured."
-	case s.client == nil:
-		return s.err
+	if s == nil {
+		return tableau.Tool.Label + " is not configured."
 	}
-	return ""
+	return s.err
 }
