@@ -12,12 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/logtest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
@@ -303,7 +303,7 @@ func TestRenamedFlags(t *testing.T) {
 // A server started with a deprecated name says so once in its log.
 func TestDeprecatedFlagWarnsOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr syncBuffer
+	var stderr logtest.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--db", filepath.Join(t.TempDir(), "d.db"), "--listen", "127.0.0.1:0", "--tableau-cache-ttl", "1m"}, io.Discard, &stderr)
@@ -317,24 +317,6 @@ func TestDeprecatedFlagWarnsOnce(t *testing.T) {
 	if n := strings.Count(stderr.String(), "is deprecated: use --bi-cache-ttl"); n != 1 {
 		t.Fatalf("want one deprecation warning, got %d:\n%s", n, stderr.String())
 	}
-}
-
-// syncBuffer is a buffer the server's log writes to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // --help succeeds for every command, after printing its usage.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,19 +19,12 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
-// call sends a request to the server's API and returns its answer.
+// call sends a request to the server's API and returns its answer, which must be a success.
 func call(t *testing.T, srv *servertest.Server, method, path string, body io.Reader) []byte {
 	t.Helper()
-	req, _ := http.NewRequest(method, srv.HostURL+path, body)
-	req.Header.Set("Authorization", "Token "+srv.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	code, b := rawCall(t, srv, method, path, body)
+	if code >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, code, b)
 	}
 	return b
 }

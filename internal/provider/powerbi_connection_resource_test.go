@@ -328,7 +328,13 @@ resource "dbtexposures_auto_exposure_selection" "s" {
 
 func rawGet(t *testing.T, srv *servertest.Server, path string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, srv.HostURL+path, nil)
+	return rawCall(t, srv, http.MethodGet, path, nil)
+}
+
+// rawCall sends a request to the server's API with its token.
+func rawCall(t *testing.T, srv *servertest.Server, method, path string, body io.Reader) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, srv.HostURL+path, body)
 	req.Header.Set("Authorization", "Token "+srv.Token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -3,8 +3,6 @@ package server
 import (
 	"net/http"
 	"strconv"
-
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
 type accountJSON struct {
@@ -57,33 +55,23 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	ids := make([]int64, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	envs, err := s.store.ProjectsEnvironments(r.Context(), tokenAccount(r), ids)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	out := make([]projectJSON, 0, len(ps))
 	for _, p := range ps {
-		envs, err := s.projectEnvironments(r, p.ID)
-		if err != nil {
-			s.internal(w, r, err)
-			return
+		listed := make([]environmentJSON, 0, len(envs[p.ID]))
+		for i := range envs[p.ID] {
+			listed = append(listed, toEnvironmentJSON(&envs[p.ID][i]))
 		}
 		out = append(out, projectJSON{ID: p.ID, AccountID: p.AccountID, Name: p.Name, State: 1, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
-			Environments: envs, GroupPermissions: []any{}})
+			Environments: listed, GroupPermissions: []any{}})
 	}
 	writeList(w, out, len(out), total)
-}
-
-// maxProjectEnvironments bounds the environments listed inside a project; the
-// environments endpoint pages through all of them.
-const maxProjectEnvironments = 100
-
-// projectEnvironments are a project's environments as the spec's
-// ProjectResponse lists them.
-func (s *Server) projectEnvironments(r *http.Request, projectID int64) ([]environmentJSON, error) {
-	envs, _, err := s.store.ListEnvironments(r.Context(), tokenAccount(r), projectID, store.EnvironmentFilter{}, maxProjectEnvironments, 0)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]environmentJSON, 0, len(envs))
-	for i := range envs {
-		out = append(out, toEnvironmentJSON(&envs[i]))
-	}
-	return out, nil
 }

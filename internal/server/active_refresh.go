@@ -45,15 +45,20 @@ type refreshJSON struct {
 	Reason      string `json:"reason"`
 	tool        bi.Tool
 	dashboardID string
-	target      bi.Target
+	scope       string // where the tool addresses the target (a Power BI workspace)
 	jobID       string // the job polled: Tableau's job or Power BI's request
+}
+
+// target is what the refresh rebuilds, as the tool's client takes it.
+func (r *refreshJSON) target() bi.Target {
+	return bi.Target{Type: r.TargetType, ID: r.TargetID, Name: r.TargetName, Scope: r.scope}
 }
 
 func (r refreshJSON) MarshalJSON() ([]byte, error) {
 	type plain refreshJSON
 	fields := []bi.Field{{Key: r.tool.DashboardKey, Value: r.dashboardID}, {Key: r.tool.JobKey, Value: r.jobID}}
 	if r.tool.ScopeKey != "" {
-		fields = append(fields, bi.Field{Key: r.tool.ScopeKey, Value: r.target.Scope})
+		fields = append(fields, bi.Field{Key: r.tool.ScopeKey, Value: r.scope})
 	}
 	return withFields(plain(r), fields)
 }
@@ -157,7 +162,7 @@ func targets(e exposureJSON) []refreshJSON {
 	var out []refreshJSON
 	for _, t := range e.RefreshTargets {
 		out = append(out, refreshJSON{Exposure: e.Name, TargetType: t.Type, TargetID: t.ID, TargetName: t.Name, Action: actionSkipped,
-			tool: conn.Tool(), dashboardID: e.DashboardID, target: t})
+			tool: conn.Tool(), dashboardID: e.DashboardID, scope: t.Scope})
 	}
 	return out
 }
@@ -177,7 +182,7 @@ func anyIn(ids []string, set map[string]bool) bool {
 func (s *Server) runRefreshes(ctx context.Context, tool bi.Tool, c bi.Client, rs []*refreshJSON) {
 	pending := map[*refreshJSON]bool{}
 	for _, r := range rs {
-		job, err := c.StartRefresh(ctx, r.target)
+		job, err := c.StartRefresh(ctx, r.target())
 		if err != nil {
 			r.Action, r.Reason = actionFailed, tool.Label+" refused the refresh: "+err.Error()
 			continue
@@ -206,7 +211,7 @@ func (s *Server) runRefreshes(ctx context.Context, tool bi.Tool, c bi.Client, rs
 // pollRefreshes asks once about each pending job and settles those that ended.
 func (s *Server) pollRefreshes(ctx context.Context, tool bi.Tool, c bi.Client, pending map[*refreshJSON]bool) {
 	for r := range pending {
-		done, failure, err := c.RefreshStatus(ctx, r.target, r.jobID)
+		done, failure, err := c.RefreshStatus(ctx, r.target(), r.jobID)
 		if err != nil {
 			r.Reason = "reading the " + tool.Label + " job failed: " + err.Error() // kept if it never recovers
 			continue

@@ -1,40 +1,21 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/logtest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
-
-// lockedBuffer is a log sink that background syncs may write while the test reads.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // The server's log gets what the Tableau client reports: Tableau's warnings,
 // retried requests and, at trace level, request traces with secrets redacted.
@@ -47,7 +28,7 @@ func TestServerLogShowsTableauWarningsAndRetries(t *testing.T) {
 	emu.MaxPageSize = 100 // below the client's page size: Tableau warns and clamps
 	emu.Inject(emulator.Fault{PathContains: "/api/metadata/graphql", Times: 1, Status: 503})
 
-	var logs lockedBuffer
+	var logs logtest.Buffer
 	srv := servertest.NewLogged(t, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: transport.LevelTrace})))
 	in := withTableau(t, srv, tab, f)
 	base := fmt.Sprintf("%s/v3/accounts/1/projects/1/", srv.HostURL)

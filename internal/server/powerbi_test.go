@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/logtest"
 	pbiemulator "github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
@@ -247,7 +248,7 @@ func TestPowerBIActiveRunRefreshesDataset(t *testing.T) {
 // The server's trace log shows its Power BI calls with the client secret and
 // tokens redacted.
 func TestServerLogKeepsPowerBISecrets(t *testing.T) {
-	var logs lockedBuffer
+	var logs logtest.Buffer
 	g := newLoggedPowerBIRig(t, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: transport.LevelTrace})))
 	if _, err := g.srv.Client(t).ListCollections(context.Background(), 1, g.in.ID, ""); err != nil {
 		t.Fatal(err)
@@ -269,25 +270,8 @@ func TestServerLogKeepsPowerBISecrets(t *testing.T) {
 // A database made before Power BI integrations opens with its rows intact and
 // the new columns added.
 func TestStoreAddsPowerBIColumnsToOldDatabase(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		`CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)`,
-		`CREATE TABLE projects (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
-		`CREATE TABLE lineage_integrations (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, project_id INTEGER NOT NULL, name TEXT NOT NULL,
-			host TEXT NOT NULL, site_id TEXT NOT NULL, token_name TEXT NOT NULL, tableau_token TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
-		`INSERT INTO accounts VALUES (1, 'a', 'now')`,
-		`INSERT INTO projects VALUES (1, 1, 'p', 'now', 'now')`,
-		`INSERT INTO lineage_integrations VALUES (7, 1, 1, 'tableau', 'tableau.example.com', 'site', 'pat', 'secret', 'now', 'now')`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
+	path := oldDatabase(t, "",
+		`INSERT INTO lineage_integrations VALUES (7, 1, 1, 'tableau', 'tableau.example.com', 'site', 'pat', 'secret', 'now', 'now')`)
 	st, err := store.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -303,26 +287,8 @@ func TestStoreAddsPowerBIColumnsToOldDatabase(t *testing.T) {
 // integration's config in columns of its own; it opens with every value in
 // the config, Power BI's secret included, and the old columns as they were.
 func TestStoreMovesOldConfigColumnsIntoConfig(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		`CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)`,
-		`CREATE TABLE projects (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
-		`CREATE TABLE lineage_integrations (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, project_id INTEGER NOT NULL, name TEXT NOT NULL,
-			host TEXT NOT NULL, site_id TEXT NOT NULL, token_name TEXT NOT NULL, tableau_token TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-			tenant_id TEXT NOT NULL DEFAULT '', client_id TEXT NOT NULL DEFAULT '', client_secret TEXT NOT NULL DEFAULT '')`,
-		`INSERT INTO accounts VALUES (1, 'a', 'now')`,
-		`INSERT INTO projects VALUES (1, 1, 'p', 'now', 'now')`,
-		`INSERT INTO lineage_integrations VALUES (8, 1, 1, 'powerbi', '', '', '', '', 'now', 'now', 'contoso', 'app', 's3cret')`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
+	path := oldDatabase(t, `, tenant_id TEXT NOT NULL DEFAULT '', client_id TEXT NOT NULL DEFAULT '', client_secret TEXT NOT NULL DEFAULT ''`,
+		`INSERT INTO lineage_integrations VALUES (8, 1, 1, 'powerbi', '', '', '', '', 'now', 'now', 'contoso', 'app', 's3cret')`)
 	st, err := store.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -338,4 +304,31 @@ func TestStoreMovesOldConfigColumnsIntoConfig(t *testing.T) {
 	if err := raw.QueryRow(`SELECT client_secret FROM lineage_integrations WHERE id = 8`).Scan(&secret); err != nil || secret != "s3cret" {
 		t.Fatalf("the old column lost its value: %q %v", secret, err)
 	}
+}
+
+// oldDatabase writes a database as an earlier release left it: account 1 and
+// project 1, and lineage_integrations with one column per Tableau field (plus
+// moreColumns), holding the rows inserted.
+func oldDatabase(t *testing.T, moreColumns string, inserts ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range append([]string{
+		`CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)`,
+		`CREATE TABLE projects (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+		`CREATE TABLE lineage_integrations (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, project_id INTEGER NOT NULL, name TEXT NOT NULL,
+			host TEXT NOT NULL, site_id TEXT NOT NULL, token_name TEXT NOT NULL, tableau_token TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL` +
+			moreColumns + `)`,
+		`INSERT INTO accounts VALUES (1, 'a', 'now')`,
+		`INSERT INTO projects VALUES (1, 1, 'p', 'now', 'now')`,
+	}, inserts...) {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
 }

@@ -4,16 +4,15 @@
 package bitest
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/logtest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
@@ -24,7 +23,7 @@ func Conformance(t *testing.T, c bi.Connector, emu bi.Emulator) {
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	cfg := emu.Config(srv.URL)
-	logs := &buffer{}
+	logs := &logtest.Buffer{}
 	env := traceEnv(logs, emu.Settings(srv.URL))
 	t.Run("config", func(t *testing.T) { checkConfig(t, c, cfg) })
 	client, err := c.Open(cfg, env)
@@ -49,7 +48,7 @@ func Conformance(t *testing.T, c bi.Connector, emu bi.Emulator) {
 }
 
 // traceEnv is what the suite opens clients with: trace logs into logs, quick retries.
-func traceEnv(logs *buffer, settings map[string]string) bi.Env {
+func traceEnv(logs *logtest.Buffer, settings map[string]string) bi.Env {
 	return bi.Env{
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: transport.LevelTrace})),
 		Retry:     transport.RetryConfig{MaxRetries: 2, WaitMin: 5 * time.Millisecond, WaitMax: 50 * time.Millisecond, Timeout: 10 * time.Second},
@@ -206,22 +205,4 @@ func checkRefused(t *testing.T, c bi.Connector, cfg bi.Config, env bi.Env) {
 			t.Errorf("the message shows config.%s: %s", field.Name, f.Message)
 		}
 	}
-}
-
-// buffer is a log sink safe for the clients' goroutines.
-type buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

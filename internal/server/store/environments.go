@@ -74,6 +74,35 @@ func (s *Store) GetEnvironment(ctx context.Context, accountID, projectID, id int
 		WHERE account_id = ? AND project_id = ? AND id = ?`, accountID, projectID, id))
 }
 
+// ProjectsEnvironments lists the environments of several projects of an
+// account in one query, by project, each project's by ID.
+func (s *Store) ProjectsEnvironments(ctx context.Context, accountID int64, projectIDs []int64) (map[int64][]Environment, error) {
+	out := make(map[int64][]Environment, len(projectIDs))
+	if len(projectIDs) == 0 {
+		return out, nil
+	}
+	args := []any{accountID}
+	marks := make([]string, len(projectIDs))
+	for i, id := range projectIDs {
+		marks[i] = "?"
+		args = append(args, id)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+environmentCols+` FROM environments WHERE account_id = ? AND project_id IN (`+
+		strings.Join(marks, ",")+`) ORDER BY project_id, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEnvironment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[e.ProjectID] = append(out[e.ProjectID], *e)
+	}
+	return out, rows.Err()
+}
+
 // EnvironmentFilter narrows ListEnvironments; empty fields filter nothing.
 type EnvironmentFilter struct {
 	Name, Type, DeploymentType string

@@ -32,16 +32,10 @@ func (e *Emulator) serveREST(w http.ResponseWriter, r *http.Request) {
 		e.signOut(w, r)
 	case len(rest) == 5 && rest[0] == "sites" && rest[4] == "refresh" && r.Method == http.MethodPost &&
 		(rest[2] == "datasources" || rest[2] == "workbooks"):
-		if !e.session(w, r) {
-			return
+		if e.siteSession(w, r, rest[1]) {
+			defer e.mu.Unlock()
+			e.startRefresh(w, strings.TrimSuffix(rest[2], "s"), rest[3])
 		}
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if rest[1] != e.site.fixture.Site.ID {
-			writeError(w, http.StatusForbidden, "403000", "Forbidden", "The session is not for site "+rest[1]+".")
-			return
-		}
-		e.startRefresh(w, strings.TrimSuffix(rest[2], "s"), rest[3])
 	case len(rest) >= 3 && rest[0] == "sites" && r.Method == http.MethodGet:
 		e.serveSiteGET(w, r, rest)
 	default:
@@ -49,17 +43,27 @@ func (e *Emulator) serveREST(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveSiteGET answers GET /api/{v}/sites/{site}/…: projects, workbooks, jobs.
-func (e *Emulator) serveSiteGET(w http.ResponseWriter, r *http.Request, rest []string) {
+// siteSession checks the request's session and that it is for site. When it
+// reports true, e.mu is held for the caller to unlock; otherwise it answered.
+func (e *Emulator) siteSession(w http.ResponseWriter, r *http.Request, site string) bool {
 	if !e.session(w, r) {
-		return
+		return false
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if rest[1] != e.site.fixture.Site.ID {
-		writeError(w, http.StatusForbidden, "403000", "Forbidden", "The session is not for site "+rest[1]+".")
+	if site != e.site.fixture.Site.ID {
+		e.mu.Unlock()
+		writeError(w, http.StatusForbidden, "403000", "Forbidden", "The session is not for site "+site+".")
+		return false
+	}
+	return true
+}
+
+// serveSiteGET answers GET /api/{v}/sites/{site}/…: projects, workbooks, jobs.
+func (e *Emulator) serveSiteGET(w http.ResponseWriter, r *http.Request, rest []string) {
+	if !e.siteSession(w, r, rest[1]) {
 		return
 	}
+	defer e.mu.Unlock()
 	switch {
 	case len(rest) == 3 && rest[2] == "projects":
 		e.listProjects(w, r.URL.Query())
