@@ -221,3 +221,11 @@ func ReadJSONFile(path string, into any) error {
 	}
 	return nil
 }
+
+// TopLister is a Client that reads the tree's top level more lightly than
+// Tree does. Checking an integration's credential lists the top level, and
+// for some tools a whole Tree is a long job (Power BI's is a scan).
+type TopLister interface {
+	// Top reads the top-level folders afresh: Folders and Children[""] only.
+	Top(ctx context.Context) (*Tree, error)
+}

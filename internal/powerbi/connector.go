@@ -114,6 +114,21 @@ func (i *integration) Tree(ctx context.Context) (*bi.Tree, error) {
 	return t, nil
 }
 
+// Top lists the workspaces through admin/groups, without a scan.
+func (i *integration) Top(ctx context.Context) (*bi.Tree, error) {
+	groups, err := i.c.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := bi.NewTree()
+	for _, g := range groups {
+		t.Folders[g.ID] = g.Name
+		t.Children[""] = append(t.Children[""], g.ID)
+	}
+	t.SortByName()
+	return t, nil
+}
+
 // Dashboards are the watched reports and every report of a watched workspace.
 func (i *integration) Dashboards(ctx context.Context, sel bi.Selection) ([]bi.Dashboard, error) {
 	res, err := i.scan(ctx, true)

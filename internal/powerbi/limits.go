@@ -9,7 +9,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// hourlyLimits are the Scanner API's documented limits per tenant and hour.
+// hourlyLimits are the admin APIs' documented limits per tenant and hour.
 // A client spends at most these; past them it waits for the budget to refill
 // rather than earn a 429 that blocks the tenant's other tools too.
 var hourlyLimits = map[string]int{
@@ -17,6 +17,7 @@ var hourlyLimits = map[string]int{
 	"admin/workspaces/getInfo":    500,
 	"admin/workspaces/scanStatus": 10000,
 	"admin/workspaces/scanResult": 500,
+	"admin/groups":                50,
 }
 
 type limits map[string]*rate.Limiter

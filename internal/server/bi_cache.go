@@ -60,6 +60,8 @@ type biEntry struct {
 	client  bi.Client
 	tree    *bi.Tree
 	fetched time.Time
+	top     *bi.Tree // the top level alone, read through bi.TopLister
+	topAt   time.Time
 	used    time.Time
 }
 
@@ -166,6 +168,36 @@ func (c *biCache) readTree(ctx context.Context, i *store.Integration, refresh bo
 		}
 		return r.Val.(*bi.Tree), nil
 	}
+}
+
+// top returns the integration's top-level folders: from a fresh tree, else
+// through a lighter read when the tool has one (a credential check must not
+// cost a Power BI scan), else from the tree. Reads are kept for the TTL.
+func (c *biCache) top(ctx context.Context, i *store.Integration) (*bi.Tree, error) {
+	e, err := c.entry(i)
+	if err != nil {
+		return nil, err
+	}
+	lister, light := e.client.(bi.TopLister)
+	c.mu.Lock()
+	t, fetched, top, topAt := e.tree, e.fetched, e.top, e.topAt
+	c.mu.Unlock()
+	switch {
+	case t != nil && time.Since(fetched) < c.ttl:
+		return t, nil
+	case !light:
+		return c.tree(ctx, i)
+	case top != nil && time.Since(topAt) < c.ttl:
+		return top, nil
+	}
+	top, err = lister.Top(ctx)
+	if err != nil {
+		return nil, explain(e, err)
+	}
+	c.mu.Lock()
+	e.top, e.topAt = top, time.Now()
+	c.mu.Unlock()
+	return top, nil
 }
 
 // dashboards reads what the integration's selection covers, with lineage.

@@ -120,8 +120,9 @@ func TestPowerBIIntegrationAPI(t *testing.T) {
 	}
 }
 
-// The collections tree comes from the scan: workspaces at the top, their
-// reports inside; a selection can watch only what the tenant has.
+// The collections tree: workspaces at the top, read without a scan (this is
+// how a credential is checked), their reports inside, from the scan; a
+// selection can watch only what the tenant has.
 func TestPowerBICollectionsAndSelection(t *testing.T) {
 	g := newPowerBIRig(t)
 	c, ctx := g.srv.Client(t), context.Background()
@@ -129,9 +130,15 @@ func TestPowerBICollectionsAndSelection(t *testing.T) {
 	if err != nil || names(top) != "f:Jaffle Finance,f:Jaffle Models" {
 		t.Fatalf("top: %s %v", names(top), err)
 	}
+	if n := g.emu.ScansStarted(); n != 0 {
+		t.Fatalf("listing the top level started %d scans", n)
+	}
 	inside, err := c.ListCollections(ctx, 1, g.in.ID, wsFinance)
 	if err != nil || names(inside) != "d:Customer Cohorts,d:Revenue by Store" {
 		t.Fatalf("Jaffle Finance: %s %v", names(inside), err)
+	}
+	if g.emu.ScansStarted() == 0 {
+		t.Fatal("a workspace's reports were listed without a scan")
 	}
 	_, err = c.UpdateSelections(ctx, 1, g.in.ID, dbtcloud.SelectionChange{ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: "no-such-report", Type: dbtcloud.ItemDashboard}}})
 	if err == nil || !strings.Contains(err.Error(), "no-such-report") || !strings.Contains(err.Error(), "Power BI tenant") {
@@ -250,7 +257,7 @@ func TestPowerBIActiveRunRefreshesDataset(t *testing.T) {
 func TestServerLogKeepsPowerBISecrets(t *testing.T) {
 	var logs logtest.Buffer
 	g := newLoggedPowerBIRig(t, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: transport.LevelTrace})))
-	if _, err := g.srv.Client(t).ListCollections(context.Background(), 1, g.in.ID, ""); err != nil {
+	if _, err := g.srv.Client(t).ListCollections(context.Background(), 1, g.in.ID, wsFinance); err != nil { // a scan
 		t.Fatal(err)
 	}
 	out := logs.String()

@@ -36,7 +36,11 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
 	if parent == "" {
 		parent = r.URL.Query().Get("collection_id")
 	}
-	tree, err := s.bi.tree(r.Context(), in)
+	read := s.bi.tree
+	if parent == "" {
+		read = s.bi.top
+	}
+	tree, err := read(r.Context(), in)
 	if err != nil {
 		s.answerTool(w, r, err)
 		return

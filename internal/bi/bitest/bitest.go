@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ func Conformance(t *testing.T, c bi.Connector, emu bi.Emulator) {
 	t.Cleanup(func() { _ = client.Close(context.Background()) })
 	var dashboards []bi.Dashboard
 	t.Run("discovery", func(t *testing.T) { dashboards = checkDiscovery(t, c, client) })
+	if lister, ok := client.(bi.TopLister); ok {
+		t.Run("top level", func(t *testing.T) { checkTop(t, client, lister) })
+	}
 	t.Run("refresh", func(t *testing.T) { checkRefresh(t, client, emu, dashboards) })
 	t.Run("refused credential", func(t *testing.T) { checkRefused(t, c, cfg, env) })
 	t.Run("secrets not logged", func(t *testing.T) {
@@ -135,6 +139,27 @@ func checkDiscovery(t *testing.T, c bi.Connector, client bi.Client) []bi.Dashboa
 	return all
 }
 
+// checkTop: a client that lists the top level apart lists what Tree does.
+func checkTop(t *testing.T, client bi.Client, lister bi.TopLister) {
+	ctx := context.Background()
+	tree, err := client.Tree(ctx)
+	if err != nil {
+		t.Fatalf("Tree: %v", err)
+	}
+	top, err := lister.Top(ctx)
+	if err != nil {
+		t.Fatalf("Top: %v", err)
+	}
+	if !slices.Equal(top.Children[""], tree.Children[""]) || len(top.Children[""]) == 0 {
+		t.Fatalf("Top lists %v, Tree %v", top.Children[""], tree.Children[""])
+	}
+	for _, id := range top.Children[""] {
+		if top.Folders[id] != tree.Folders[id] {
+			t.Errorf("folder %s: Top names it %q, Tree %q", id, top.Folders[id], tree.Folders[id])
+		}
+	}
+}
+
 // checkRefresh refreshes a target until it succeeds, then makes it fail.
 func checkRefresh(t *testing.T, client bi.Client, emu bi.Emulator, dashboards []bi.Dashboard) {
 	var target *bi.Target
@@ -195,6 +220,11 @@ func checkRefused(t *testing.T, c bi.Connector, cfg bi.Config, env bi.Env) {
 	_, err = client.Tree(context.Background())
 	if err == nil {
 		t.Fatal("a wrong secret was accepted")
+	}
+	if top, ok := client.(bi.TopLister); ok {
+		if _, err := top.Top(context.Background()); err == nil || !client.Explain(err).Refused {
+			t.Errorf("Top with a wrong secret: %v, not refused settings", err)
+		}
 	}
 	f := client.Explain(err)
 	if !f.Refused || f.Message == "" {

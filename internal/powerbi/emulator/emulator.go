@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -112,6 +113,13 @@ func (e *Emulator) Refreshes() []Refresh {
 	return append([]Refresh(nil), e.refreshes...)
 }
 
+// ScansStarted is how many scans (getInfo calls) the emulator was asked for.
+func (e *Emulator) ScansStarted() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.scans)
+}
+
 func newID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
@@ -187,11 +195,9 @@ func (e *Emulator) api(w http.ResponseWriter, r *http.Request, path string) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case r.Method == http.MethodGet && path == "admin/workspaces/modified":
-		ids := []map[string]string{}
-		for _, ws := range e.workspace {
-			ids = append(ids, map[string]string{"id": field(ws, "id")})
-		}
-		_ = json.NewEncoder(w).Encode(ids)
+		e.modified(w, r)
+	case r.Method == http.MethodGet && path == "admin/groups":
+		e.groups(w, r)
 	case r.Method == http.MethodPost && path == "admin/workspaces/getInfo":
 		e.getInfo(w, r)
 	case r.Method == http.MethodGet && len(parts) == 4 && parts[2] == "scanStatus":
@@ -203,6 +209,40 @@ func (e *Emulator) api(w http.ResponseWriter, r *http.Request, path string) {
 	default:
 		apiError(w, http.StatusNotFound, "EntityNotFound", fmt.Sprintf("No %s %s in this emulator.", r.Method, r.URL.Path))
 	}
+}
+
+// modified lists workspace IDs, leaving out personal and inactive ones when
+// asked to, as the Scanner API does.
+func (e *Emulator) modified(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ids := []map[string]string{}
+	for _, ws := range e.workspace {
+		personal := strings.HasPrefix(field(ws, "type"), "Personal")
+		inactive := field(ws, "state") != "" && field(ws, "state") != "Active"
+		if (personal && q.Get("excludePersonalWorkspaces") == "true") || (inactive && q.Get("excludeInActiveWorkspaces") == "true") {
+			continue
+		}
+		ids = append(ids, map[string]string{"id": field(ws, "id")})
+	}
+	_ = json.NewEncoder(w).Encode(ids)
+}
+
+// groups is admin/groups (GetGroupsAsAdmin): a page of workspaces without
+// their content. Power BI requires $top, from 1 to 5000.
+func (e *Emulator) groups(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	top, err := strconv.Atoi(q.Get("$top"))
+	if err != nil || top < 1 || top > 5000 {
+		apiError(w, http.StatusBadRequest, "InvalidRequest", "$top is required, from 1 to 5000.")
+		return
+	}
+	skip, _ := strconv.Atoi(q.Get("$skip"))
+	page := []map[string]string{}
+	for i := max(skip, 0); i < len(e.workspace) && len(page) < top; i++ {
+		ws := e.workspace[i]
+		page = append(page, map[string]string{"id": field(ws, "id"), "name": field(ws, "name"), "type": field(ws, "type"), "state": field(ws, "state")})
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"@odata.context": "https://" + r.Host + "/v1.0/myorg/$metadata#groups", "value": page})
 }
 
 // field reads a string field of a raw object, ignoring the key's case.
