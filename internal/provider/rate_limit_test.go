@@ -171,10 +171,10 @@ resource "dbtexposures_auto_exposure_selection" "s" {
 		t.Fatalf("plan exited %d:\n%s", code, out)
 	}
 	// The refresh reads the connection (for itself, and for the selection to
-	// learn its tool) and the tree once: the top and each folder. The token
-	// check came before, once per plan.
-	if n := counting.collections(); n != 1+1+2+1+folders {
-		t.Fatalf("a plan sent %d requests; the two token checks, the connection twice and the %d-folder tree once take %d", n, folders, 5+folders)
+	// learn its tool), checks it (the top of its tree) and reads the tree
+	// once: the top and each folder. The token check came before, once per plan.
+	if n := counting.collections(); n != 1+1+2+1+1+folders {
+		t.Fatalf("a plan sent %d requests; the two token checks, the connection twice, its check and the %d-folder tree once take %d", n, folders, 6+folders)
 	}
 }
 

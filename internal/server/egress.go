@@ -67,6 +67,13 @@ func ParseEgress(list string) (*Egress, error) {
 	return e, nil
 }
 
+// ResolveWith has e resolve host names with r, as a split-horizon DNS or a
+// hermetic test needs, instead of the system's resolver.
+func (e *Egress) ResolveWith(r *net.Resolver) *Egress {
+	e.resolver = r
+	return e
+}
+
 // Restricted reports whether an allow-list is in force.
 func (e *Egress) Restricted() bool { return len(e.hosts)+len(e.nets) > 0 }
 

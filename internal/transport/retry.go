@@ -97,6 +97,9 @@ func isNotIdempotent(ctx context.Context) bool {
 // retryPolicy is retryablehttp's (transport errors, 429 and 5xx) for idempotent
 // requests, and the safe subset of it for requests marked NotIdempotent.
 func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if unresolvable(err) {
+		return false, nil
+	}
 	if !isNotIdempotent(ctx) {
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
@@ -112,6 +115,14 @@ func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 // ErrEgressRefused is the error of a connection that the program's egress
 // rules would not make; connectors say which of their settings leads there.
 var ErrEgressRefused = errors.New("connection refused by the server's egress rules")
+
+// unresolvable reports whether err is a host name that did not resolve, for
+// good (not a DNS timeout or outage): trying again in seconds cannot help,
+// and the setting that names the host is what to fix.
+func unresolvable(err error) bool {
+	var dns *net.DNSError
+	return errors.As(err, &dns) && !dns.IsTimeout && !dns.IsTemporary
+}
 
 // NeverSent reports whether err means the request never reached the server:
 // the connection could not be made (refused, unresolvable, unreachable).

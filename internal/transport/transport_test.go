@@ -2,8 +2,11 @@ package transport
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -184,5 +187,33 @@ func TestThrottleIsSharedAndHonoursRetryAfterForAll(t *testing.T) {
 	}
 	if times[len(times)-1].Sub(times[14]) < time.Second {
 		t.Fatal("the requests after the 429 did not wait for its Retry-After")
+	}
+}
+
+// A host name that does not resolve is not tried again: a typo in a host
+// setting fails at once. A DNS timeout is still retried.
+func TestUnresolvableHostIsNotRetried(t *testing.T) {
+	dials := atomic.Int32{}
+	r := &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		dials.Add(1)
+		return nil, errors.New("no DNS here")
+	}}
+	_, _ = r.LookupHost(context.Background(), "no-such-host.invalid")
+	perLookup := dials.Swap(0)
+	if perLookup == 0 {
+		t.Fatal("the resolver was never asked: the test proves nothing")
+	}
+	d := &net.Dialer{Resolver: r}
+	c := NewClient("Test", ClientOptions{Retry: RetryConfig{MaxRetries: 3, WaitMin: time.Millisecond, WaitMax: time.Millisecond, Timeout: 5 * time.Second},
+		Base: &http.Transport{DialContext: d.DialContext}})
+	req, _ := retryablehttp.NewRequest(http.MethodGet, "http://no-such-host.invalid/", nil)
+	if _, err := c.Do(req); err == nil {
+		t.Fatal("an unresolvable host answered")
+	}
+	if n := dials.Load(); n != perLookup {
+		t.Fatalf("the request looked the host up %d times (one lookup asks %d): it was retried", n, perLookup)
+	}
+	if !unresolvable(&net.DNSError{Err: "no such host", IsNotFound: true}) || unresolvable(&net.DNSError{Err: "timeout", IsTimeout: true}) {
+		t.Fatal("unresolvable misjudges DNS errors")
 	}
 }

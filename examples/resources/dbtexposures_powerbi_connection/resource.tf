@@ -16,4 +16,15 @@ resource "dbtexposures_powerbi_connection" "analytics" {
   # Change client_secret_wo_version to send a rotated secret.
   client_secret_wo         = var.powerbi_client_secret
   client_secret_wo_version = 1
+
+  # Optional: fail `terraform plan` (a CI drift check) while dbt Cloud cannot
+  # read Power BI through the connection. A plan that changes the connection,
+  # such as one that bumps client_secret_wo_version, is not blocked: its status is
+  # only known after apply, when the check runs.
+  lifecycle {
+    postcondition {
+      condition     = self.status == "ok"
+      error_message = "dbt Cloud cannot read Power BI through this connection (${self.status}): ${self.status_message}"
+    }
+  }
 }

@@ -15,4 +15,15 @@ resource "dbtexposures_tableau_connection" "analytics" {
   # Change token_wo_version to send a rotated token.
   token_wo         = var.tableau_lineage_pat_secret
   token_wo_version = 1
+
+  # Optional: fail `terraform plan` (a CI drift check) while dbt Cloud cannot
+  # read Tableau through the connection. A plan that changes the connection,
+  # such as one that bumps token_wo_version, is not blocked: its status is
+  # only known after apply, when the check runs.
+  lifecycle {
+    postcondition {
+      condition     = self.status == "ok"
+      error_message = "dbt Cloud cannot read Tableau through this connection (${self.status}): ${self.status_message}"
+    }
+  }
 }

@@ -4,7 +4,9 @@ package servertest
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
@@ -51,8 +53,17 @@ func NewLogged(t testing.TB, log *slog.Logger, opts ...server.Option) *Server {
 	return serve(t, db, path, log, opts)
 }
 
+// noDNS resolves no host name, so that a test server never reaches the
+// internet: BI tools named by host (10az.online.tableau.com) are unreachable,
+// emulators (named by loopback address) are not.
+var noDNS = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+	return nil, errors.New("test server: host names are not resolved, BI tools are reached by loopback address")
+}}
+
 func serve(t testing.TB, db *store.Store, path string, log *slog.Logger, opts []server.Option) *Server {
 	const token = "test-bootstrap-token"
+	egress, _ := server.ParseEgress("")
+	opts = append([]server.Option{server.WithEgress(egress.ResolveWith(noDNS))}, opts...)
 	api := server.New(db, log, opts...)
 	hs := httptest.NewServer(api)
 	var once sync.Once
