@@ -24,7 +24,7 @@ const (
 type powerbiSource struct {
 	client *powerbi.Client
 	tenant string
-	err    string // why client is nil
+	sourceState
 
 	mu      sync.Mutex
 	result  *powerbi.ScanResult
@@ -47,16 +47,16 @@ var powerbiBlock = toolBlock{name: "powerbi", label: powerbi.Tool.Label, envPref
 func newPowerBISource(_ context.Context, obj types.Object, retry transport.RetryConfig, diags *diag.Diagnostics) *powerbiSource {
 	v, why := powerbiBlock.read(obj, diags)
 	if why != "" {
-		return &powerbiSource{err: why}
+		return &powerbiSource{sourceState: sourceState{why}}
 	}
 	if diags.HasError() {
-		return &powerbiSource{err: "the powerbi settings are incomplete"}
+		return &powerbiSource{sourceState: sourceState{"the powerbi settings are incomplete"}}
 	}
 	client, err := powerbi.New(powerbi.Config{TenantID: v["tenant_id"], ClientID: v["client_id"], ClientSecret: v["client_secret"],
 		APIURL: v["api_url"], LoginURL: v["login_url"], Retry: retry, Logger: clientLogger})
 	if err != nil {
 		diags.AddAttributeError(path.Root("powerbi"), "Invalid Power BI settings", err.Error())
-		return &powerbiSource{err: err.Error()}
+		return &powerbiSource{sourceState: sourceState{err.Error()}}
 	}
 	return &powerbiSource{client: client, tenant: v["tenant_id"]}
 }
@@ -83,15 +83,6 @@ func (s *powerbiSource) Scan(ctx context.Context) (*powerbi.ScanResult, error) {
 // when the provider has no Power BI settings, nil alone during validation.
 func powerbiFrom(data any, diags *diag.Diagnostics) *powerbiSource {
 	return configuredSource(data, diags, powerbi.Tool.Label, func(pd *providerData) *powerbiSource { return pd.powerbi })
-}
-
-// unavailable says why the source cannot be used, or "": a source has
-// either a client or the reason it has none.
-func (s *powerbiSource) unavailable() string {
-	if s == nil {
-		return powerbi.Tool.Label + " is not configured."
-	}
-	return s.err
 }
 
 // scanFailed explains a failed scan in the provider's arguments.

@@ -338,6 +338,14 @@ func (p *dbtexposuresProvider) DataSources(_ context.Context) []func() datasourc
 	}
 }
 
+// sourceState is what every tool source knows of itself: why it has no
+// client ("" when it has one).
+type sourceState struct{ err string }
+
+// unavailable says why the source cannot be used, or "": a source has
+// either a client or the reason it has none.
+func (s sourceState) unavailable() string { return s.err }
+
 // configuredSource is a BI tool's source for a data source, adding an error
 // that says why when the provider has no usable settings for the tool. It
 // returns nil alone while the provider is not configured yet (validation).

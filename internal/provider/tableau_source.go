@@ -25,7 +25,7 @@ const (
 // one session, and each listing read at most once per process.
 type tableauSource struct {
 	client *tableau.Client
-	err    string // why client is nil
+	sourceState
 
 	mu        sync.Mutex
 	projects  []tableau.Project
@@ -52,16 +52,16 @@ var tableauBlock = toolBlock{name: "tableau", label: tableau.Tool.Label, envPref
 func newTableauSource(_ context.Context, obj types.Object, retry transport.RetryConfig, userAgent string, diags *diag.Diagnostics) *tableauSource {
 	v, why := tableauBlock.read(obj, diags)
 	if why != "" {
-		return &tableauSource{err: why}
+		return &tableauSource{sourceState: sourceState{why}}
 	}
 	if diags.HasError() {
-		return &tableauSource{err: "the tableau settings are incomplete"}
+		return &tableauSource{sourceState: sourceState{"the tableau settings are incomplete"}}
 	}
 	client, err := tableau.New(tableau.Config{Host: v["host"], Site: v["site_id"], TokenName: v["token_name"], TokenSecret: v["token"],
 		Retry: retry, UserAgent: userAgent, Logger: clientLogger})
 	if err != nil {
 		diags.AddAttributeError(path.Root("tableau").AtName("host"), "Invalid Tableau settings", err.Error())
-		return &tableauSource{err: err.Error()}
+		return &tableauSource{sourceState: sourceState{err.Error()}}
 	}
 	registerTableau(client)
 	return &tableauSource{client: client}
@@ -125,13 +125,4 @@ func (s *tableauSource) Workbooks(ctx context.Context) ([]tableau.Project, []tab
 // provider has no Tableau settings. It returns nil while unconfigured.
 func tableauFrom(data any, diags *diag.Diagnostics) *tableauSource {
 	return configuredSource(data, diags, tableau.Tool.Label, func(pd *providerData) *tableauSource { return pd.tableau })
-}
-
-// unavailable says why the source cannot be used, or "": a source has
-// either a client or the reason it has none.
-func (s *tableauSource) unavailable() string {
-	if s == nil {
-		return tableau.Tool.Label + " is not configured."
-	}
-	return s.err
 }
