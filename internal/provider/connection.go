@@ -44,7 +44,7 @@ func (k *connectionKind) sameTarget(got *dbtcloud.IntegrationConfig, want dbtclo
 		return false
 	}
 	for _, a := range k.args {
-		if !sameStrings(*got.Field(a.name), *want.Field(a.name)) {
+		if g, w := *got.Field(a.name), *want.Field(a.name); g == nil || w == nil || *g != *w {
 			return false
 		}
 	}
@@ -171,12 +171,20 @@ func (c *connection) update(ctx context.Context, projectID, integrationID types.
 	return got
 }
 
-// delete removes the integration; one already gone is fine.
+// delete removes the integration, saying why it could not.
 func (c *connection) delete(ctx context.Context, projectID, integrationID types.Int64, diags *diag.Diagnostics) {
-	err := c.client.DeleteLineageIntegration(ctx, projectID.ValueInt64(), integrationID.ValueInt64())
-	if err != nil && !dbtcloud.IsNotFound(err) {
+	if err := c.remove(ctx, projectID, integrationID); err != nil {
 		diags.Append(diagnostics.DBTCloud("delete the "+c.kind.tool.Label+" connection", subject(projectID, integrationID), err))
 	}
+}
+
+// remove deletes the integration; one already gone is fine.
+func (c *connection) remove(ctx context.Context, projectID, integrationID types.Int64) error {
+	err := c.client.DeleteLineageIntegration(ctx, projectID.ValueInt64(), integrationID.ValueInt64())
+	if dbtcloud.IsNotFound(err) {
+		return nil
+	}
+	return err
 }
 
 // secretToSend is the secret an update sends: a changed plain secret, or the
@@ -190,24 +198,4 @@ func secretToSend(plan, state, wo types.String, planVersion, stateVersion types.
 		return wo.ValueStringPointer()
 	}
 	return nil
-}
-
-// changedString is v's value when it differs from was, else nil: a PATCH
-// sends only what changed.
-func changedString(v, was types.String, changed *bool) *string {
-	if v.Equal(was) {
-		return nil
-	}
-	*changed = true
-	return v.ValueStringPointer()
-}
-
-// sameStrings reports whether every pair (got, want) is set and equal.
-func sameStrings(pairs ...*string) bool {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i] == nil || pairs[i+1] == nil || *pairs[i] != *pairs[i+1] {
-			return false
-		}
-	}
-	return true
 }

@@ -32,22 +32,22 @@ type biCheck struct {
 // makes it read the BI tool with the connection's settings, once.
 func (c *connection) check(ctx context.Context, projectID, integrationID int64) biCheck {
 	_, err := c.client.ListCollections(ctx, projectID, integrationID, "")
-	if err == nil {
-		return biCheck{statusOK, ""}
-	}
 	var e *dbtcloud.APIError
-	if !errors.As(err, &e) {
+	switch {
+	case err == nil:
+		return biCheck{statusOK, ""}
+	case !errors.As(err, &e):
 		return biCheck{statusUnreachable, err.Error()}
 	}
 	msg := e.UserMessage
 	if msg == "" {
 		msg = fmt.Sprintf("HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	}
-	switch e.StatusCode {
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
-		return biCheck{statusRefused, msg}
-	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+	switch {
+	case !biUnreadable(err): // dbt Cloud refused our token, or does not know the connection
 		return biCheck{statusUnknown, "dbt Cloud did not let the provider list the connection's collections: " + msg}
+	case e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnprocessableEntity:
+		return biCheck{statusRefused, msg}
 	}
 	return biCheck{statusUnreachable, msg}
 }
@@ -80,7 +80,7 @@ func (r *connectionResource) refusedCreate(ctx context.Context, v *connectionVal
 	k := &r.kind
 	arg := k.secretArgument(v)
 	left := "It was deleted, so nothing is left behind."
-	if err := r.client.DeleteLineageIntegration(ctx, v.projectID.ValueInt64(), v.integrationID.ValueInt64()); err != nil && !dbtcloud.IsNotFound(err) {
+	if err := r.remove(ctx, v.projectID, v.integrationID); err != nil {
 		left = fmt.Sprintf("Deleting it failed (%s), so it is kept in state, and the next apply replaces it.", err)
 		k.save(ctx, v, state, diags)
 	}

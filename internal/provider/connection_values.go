@@ -91,9 +91,8 @@ func (k *connectionKind) patchConfig(plan, state *connectionValues, wo types.Str
 		sent = append(sent, k.secretArgument(plan))
 	}
 	for _, a := range k.args {
-		changed := false
-		if s := changedString(plan.args[a.name], state.args[a.name], &changed); changed {
-			*cfg.Field(a.name) = s
+		if v := plan.args[a.name]; !v.Equal(state.args[a.name]) {
+			*cfg.Field(a.name) = v.ValueStringPointer()
 			sent = append(sent, a.name)
 		}
 	}

@@ -55,14 +55,26 @@ type biCache struct {
 
 // biEntry is one integration's client and tree.
 type biEntry struct {
-	key     string // the config the client was made for
-	conn    bi.Connector
-	client  bi.Client
-	tree    *bi.Tree
-	fetched time.Time
-	top     *bi.Tree // the top level alone, read through bi.TopLister
-	topAt   time.Time
-	used    time.Time
+	key    string // the config the client was made for
+	conn   bi.Connector
+	client bi.Client
+	tree   cachedTree
+	top    cachedTree // the top level alone, read through bi.TopLister
+	used   time.Time
+}
+
+// cachedTree is a tree and when it was read.
+type cachedTree struct {
+	tree *bi.Tree
+	at   time.Time
+}
+
+// fresh is the tree when it is younger than ttl, else nil.
+func (t cachedTree) fresh(ttl time.Duration) *bi.Tree {
+	if t.tree != nil && time.Since(t.at) < ttl {
+		return t.tree
+	}
+	return nil
 }
 
 func newBICache(ttl time.Duration, log *slog.Logger, env func(tool string) bi.Env) *biCache {
@@ -140,34 +152,12 @@ func (c *biCache) readTree(ctx context.Context, i *store.Integration, refresh bo
 		return nil, err
 	}
 	c.mu.Lock()
-	t, fetched := e.tree, e.fetched
+	t := e.tree.fresh(c.ttl)
 	c.mu.Unlock()
-	if t != nil && !refresh && time.Since(fetched) < c.ttl {
+	if t != nil && !refresh {
 		return t, nil
 	}
-	// One read per integration and config at a time, shared by its callers;
-	// each caller still stops waiting when its own request ends.
-	ch := c.reads.DoChan(fmt.Sprintf("%d/%s/%t", i.ID, e.key, refresh), func() (any, error) {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readTimeout)
-		defer cancel()
-		t, err := e.client.Tree(rctx)
-		if err != nil {
-			return nil, explain(e, err)
-		}
-		c.mu.Lock()
-		e.tree, e.fetched = t, time.Now()
-		c.mu.Unlock()
-		return t, nil
-	})
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*bi.Tree), nil
-	}
+	return c.shared(ctx, e, fmt.Sprintf("%d/%s/tree/%t", i.ID, e.key, refresh), &e.tree, e.client.Tree)
 }
 
 // top returns the integration's top-level folders: from a fresh tree, else
@@ -180,24 +170,44 @@ func (c *biCache) top(ctx context.Context, i *store.Integration) (*bi.Tree, erro
 	}
 	lister, light := e.client.(bi.TopLister)
 	c.mu.Lock()
-	t, fetched, top, topAt := e.tree, e.fetched, e.top, e.topAt
+	t := e.tree.fresh(c.ttl)
+	if t == nil && light {
+		t = e.top.fresh(c.ttl)
+	}
 	c.mu.Unlock()
 	switch {
-	case t != nil && time.Since(fetched) < c.ttl:
+	case t != nil:
 		return t, nil
 	case !light:
 		return c.tree(ctx, i)
-	case top != nil && time.Since(topAt) < c.ttl:
-		return top, nil
 	}
-	top, err = lister.Top(ctx)
-	if err != nil {
-		return nil, explain(e, err)
+	return c.shared(ctx, e, fmt.Sprintf("%d/%s/top", i.ID, e.key), &e.top, lister.Top)
+}
+
+// shared runs read once for all callers of key at a time and keeps its tree
+// in slot. Each caller still stops waiting when its own request ends.
+func (c *biCache) shared(ctx context.Context, e *biEntry, key string, slot *cachedTree, read func(context.Context) (*bi.Tree, error)) (*bi.Tree, error) {
+	ch := c.reads.DoChan(key, func() (any, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readTimeout)
+		defer cancel()
+		t, err := read(rctx)
+		if err != nil {
+			return nil, explain(e, err)
+		}
+		c.mu.Lock()
+		*slot = cachedTree{t, time.Now()}
+		c.mu.Unlock()
+		return t, nil
+	})
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*bi.Tree), nil
 	}
-	c.mu.Lock()
-	e.top, e.topAt = top, time.Now()
-	c.mu.Unlock()
-	return top, nil
 }
 
 // dashboards reads what the integration's selection covers, with lineage.

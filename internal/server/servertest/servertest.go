@@ -62,8 +62,7 @@ var noDNS = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, st
 
 func serve(t testing.TB, db *store.Store, path string, log *slog.Logger, opts []server.Option) *Server {
 	const token = "test-bootstrap-token"
-	egress, _ := server.ParseEgress("")
-	opts = append([]server.Option{server.WithEgress(egress.ResolveWith(noDNS))}, opts...)
+	opts = append([]server.Option{server.WithEgress((&server.Egress{}).ResolveWith(noDNS))}, opts...)
 	api := server.New(db, log, opts...)
 	hs := httptest.NewServer(api)
 	var once sync.Once
