@@ -93,7 +93,7 @@ output "jaffle_workbooks" {
 }
 
 output "selected" {
-  value = [for s in dbtexposures_auto_exposure_selection.demo.selected : "${s.type}: ${s.name}"]
+  value = [for s in dbtexposures_auto_exposure_selection.demo.selected : "${s.type}: ${s.path}"]
 }
 
 # Active exposures: after a dbt build in Production (environment 1), refresh
@@ -138,7 +138,7 @@ resource "dbtexposures_auto_exposure_selection" "powerbi" {
 }
 
 output "powerbi_selected" {
-  value = [for s in dbtexposures_auto_exposure_selection.powerbi.selected : "${s.type}: ${s.name}"]
+  value = [for s in dbtexposures_auto_exposure_selection.powerbi.selected : "${s.type}: ${s.path}"]
 }
 
 output "powerbi_lineage" {

@@ -91,13 +91,10 @@ func (d *demo) steps() []step {
 		{"Starting dbtexposures-server on a fresh database", d.startServer},
 		{"Uploading the dbt project's manifest (" + d.Manifest + ")", d.uploadManifest},
 		{"terraform init: the provider built here, from a local mirror (no registry, no dev_overrides)", d.initTerraform},
-		{"terraform apply -target: first the dbt Cloud project's Tableau and Power BI connections", func(ctx context.Context) error {
-			return d.terraform(ctx, "apply", "-auto-approve", "-input=false", "-no-color",
-				"-target=dbtexposures_tableau_connection.demo", "-target=dbtexposures_powerbi_connection.demo")
-		}},
-		{"terraform plan: what a reviewer sees in the pull request that selects workbooks and reports", func(ctx context.Context) error {
+		{"terraform plan: what a reviewer sees in the pull request that creates the connections and selects workbooks and reports by name", func(ctx context.Context) error {
 			return d.terraform(ctx, "plan", "-input=false", "-no-color", "-out=demo.tfplan")
 		}},
+		{"terraform show -json: the first plan names every selected item, with its path", d.planNamesSelections},
 		{"terraform apply", func(ctx context.Context) error {
 			return d.terraform(ctx, "apply", "-auto-approve", "-input=false", "-no-color", "demo.tfplan")
 		}},

@@ -101,17 +101,7 @@ func (i *integration) Tree(ctx context.Context) (*bi.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := bi.NewTree()
-	for _, w := range res.Workspaces {
-		t.Folders[w.ID] = w.Name
-		t.Children[""] = append(t.Children[""], w.ID)
-		for _, r := range w.Reports {
-			t.Dashboards[r.ID] = r.Name
-			t.Contents[w.ID] = append(t.Contents[w.ID], r.ID)
-		}
-	}
-	t.SortByName()
-	return t, nil
+	return res.Tree(), nil
 }
 
 // Top lists the workspaces through admin/groups, without a scan.

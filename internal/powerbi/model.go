@@ -1,6 +1,10 @@
 package powerbi
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
+)
 
 // ScanResult is scanResult's answer, as far as exposures need it. Power BI's
 // key case varies between tenants; encoding/json matches keys ignoring case,
@@ -121,4 +125,20 @@ func (r *ScanResult) Datasets() map[string]*Dataset {
 		}
 	}
 	return out
+}
+
+// Tree is the scan as dbt Cloud's collections show it: workspaces as
+// folders, their reports as dashboards.
+func (r *ScanResult) Tree() *bi.Tree {
+	t := bi.NewTree()
+	for _, w := range r.Workspaces {
+		t.Folders[w.ID] = w.Name
+		t.Children[""] = append(t.Children[""], w.ID)
+		for _, rep := range w.Reports {
+			t.Dashboards[rep.ID] = rep.Name
+			t.Contents[w.ID] = append(t.Contents[w.ID], rep.ID)
+		}
+	}
+	t.SortByName()
+	return t
 }

@@ -38,8 +38,9 @@ var (
 func NewAutoExposureSelectionResource() resource.Resource { return &autoExposureSelectionResource{} }
 
 type autoExposureSelectionResource struct {
-	client *dbtcloud.Client
-	trees  *treeCache
+	client    *dbtcloud.Client
+	trees     *treeCache
+	discovery []discoverySource
 }
 
 type selectionModel struct {
@@ -53,17 +54,23 @@ type selectionModel struct {
 }
 
 var selectedItemType = types.ObjectType{AttrTypes: map[string]attr.Type{
-	"identifier": types.StringType, "name": types.StringType, "type": types.StringType,
+	"identifier": types.StringType, "name": types.StringType, "path": types.StringType, "type": types.StringType,
 }}
+
+// pickedItem is one item of `selected`: what dbt Cloud watches, with its path.
+type pickedItem struct {
+	dbtcloud.WatchSelectionItem
+	Path string
+}
 
 func (r *autoExposureSelectionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_auto_exposure_selection"
 }
 
 // selectionSchemaVersion 1 made `selected` a set, so plans show items added and
-// removed rather than renames by position; 2 added report_ids. Older states
-// are upgraded.
-const selectionSchemaVersion = 2
+// removed rather than renames by position; 2 added report_ids; 3 added each
+// item's path. Older states are upgraded.
+const selectionSchemaVersion = 3
 
 func (r *autoExposureSelectionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
@@ -75,7 +82,11 @@ func (r *autoExposureSelectionResource) Schema(_ context.Context, _ resource.Sch
 			"show as drift and are unwatched on apply, and destroying the resource unwatches everything. One resource owns a " +
 			"connection: two in one configuration fail the plan, and creating one on a connection that already watches other items " +
 			"fails with the `terraform import` command that takes that selection over.\n\n" +
-			"The plan lists the selection by name in `selected`, a set, so a plan shows each item added or removed. Identifiers " +
+			"The plan lists the selection by name and path (`Finance/Quarterly`, `Finance/Quarterly/Board pack`) in `selected`, a set, " +
+			"so a plan shows each item added or removed. When the connection is created in the same apply, dbt Cloud cannot list its " +
+			"folders yet; the provider then names the items through its own discovery settings (`tableau`, `powerbi`), which must " +
+			"read the site or tenant the connection reads (the apply checks that the connection names them alike). Without those " +
+			"settings `selected` is known after apply, and the plan says so once. Identifiers " +
 			"that do not exist in the BI tool fail the plan with the list of them. A selected dashboard or folder that is deleted in " +
 			"the BI tool disappears from the connection: when the selection comes from the discovery data sources the plan simply " +
 			"shows it leaving `selected`; when its ID is written in the configuration the plan fails and names it, so remove it there.\n\n" +
@@ -97,6 +108,15 @@ func (r *autoExposureSelectionResource) Schema(_ context.Context, _ resource.Sch
 }
 
 func selectedItemObject() schema.NestedAttributeObject {
+	o := selectedItemObjectV2()
+	o.Attributes["path"] = schema.StringAttribute{Computed: true, MarkdownDescription: "Names from the top folder down, joined by `/`: " +
+		"`Finance/Quarterly` for a folder, `Finance/Quarterly/Board pack` for a dashboard in it (a Power BI report: `Workspace/Report`). " +
+		"Names repeat across folders; paths tell them apart."}
+	return o
+}
+
+// selectedItemObjectV2 is an item of `selected` before schema version 3.
+func selectedItemObjectV2() schema.NestedAttributeObject {
 	return schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 		"identifier": schema.StringAttribute{Computed: true, MarkdownDescription: "Tableau LUID or Power BI ID."},
 		"name":       schema.StringAttribute{Computed: true, MarkdownDescription: "Folder or dashboard name."},
@@ -147,6 +167,7 @@ func (r *autoExposureSelectionResource) Configure(_ context.Context, req resourc
 	r.client = dbtClientFrom(req.ProviderData, &resp.Diagnostics)
 	if pd := providerDataFrom(req.ProviderData, &resp.Diagnostics); pd != nil {
 		r.trees = &pd.trees
+		r.discovery = pd.discovery()
 	}
 }
 
@@ -242,10 +263,10 @@ func (t toolTerms) kindOf(typ dbtcloud.ItemType) selectionKind {
 
 // resolve looks the desired identifiers up in the tree; unknown or mistyped ones
 // are attribute errors. known (from state) names items the tool no longer has.
-func resolve(tree *collectionsTree, want map[string]dbtcloud.ItemType, known map[string]dbtcloud.WatchSelectionItem, diags *diag.Diagnostics) []dbtcloud.WatchSelectionItem {
+func resolve(tree *collectionsTree, want map[string]dbtcloud.ItemType, known map[string]pickedItem, diags *diag.Diagnostics) []pickedItem {
 	t := termsFor(tree.tool)
 	missing := map[dbtcloud.ItemType][]string{}
-	var items []dbtcloud.WatchSelectionItem
+	var items []pickedItem
 	for id, typ := range want {
 		it, ok := tree.items[id]
 		k := t.kindOf(typ)
@@ -261,7 +282,7 @@ func resolve(tree *collectionsTree, want map[string]dbtcloud.ItemType, known map
 			diags.AddAttributeError(path.Root(k.argument), "Identifier of the wrong kind",
 				fmt.Sprintf("%q is the %s %q in %s, not a %s: move it to %s.", id, actual.noun, it.Name, t.label, k.noun, actual.argument))
 		default:
-			items = append(items, dbtcloud.WatchSelectionItem{Identifier: id, Name: it.Name, Type: it.Type})
+			items = append(items, pickedItem{dbtcloud.WatchSelectionItem{Identifier: id, Name: it.Name, Type: it.Type}, tree.path(id)})
 		}
 	}
 	for typ, ids := range missing {
@@ -278,56 +299,61 @@ func resolve(tree *collectionsTree, want map[string]dbtcloud.ItemType, known map
 type selectedItem struct {
 	Identifier types.String `tfsdk:"identifier"`
 	Name       types.String `tfsdk:"name"`
+	Path       types.String `tfsdk:"path"`
 	Type       types.String `tfsdk:"type"`
 }
 
 // stateItems reads a model's selection back as items by identifier.
-func stateItems(ctx context.Context, m *selectionModel, diags *diag.Diagnostics) map[string]dbtcloud.WatchSelectionItem {
-	out := map[string]dbtcloud.WatchSelectionItem{}
+func stateItems(ctx context.Context, m *selectionModel, diags *diag.Diagnostics) map[string]pickedItem {
+	out := map[string]pickedItem{}
 	if m.Selected.IsNull() || m.Selected.IsUnknown() {
 		return out
 	}
 	var items []selectedItem
 	diags.Append(m.Selected.ElementsAs(ctx, &items, false)...)
 	for _, it := range items {
-		out[it.Identifier.ValueString()] = dbtcloud.WatchSelectionItem{Identifier: it.Identifier.ValueString(), Name: it.Name.ValueString(), Type: dbtcloud.ItemType(it.Type.ValueString())}
+		out[it.Identifier.ValueString()] = pickedItem{dbtcloud.WatchSelectionItem{Identifier: it.Identifier.ValueString(), Name: it.Name.ValueString(),
+			Type: dbtcloud.ItemType(it.Type.ValueString())}, it.Path.ValueString()}
 	}
 	return out
 }
 
-func selectedValue(items []dbtcloud.WatchSelectionItem) types.Set {
+func selectedValue(items []pickedItem) types.Set {
 	vals := make([]attr.Value, 0, len(items))
 	for _, it := range items {
 		vals = append(vals, types.ObjectValueMust(selectedItemType.AttrTypes, map[string]attr.Value{
-			"identifier": types.StringValue(it.Identifier), "name": types.StringValue(it.Name), "type": types.StringValue(string(it.Type)),
+			"identifier": types.StringValue(it.Identifier), "name": types.StringValue(it.Name), "path": types.StringValue(it.Path),
+			"type": types.StringValue(string(it.Type)),
 		}))
 	}
 	return types.SetValueMust(selectedItemType, vals)
 }
 
-// ModifyPlan fills `selected` with names, so the plan says what is imported,
-// and fails on identifiers Tableau does not have, on a second selection for
-// the same connection, and on creating over a selection made elsewhere.
+// ModifyPlan fills `selected` with names and paths, so the plan says what is
+// imported (through the provider's discovery when the connection is created
+// in the same apply), and fails on identifiers the tool does not have, on a
+// second selection for the same connection, and on creating over a selection
+// made elsewhere.
 func (r *autoExposureSelectionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.client == nil {
 		return
 	}
 	var plan selectionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || plan.ProjectID.IsUnknown() || plan.ConnectionID.IsUnknown() || plan.FolderIDs.IsUnknown() ||
+	if resp.Diagnostics.HasError() || plan.ProjectID.IsUnknown() || plan.FolderIDs.IsUnknown() ||
 		plan.WorkbookIDs.IsUnknown() || plan.ReportIDs.IsUnknown() {
-		return // the connection or the IDs are known only after apply
+		return // the IDs are known only after apply
 	}
-	if !r.trees.claim(plan.key()) {
-		t := termsFor(r.trees.tool(plan.key())) // known once the other selection's refresh read the connection
-		resp.Diagnostics.AddAttributeError(path.Root("connection_id"), "Two selections for one connection",
-			fmt.Sprintf("More than one dbtexposures_auto_exposure_selection manages the %s connection of %s. Each is authoritative, so they would undo each other on every apply. "+
-				"Keep one resource per connection and merge their folder_ids and %s into it.", t.label, plan.subject(), t.dashboard.argument))
+	if plan.ConnectionID.IsUnknown() {
+		r.planByDiscovery(ctx, &plan, resp) // the connection is created in this apply
+		return
+	}
+	if !r.claim(&plan, &resp.Diagnostics) {
 		return
 	}
 	creating := req.State.Raw.IsNull()
 	unchanged := false
-	known := map[string]dbtcloud.WatchSelectionItem{}
+	known := map[string]pickedItem{}
 	if !creating {
 		var state selectionModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -356,6 +382,7 @@ func (r *autoExposureSelectionResource) ModifyPlan(ctx context.Context, req reso
 	items := resolve(tree, want, known, &resp.Diagnostics)
 	if creating {
 		foreignWatches(tree, want, &plan, &resp.Diagnostics)
+		r.agreeWithDiscovery(ctx, &plan, items, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() || unchanged {
 		return // unchanged: keep the state's `selected`
@@ -363,6 +390,19 @@ func (r *autoExposureSelectionResource) ModifyPlan(ctx context.Context, req reso
 	plan.Selected = selectedValue(items)
 	plan.ID = types.StringValue(plan.key())
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// claim records that this selection manages its connection in this run; a
+// second selection of the same connection is an error.
+func (r *autoExposureSelectionResource) claim(plan *selectionModel, diags *diag.Diagnostics) bool {
+	if r.trees.claim(plan.key()) {
+		return true
+	}
+	t := termsFor(r.trees.tool(plan.key())) // known once the other selection's refresh read the connection
+	diags.AddAttributeError(path.Root("connection_id"), "Two selections for one connection",
+		fmt.Sprintf("More than one dbtexposures_auto_exposure_selection manages the %s connection of %s. Each is authoritative, so they would undo each other on every apply. "+
+			"Keep one resource per connection and merge their folder_ids and %s into it.", t.label, plan.subject(), t.dashboard.argument))
+	return false
 }
 
 // planBlind plans without the BI tool, which dbt Cloud cannot read now: an
@@ -421,7 +461,7 @@ func foreignWatches(tree *collectionsTree, want map[string]dbtcloud.ItemType, pl
 // changes. Invalid selections are added to diags; API failures are returned.
 // prior is the state before (nil on create): items it selected that the tool
 // no longer has are unwatched too, so no stale watch is left behind.
-func (r *autoExposureSelectionResource) converge(ctx context.Context, m *selectionModel, prior map[string]dbtcloud.WatchSelectionItem, diags *diag.Diagnostics) error {
+func (r *autoExposureSelectionResource) converge(ctx context.Context, m *selectionModel, prior map[string]pickedItem, diags *diag.Diagnostics) error {
 	pid, cid := m.ProjectID.ValueInt64(), m.ConnectionID.ValueInt64()
 	r.trees.invalidate(pid, cid) // act on what is true now, not on what the plan saw
 	tree, err := r.trees.get(ctx, r.client, pid, cid)
@@ -436,6 +476,9 @@ func (r *autoExposureSelectionResource) converge(ctx context.Context, m *selecti
 	if prior == nil {
 		foreignWatches(tree, want, m, diags)
 	}
+	if !diags.HasError() {
+		checkNamed(m, m.Selected, items, diags)
+	}
 	if diags.HasError() {
 		return nil
 	}
@@ -443,12 +486,12 @@ func (r *autoExposureSelectionResource) converge(ctx context.Context, m *selecti
 	current := tree.watching()
 	for id, it := range prior {
 		if _, inTree := tree.items[id]; !inTree {
-			current[id] = dbtcloud.TreeItem{WatchSelectionItem: it}
+			current[id] = dbtcloud.TreeItem{WatchSelectionItem: it.WatchSelectionItem}
 		}
 	}
 	for _, it := range items {
 		if _, ok := current[it.Identifier]; !ok {
-			change.ToAdd = append(change.ToAdd, it)
+			change.ToAdd = append(change.ToAdd, it.WatchSelectionItem)
 		}
 	}
 	for id := range current {
@@ -523,8 +566,8 @@ func (r *autoExposureSelectionResource) Read(ctx context.Context, req resource.R
 		return
 	}
 	var folders, dashboards []attr.Value
-	var items []dbtcloud.WatchSelectionItem
-	add := func(it dbtcloud.WatchSelectionItem) {
+	var items []pickedItem
+	add := func(it pickedItem) {
 		items = append(items, it)
 		if it.Type == dbtcloud.ItemFolder {
 			folders = append(folders, types.StringValue(it.Identifier))
@@ -532,8 +575,8 @@ func (r *autoExposureSelectionResource) Read(ctx context.Context, req resource.R
 			dashboards = append(dashboards, types.StringValue(it.Identifier))
 		}
 	}
-	for _, it := range tree.watching() {
-		add(it.WatchSelectionItem)
+	for id, it := range tree.watching() {
+		add(pickedItem{it.WatchSelectionItem, tree.path(id)})
 	}
 	// An item selected before that the tool no longer has at all was deleted
 	// there. It stays in state under its last name, so the plan shows it leaving

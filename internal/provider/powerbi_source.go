@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
@@ -77,6 +78,15 @@ func (s *powerbiSource) Scan(ctx context.Context) (*powerbi.ScanResult, error) {
 		s.failure, s.result = err, nil
 	}
 	return s.result, err
+}
+
+// Tree is the scan as a connection's collections show it.
+func (s *powerbiSource) Tree(ctx context.Context) (*bi.Tree, error) {
+	res, err := s.Scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return res.Tree(), nil
 }
 
 // powerbiFrom is the Power BI source for a data source; nil (with an error)

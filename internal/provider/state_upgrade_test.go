@@ -126,6 +126,11 @@ func TestAccAutoExposureSelection_upgradesVersionOneState(t *testing.T) {
 	testSelectionUpgrade(t, "selection-v1.tfstate")
 }
 
+// A version 2 state (before paths) plans empty too; the refresh adds the paths.
+func TestAccAutoExposureSelection_upgradesVersionTwoState(t *testing.T) {
+	testSelectionUpgrade(t, "selection-v2.tfstate")
+}
+
 func testSelectionUpgrade(t *testing.T, stateFile string) {
 	f, err := emulator.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
 	if err != nil {
@@ -181,6 +186,9 @@ resource "dbtexposures_auto_exposure_selection" "s" {
 	b, _ := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
 	if err := json.Unmarshal(b, &upgraded); err != nil || upgraded.Resources[0].Instances[0].SchemaVersion != selectionSchemaVersion {
 		t.Fatalf("the state was not upgraded to schema version %d: %v\n%s", selectionSchemaVersion, err, b)
+	}
+	if !regexp.MustCompile(`"path":\s*"Jaffle Shop/Finance"`).Match(b) {
+		t.Fatalf("the refresh after the upgrade did not record the items' paths:\n%s", b)
 	}
 
 	w.write("main.tf", config(archive, finance))

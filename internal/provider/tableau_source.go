@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
@@ -30,6 +31,7 @@ type tableauSource struct {
 	mu        sync.Mutex
 	projects  []tableau.Project
 	workbooks []tableau.Workbook
+	tree      *bi.Tree
 	failure   error // a read that failed: not tried again in this process
 }
 
@@ -83,6 +85,25 @@ func (s *tableauSource) Projects(ctx context.Context) ([]tableau.Project, error)
 		s.projects = ps
 	}
 	return s.projects, nil
+}
+
+// Tree is the site's projects and workbooks as a connection's collections
+// show them, read through REST once per provider process.
+func (s *tableauSource) Tree(ctx context.Context) (*bi.Tree, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failure != nil {
+		return nil, s.failure
+	}
+	if s.tree == nil {
+		t, err := s.client.Tree(ctx)
+		if err != nil {
+			s.remember(ctx, err)
+			return nil, err
+		}
+		s.tree = t
+	}
+	return s.tree, nil
 }
 
 // remember keeps a failure, so the other data sources of the run do not ask

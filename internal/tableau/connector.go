@@ -86,33 +86,7 @@ type integration struct {
 }
 
 // Tree lists projects as folders and workbooks as dashboards, through REST.
-func (i *integration) Tree(ctx context.Context) (*bi.Tree, error) {
-	projects, err := i.c.ListProjects(ctx)
-	if err != nil {
-		return nil, err
-	}
-	wbs, err := i.c.ListWorkbooksREST(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	t := bi.NewTree()
-	for _, p := range projects {
-		t.Folders[p.ID] = p.Name
-	}
-	for _, p := range projects {
-		parent := p.ParentID
-		if _, ok := t.Folders[parent]; !ok {
-			parent = "" // a parent we cannot see puts the project at the top
-		}
-		t.Children[parent] = append(t.Children[parent], p.ID)
-	}
-	for _, w := range wbs {
-		t.Dashboards[w.ID] = w.Name
-		t.Contents[w.ProjectID] = append(t.Contents[w.ProjectID], w.ID)
-	}
-	t.SortByName()
-	return t, nil
-}
+func (i *integration) Tree(ctx context.Context) (*bi.Tree, error) { return i.c.Tree(ctx) }
 
 // Dashboards reads the site's lineage (Metadata API) and keeps the workbooks
 // sel covers: watched ones, and every one in a watched project or below it.

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 )
 
 // Project is a Tableau project (a folder), with its path computed from parents.
@@ -159,4 +161,34 @@ func (c *Client) ListWorkbooksREST(ctx context.Context, filter string) ([]RESTWo
 		return len(page.Workbooks.Workbook), nil
 	})
 	return all, err
+}
+
+// Tree lists the site's projects as folders and its workbooks as dashboards,
+// through REST: the tree dbt Cloud's collections show.
+func (c *Client) Tree(ctx context.Context) (*bi.Tree, error) {
+	projects, err := c.ListProjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wbs, err := c.ListWorkbooksREST(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	t := bi.NewTree()
+	for _, p := range projects {
+		t.Folders[p.ID] = p.Name
+	}
+	for _, p := range projects {
+		parent := p.ParentID
+		if _, ok := t.Folders[parent]; !ok {
+			parent = "" // a parent we cannot see puts the project at the top
+		}
+		t.Children[parent] = append(t.Children[parent], p.ID)
+	}
+	for _, w := range wbs {
+		t.Dashboards[w.ID] = w.Name
+		t.Contents[w.ProjectID] = append(t.Contents[w.ProjectID], w.ID)
+	}
+	t.SortByName()
+	return t, nil
 }
