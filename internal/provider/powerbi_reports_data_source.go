@@ -23,9 +23,11 @@ import (
 var _ datasource.DataSourceWithConfigure = (*powerbiReportsDataSource)(nil)
 
 // NewPowerBIReportsDataSource is dbtexposures_powerbi_reports.
-func NewPowerBIReportsDataSource() datasource.DataSource { return &powerbiReportsDataSource{} }
+func NewPowerBIReportsDataSource() datasource.DataSource {
+	return &powerbiReportsDataSource{powerbiData("_powerbi_reports")}
+}
 
-type powerbiReportsDataSource struct{ src *powerbiSource }
+type powerbiReportsDataSource struct{ toolDataSource[*powerbiSource] }
 
 // reportRow is one report of the result; "" is null for the optional fields.
 type reportRow struct {
@@ -40,10 +42,6 @@ type powerbiReportsModel struct {
 	Endorsement    types.String   `tfsdk:"endorsement"`
 	NameRegex      types.String   `tfsdk:"name_regex"`
 	Reports        rawListValue   `tfsdk:"reports"` // set from reportsValue
-}
-
-func (d *powerbiReportsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_powerbi_reports"
 }
 
 func (d *powerbiReportsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -86,10 +84,6 @@ func (d *powerbiReportsDataSource) Schema(_ context.Context, _ datasource.Schema
 			},
 		},
 	}
-}
-
-func (d *powerbiReportsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.src = powerbiFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *powerbiReportsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -99,3 +99,8 @@ func powerbiFrom(data any, diags *diag.Diagnostics) *powerbiSource {
 func (s *powerbiSource) scanFailed(err error, diags *diag.Diagnostics) {
 	diags.Append(diagnostics.PowerBI("scan Power BI", s.tenant, err))
 }
+
+// powerbiData is a Power BI data source's shared part.
+func powerbiData(typeName string) toolDataSource[*powerbiSource] {
+	return toolDataSource[*powerbiSource]{typeName: typeName, from: powerbiFrom}
+}

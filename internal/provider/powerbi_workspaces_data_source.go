@@ -12,9 +12,11 @@ import (
 var _ datasource.DataSourceWithConfigure = (*powerbiWorkspacesDataSource)(nil)
 
 // NewPowerBIWorkspacesDataSource is dbtexposures_powerbi_workspaces.
-func NewPowerBIWorkspacesDataSource() datasource.DataSource { return &powerbiWorkspacesDataSource{} }
+func NewPowerBIWorkspacesDataSource() datasource.DataSource {
+	return &powerbiWorkspacesDataSource{powerbiData("_powerbi_workspaces")}
+}
 
-type powerbiWorkspacesDataSource struct{ src *powerbiSource }
+type powerbiWorkspacesDataSource struct{ toolDataSource[*powerbiSource] }
 
 type powerbiWorkspaceModel struct {
 	ID    types.String `tfsdk:"id"`
@@ -27,10 +29,6 @@ type powerbiWorkspacesModel struct {
 	Workspaces []powerbiWorkspaceModel `tfsdk:"workspaces"`
 }
 
-func (d *powerbiWorkspacesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_powerbi_workspaces"
-}
-
 func (d *powerbiWorkspacesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Every Power BI workspace the provider's service principal can scan (personal and inactive ones left out), " +
@@ -39,19 +37,13 @@ func (d *powerbiWorkspacesDataSource) Schema(_ context.Context, _ datasource.Sch
 			"workspaces": schema.ListNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "The workspaces, sorted by name.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"id":    schema.StringAttribute{Computed: true, MarkdownDescription: "Workspace (group) ID."},
-					"name":  schema.StringAttribute{Computed: true, MarkdownDescription: "Workspace name."},
-					"type":  schema.StringAttribute{Computed: true, MarkdownDescription: "`Workspace`, `PersonalGroup`, … as Power BI says."},
-					"state": schema.StringAttribute{Computed: true, MarkdownDescription: "`Active`, `Deleted`, … as Power BI says."},
-				}},
+				NestedObject: schema.NestedAttributeObject{Attributes: computedStrings(map[string]string{
+					"id": "Workspace (group) ID.", "name": "Workspace name.",
+					"type": "`Workspace`, `PersonalGroup`, … as Power BI says.", "state": "`Active`, `Deleted`, … as Power BI says.",
+				})},
 			},
 		},
 	}
-}
-
-func (d *powerbiWorkspacesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.src = powerbiFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *powerbiWorkspacesDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -11,9 +11,11 @@ import (
 var _ datasource.DataSourceWithConfigure = (*tableauProjectsDataSource)(nil)
 
 // NewTableauProjectsDataSource is dbtexposures_tableau_projects.
-func NewTableauProjectsDataSource() datasource.DataSource { return &tableauProjectsDataSource{} }
+func NewTableauProjectsDataSource() datasource.DataSource {
+	return &tableauProjectsDataSource{tableauData("_tableau_projects")}
+}
 
-type tableauProjectsDataSource struct{ src *tableauSource }
+type tableauProjectsDataSource struct{ toolDataSource[*tableauSource] }
 
 type tableauProjectModel struct {
 	ID          types.String `tfsdk:"id"`
@@ -27,10 +29,6 @@ type tableauProjectsModel struct {
 	Projects []tableauProjectModel `tfsdk:"projects"`
 }
 
-func (d *tableauProjectsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_tableau_projects"
-}
-
 func (d *tableauProjectsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Every project (folder) of the configured Tableau site, read from Tableau's REST API during plan, " +
@@ -39,20 +37,13 @@ func (d *tableauProjectsDataSource) Schema(_ context.Context, _ datasource.Schem
 			"projects": schema.ListNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "The projects, sorted by path.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"id":          schema.StringAttribute{Computed: true, MarkdownDescription: "Project LUID."},
-					"name":        schema.StringAttribute{Computed: true, MarkdownDescription: "Project name."},
-					"parent_id":   schema.StringAttribute{Computed: true, MarkdownDescription: "LUID of the parent project; null at the top level."},
-					"path":        schema.StringAttribute{Computed: true, MarkdownDescription: "Names from the top-level project down, joined by `/`."},
-					"description": schema.StringAttribute{Computed: true, MarkdownDescription: "Project description."},
-				}},
+				NestedObject: schema.NestedAttributeObject{Attributes: computedStrings(map[string]string{
+					"id": "Project LUID.", "name": "Project name.", "parent_id": "LUID of the parent project; null at the top level.",
+					"path": "Names from the top-level project down, joined by `/`.", "description": "Project description.",
+				})},
 			},
 		},
 	}
-}
-
-func (d *tableauProjectsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.src = tableauFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *tableauProjectsDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {

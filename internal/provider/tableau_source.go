@@ -147,3 +147,8 @@ func (s *tableauSource) Workbooks(ctx context.Context) ([]tableau.Project, []tab
 func tableauFrom(data any, diags *diag.Diagnostics) *tableauSource {
 	return configuredSource(data, diags, tableau.Tool.Label, func(pd *providerData) *tableauSource { return pd.tableau })
 }
+
+// tableauData is a Tableau data source's shared part.
+func tableauData(typeName string) toolDataSource[*tableauSource] {
+	return toolDataSource[*tableauSource]{typeName: typeName, from: tableauFrom}
+}

@@ -21,9 +21,11 @@ import (
 var _ datasource.DataSourceWithConfigure = (*tableauWorkbooksDataSource)(nil)
 
 // NewTableauWorkbooksDataSource is dbtexposures_tableau_workbooks.
-func NewTableauWorkbooksDataSource() datasource.DataSource { return &tableauWorkbooksDataSource{} }
+func NewTableauWorkbooksDataSource() datasource.DataSource {
+	return &tableauWorkbooksDataSource{tableauData("_tableau_workbooks")}
+}
 
-type tableauWorkbooksDataSource struct{ src *tableauSource }
+type tableauWorkbooksDataSource struct{ toolDataSource[*tableauSource] }
 
 // workbookFilterModel holds the filters shared with dbtexposures_exposures.
 type workbookFilterModel struct {
@@ -58,10 +60,6 @@ func workbookFilterAttributes() map[string]schema.Attribute {
 			MarkdownDescription: "Only workbooks whose name matches this regular expression (Go RE2 syntax).",
 		},
 	}
-}
-
-func (d *tableauWorkbooksDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_tableau_workbooks"
 }
 
 func workbookAttributes() map[string]schema.Attribute {
@@ -125,10 +123,6 @@ func (d *tableauWorkbooksDataSource) Schema(_ context.Context, _ datasource.Sche
 			"Use it to choose what `dbtexposures_auto_exposure_selection` imports. Needs the provider's `tableau` settings.",
 		Attributes: attrs,
 	}
-}
-
-func (d *tableauWorkbooksDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.src = tableauFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *tableauWorkbooksDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
