@@ -29,9 +29,9 @@ type tableauSource struct {
 	sourceState
 
 	mu        sync.Mutex
-	projects  []tableau.Project
-	workbooks []tableau.Workbook
-	tree      *bi.Tree
+	projects  lazy[[]tableau.Project]
+	workbooks lazy[[]tableau.Workbook]
+	tree      lazy[*bi.Tree]
 	failure   error // a read that failed: not tried again in this process
 }
 
@@ -71,39 +71,39 @@ func newTableauSource(_ context.Context, obj types.Object, retry transport.Retry
 
 // Projects lists the site's projects once per provider process.
 func (s *tableauSource) Projects(ctx context.Context) ([]tableau.Project, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.failure != nil {
-		return nil, s.failure
-	}
-	if s.projects == nil {
-		ps, err := s.client.ListProjects(ctx)
-		if err != nil {
-			s.remember(ctx, err)
-			return nil, err
-		}
-		s.projects = ps
-	}
-	return s.projects, nil
+	return load(ctx, s, &s.projects, s.client.ListProjects)
 }
 
 // Tree is the site's projects and workbooks as a connection's collections
 // show them, read through REST once per provider process.
 func (s *tableauSource) Tree(ctx context.Context) (*bi.Tree, error) {
+	return load(ctx, s, &s.tree, s.client.Tree)
+}
+
+// lazy is a value read once per provider process.
+type lazy[T any] struct {
+	v  T
+	ok bool
+}
+
+// load answers l, reading it the first time. s.mu is held meanwhile, so the
+// data sources of a run share one read; a failure is remembered for the run.
+func load[T any](ctx context.Context, s *tableauSource, l *lazy[T], read func(context.Context) (T, error)) (T, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failure != nil {
-		return nil, s.failure
+		var zero T
+		return zero, s.failure
 	}
-	if s.tree == nil {
-		t, err := s.client.Tree(ctx)
+	if !l.ok {
+		v, err := read(ctx)
 		if err != nil {
 			s.remember(ctx, err)
-			return nil, err
+			return v, err
 		}
-		s.tree = t
+		l.v, l.ok = v, true
 	}
-	return s.tree, nil
+	return l.v, nil
 }
 
 // remember keeps a failure, so the other data sources of the run do not ask
@@ -126,20 +126,13 @@ func (s *tableauSource) Workbooks(ctx context.Context) ([]tableau.Project, []tab
 	if err != nil {
 		return nil, nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.failure != nil {
-		return nil, nil, s.failure
+	wbs, err := load(ctx, s, &s.workbooks, func(ctx context.Context) ([]tableau.Workbook, error) {
+		return s.client.ListWorkbooks(ctx, projects)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	if s.workbooks == nil {
-		wbs, err := s.client.ListWorkbooks(ctx, projects)
-		if err != nil {
-			s.remember(ctx, err)
-			return nil, nil, err
-		}
-		s.workbooks = wbs
-	}
-	return projects, s.workbooks, nil
+	return projects, wbs, nil
 }
 
 // tableauFrom is the Tableau source for a data source, adding an error when the
