@@ -14,8 +14,6 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/diagnostics"
 )
 
-var _ datasource.DataSourceWithConfigure = (*environmentsDataSource)(nil)
-
 // NewEnvironmentsDataSource is dbtexposures_environments: a project's
 // environments, so that an environment ID is never a guess.
 func NewEnvironmentsDataSource() datasource.DataSource { return &environmentsDataSource{} }

@@ -22,8 +22,6 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
-var _ datasource.DataSourceWithConfigure = (*exposuresDataSource)(nil)
-
 // NewExposuresDataSource is dbtexposures_exposures.
 func NewExposuresDataSource() datasource.DataSource { return &exposuresDataSource{} }
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -73,9 +72,7 @@ func holdsSecret(t *testing.T, srv *servertest.Server, want string) resource.Tes
 func TestAccPowerBIConnection_lifecycle(t *testing.T) {
 	srv := servertest.New(t)
 	const secret1, secret2 = "pbi-secret-ONE-7d3e", "pbi-secret-TWO-1b8c"
-	logPath := filepath.Join(t.TempDir(), "terraform-trace.log")
-	t.Setenv("TF_LOG", "trace")
-	t.Setenv("TF_ACC_LOG_PATH", logPath)
+	logPath := traceLogged(t)
 	t.Setenv(EnvToken, srv.Token)
 	var integrationID int64
 	empty := resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}
@@ -85,12 +82,7 @@ func TestAccPowerBIConnection_lifecycle(t *testing.T) {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			if n := len(integrationsOf(t, srv)); n != 0 {
-				return fmt.Errorf("%d integrations left after destroy", n)
-			}
-			return nil
-		},
+		CheckDestroy:             noIntegrationsLeft(t, srv),
 		Steps: []resource.TestStep{
 			{
 				Config: pbiConnConfigWO(srv.HostURL, srv, "app-1", 1), ConfigVariables: pbiSecretVar(secret1), ConfigPlanChecks: empty,

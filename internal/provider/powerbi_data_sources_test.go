@@ -111,9 +111,7 @@ func TestAccPowerBIWrongSecret(t *testing.T) {
 // TF_LOG=trace output, which does hold the Power BI requests.
 func TestAccPowerBISecretsNotInTraceLogs(t *testing.T) {
 	_, srv := powerbiTenant(t)
-	logPath := filepath.Join(t.TempDir(), "terraform-trace.log")
-	t.Setenv("TF_LOG", "trace")
-	t.Setenv("TF_ACC_LOG_PATH", logPath)
+	logPath := traceLogged(t)
 	t.Setenv(EnvPowerBIClientSecret, "pbi-secret-value") // from the environment, as in CI
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

@@ -20,8 +20,6 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi/mquery"
 )
 
-var _ datasource.DataSourceWithConfigure = (*powerbiReportsDataSource)(nil)
-
 // NewPowerBIReportsDataSource is dbtexposures_powerbi_reports.
 func NewPowerBIReportsDataSource() datasource.DataSource {
 	return &powerbiReportsDataSource{powerbiData("_powerbi_reports")}

@@ -1,11 +1,13 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 )
 
@@ -47,4 +49,16 @@ provider "dbtexposures" {
   max_retries = 1
 }
 `, hostURL, accountID, tokenLine)
+}
+
+// TestEveryDataSourceIsConfigured holds every data source to Configure, once
+// for all of them: without it, a data source would read with no settings.
+func TestEveryDataSourceIsConfigured(t *testing.T) {
+	p := New("test")()
+	for _, newDataSource := range p.DataSources(context.Background()) {
+		ds := newDataSource()
+		if _, ok := ds.(datasource.DataSourceWithConfigure); !ok {
+			t.Errorf("%T has no Configure", ds)
+		}
+	}
 }

@@ -69,6 +69,25 @@ func storedToken(t *testing.T, srv *servertest.Server, s *terraform.State) strin
 	return in.Config["token"]
 }
 
+// traceLogged sends the test's Terraform runs to a TF_LOG=trace file and
+// returns its path, for tests that look for secrets in it.
+func traceLogged(t *testing.T) string {
+	logPath := filepath.Join(t.TempDir(), "terraform-trace.log")
+	t.Setenv("TF_LOG", "trace")
+	t.Setenv("TF_ACC_LOG_PATH", logPath)
+	return logPath
+}
+
+// noIntegrationsLeft is a CheckDestroy: the server holds no integration.
+func noIntegrationsLeft(t *testing.T, srv *servertest.Server) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		if n := len(integrationsOf(t, srv)); n != 0 {
+			return fmt.Errorf("%d integrations left after destroy", n)
+		}
+		return nil
+	}
+}
+
 // noSecretInState fails if secret appears anywhere in the state.
 func noSecretInState(secret string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
@@ -86,26 +105,12 @@ func noSecretInState(secret string) resource.TestCheckFunc {
 func TestAccTableauConnection_writeOnlyLifecycle(t *testing.T) {
 	srv := servertest.New(t)
 	const secret1, secret2 = "pat-secret-ONE-4f1c", "pat-secret-TWO-9e2a"
-	logPath := filepath.Join(t.TempDir(), "terraform-trace.log")
-	if p := os.Getenv("KEEP_TRACE"); p != "" {
-		logPath = p
-	}
-	t.Setenv("TF_LOG", "trace")
-	t.Setenv("TF_ACC_LOG_PATH", logPath)
+	logPath := traceLogged(t)
 	t.Setenv(EnvToken, srv.Token) // from the environment, as in CI, not in the logged configuration
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: func(s *terraform.State) error {
-			list, err := srv.Client(t).ListLineageIntegrations(context.Background(), srv.ProjectID)
-			if err != nil {
-				return err
-			}
-			if len(list) != 0 {
-				return fmt.Errorf("%d integrations left after destroy", len(list))
-			}
-			return nil
-		},
+		CheckDestroy:             noIntegrationsLeft(t, srv),
 		Steps: []resource.TestStep{
 			{ // create
 				Config:          connConfigWO(srv, "acme", 1),

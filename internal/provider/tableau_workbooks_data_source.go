@@ -18,8 +18,6 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
 )
 
-var _ datasource.DataSourceWithConfigure = (*tableauWorkbooksDataSource)(nil)
-
 // NewTableauWorkbooksDataSource is dbtexposures_tableau_workbooks.
 func NewTableauWorkbooksDataSource() datasource.DataSource {
 	return &tableauWorkbooksDataSource{tableauData("_tableau_workbooks")}
