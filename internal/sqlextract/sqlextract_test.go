@@ -25,6 +25,7 @@ func TestExtractTables(t *testing.T) {
 		{"lateral", "select * from a.t1, lateral flatten(t1.col)", []string{"a.t1"}},
 		{"duplicates once", "select * from t union all select * from T", []string{"t"}},
 		{"escaped quote in identifier", `select * from "we""ird".t`, []string{`we"ird.t`}},
+		{"parenthesized join", "select * from (main.orders o join (main.customers c join main.payments p on true) on true)", []string{"main.orders", "main.customers", "main.payments"}},
 		{"no from", "select 1", nil},
 		{"unterminated", "select * from \"open", []string{"open"}},
 	}

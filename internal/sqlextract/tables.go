@@ -4,6 +4,7 @@
 package sqlextract
 
 import (
+	"sort"
 	"strings"
 	"unicode"
 )
@@ -21,8 +22,10 @@ const (
 )
 
 type token struct {
-	kind tokKind
-	text string // identifiers without their quotes
+	kind       tokKind
+	text       string // identifiers without their quotes
+	start, end int    // rune offsets in the SQL, for quoting it back
+	afterDot   bool   // a name part after "." (a.order), never a keyword
 }
 
 // lexSQL splits SQL into tokens, dropping whitespace and -- and /* */ comments.
@@ -31,7 +34,7 @@ func lexSQL(sql string) []token {
 	rs := []rune(sql)
 	var out []token
 	for i := 0; i < len(rs); {
-		r := rs[i]
+		r, n, from := rs[i], len(out), i
 		switch {
 		case unicode.IsSpace(r):
 			i++
@@ -60,7 +63,7 @@ func lexSQL(sql string) []token {
 				}
 				j++
 			}
-			out = append(out, token{tokString, ""})
+			out = append(out, token{kind: tokString, text: ""})
 			i = j + 1
 		case r == '$' && i+1 < len(rs) && (rs[i+1] == '$' || unicode.IsLetter(rs[i+1])):
 			// Dollar quoting: $tag$ ... $tag$ (PostgreSQL, Snowflake).
@@ -69,9 +72,9 @@ func lexSQL(sql string) []token {
 				j++
 			}
 			if j >= len(rs) || rs[j] != '$' {
-				out = append(out, token{tokOther, "$"})
+				out = append(out, token{kind: tokOther, text: "$"})
 				i++
-				continue
+				break
 			}
 			tag := string(rs[i : j+1])
 			end := strings.Index(string(rs[j+1:]), tag)
@@ -80,7 +83,7 @@ func lexSQL(sql string) []token {
 			} else {
 				i = j + 1 + len([]rune(string(rs[j+1:])[:end])) + len([]rune(tag))
 			}
-			out = append(out, token{tokString, ""})
+			out = append(out, token{kind: tokString, text: ""})
 		case r == '"' || r == '`' || r == '[':
 			end := map[rune]rune{'"': '"', '`': '`', '[': ']'}[r]
 			var b strings.Builder
@@ -96,28 +99,32 @@ func lexSQL(sql string) []token {
 				}
 				b.WriteRune(rs[j])
 			}
-			out = append(out, token{tokQuoted, b.String()})
+			out = append(out, token{kind: tokQuoted, text: b.String()})
 			i = j + 1
 		case unicode.IsLetter(r) || r == '_':
 			j := i
 			for j < len(rs) && (unicode.IsLetter(rs[j]) || unicode.IsDigit(rs[j]) || rs[j] == '_' || rs[j] == '$') {
 				j++
 			}
-			out = append(out, token{tokIdent, string(rs[i:j])})
+			out = append(out, token{kind: tokIdent, text: string(rs[i:j])})
 			i = j
 		case unicode.IsDigit(r):
 			j := i
 			for j < len(rs) && (unicode.IsDigit(rs[j]) || rs[j] == '.' || unicode.IsLetter(rs[j])) {
 				j++
 			}
-			out = append(out, token{tokNumber, string(rs[i:j])})
+			out = append(out, token{kind: tokNumber, text: string(rs[i:j])})
 			i = j
 		case strings.ContainsRune(".,();", r):
-			out = append(out, token{tokPunct, string(r)})
+			out = append(out, token{kind: tokPunct, text: string(r)})
 			i++
 		default:
-			out = append(out, token{tokOther, string(r)})
+			out = append(out, token{kind: tokOther, text: string(r)})
 			i++
+		}
+		if len(out) > n {
+			out[n].start, out[n].end = from, min(i, len(rs))
+			out[n].afterDot = n > 0 && out[n-1].kind == tokPunct && out[n-1].text == "."
 		}
 	}
 	return out
@@ -136,44 +143,30 @@ var clauseEnd = map[string]bool{
 // isWord is an identifier; an empty quoted one ("") names nothing.
 func isWord(t token) bool { return t.kind == tokIdent || (t.kind == tokQuoted && t.text != "") }
 
-func is(t token, kw string) bool { return t.kind == tokIdent && strings.EqualFold(t.text, kw) }
+// is says t is the keyword kw; a name part after a dot ("a.from") is none.
+func is(t token, kw string) bool {
+	return t.kind == tokIdent && !t.afterDot && strings.EqualFold(t.text, kw)
+}
 
-// ExtractTables returns the tables a query reads (after FROM and JOIN, in
-// comma lists too), as lower-cased dotted names without quotes, in order of
-// first appearance. CTE names, subqueries, table functions, comments and
-// string contents are not tables.
+// ExtractTables returns the tables a query reads (the relations of its FROM
+// clauses, joins and comma lists included), as lower-cased dotted names
+// without quotes, in order of first appearance. CTE names, subqueries, table
+// functions, comments and string contents are not tables.
 func ExtractTables(sql string) []string {
 	toks := lexSQL(sql)
 	ctes := cteNames(toks)
+	var rels []relRef
+	for _, clause := range fromClauses(toks) {
+		rels = append(rels, fromRelations(clause, 0)...)
+	}
+	sort.SliceStable(rels, func(a, b int) bool { return rels[a].at < rels[b].at })
 	seen := map[string]bool{}
 	var out []string
-	for i := 0; i < len(toks); i++ {
-		if !(is(toks[i], "from") || is(toks[i], "join")) {
-			continue
-		}
-		j := i + 1
-		for {
-			for j < len(toks) && (is(toks[j], "only") || is(toks[j], "lateral")) {
-				j++
-			}
-			name, next := qualifiedName(toks, j)
-			if name == nil {
-				break // a subquery, a function or the end
-			}
-			if next < len(toks) && toks[next].kind == tokPunct && toks[next].text == "(" {
-				break // a table function such as TABLE(...) or FLATTEN(...)
-			}
-			full := strings.ToLower(strings.Join(name, "."))
-			if !(len(name) == 1 && ctes[full]) && !seen[full] {
-				seen[full] = true
-				out = append(out, full)
-			}
-			j = skipAlias(toks, next)
-			if j < len(toks) && toks[j].kind == tokPunct && toks[j].text == "," && is(toks[i], "from") {
-				j++
-				continue
-			}
-			break
+	for _, rel := range rels {
+		full := strings.ToLower(strings.Join(rel.name, "."))
+		if rel.name != nil && !rel.function && !(len(rel.name) == 1 && ctes[full]) && !seen[full] {
+			seen[full] = true
+			out = append(out, full)
 		}
 	}
 	return out
@@ -191,20 +184,6 @@ func qualifiedName(toks []token, i int) ([]string, int) {
 		i += 2
 	}
 	return parts, i
-}
-
-// skipAlias steps over "[AS] alias [(columns)]".
-func skipAlias(toks []token, i int) int {
-	if i < len(toks) && is(toks[i], "as") {
-		i++
-	}
-	if i < len(toks) && isWord(toks[i]) && !(toks[i].kind == tokIdent && clauseEnd[strings.ToLower(toks[i].text)]) {
-		i++
-		if i < len(toks) && toks[i].kind == tokPunct && toks[i].text == "(" {
-			i = skipParens(toks, i)
-		}
-	}
-	return i
 }
 
 // skipParens steps past the parenthesis group starting at i.
