@@ -26,6 +26,8 @@ func TestExtractTables(t *testing.T) {
 		{"duplicates once", "select * from t union all select * from T", []string{"t"}},
 		{"escaped quote in identifier", `select * from "we""ird".t`, []string{`we"ird.t`}},
 		{"parenthesized join", "select * from (main.orders o join (main.customers c join main.payments p on true) on true)", []string{"main.orders", "main.customers", "main.payments"}},
+		{"comma list after a subquery", "select * from (select * from a.t1) x, a.t2 y", []string{"a.t1", "a.t2"}},
+		{"FROM inside EXTRACT is no clause", "select extract(year from placed_at) from main.orders", []string{"main.orders"}},
 		{"no from", "select 1", nil},
 		{"unterminated", "select * from \"open", []string{"open"}},
 	}
