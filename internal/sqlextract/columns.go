@@ -21,6 +21,7 @@ type Output struct {
 
 // Unresolved is a select-list item whose columns the SQL does not make clear.
 type Unresolved struct {
+	Name   string // the column it returns, when the item names one (its alias or column)
 	Item   string // the item as written
 	Reason string // why it is not resolved, in words a user can act on
 	Table  string // for `*` over one table: the table it selects every column of

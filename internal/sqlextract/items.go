@@ -53,7 +53,7 @@ func (r *resolver) selectItem(toks []token, sources []source) []item {
 // unresolved is an item named name (the alias or column, if any) whose
 // columns are not clear.
 func unresolved(name, text, reason string) item {
-	return item{name: name, text: text, unresolved: &Unresolved{Item: text, Reason: reason}}
+	return item{name: name, text: text, unresolved: &Unresolved{Name: name, Item: text, Reason: reason}}
 }
 
 func containsWord(toks []token, w string) bool {

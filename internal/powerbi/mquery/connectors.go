@@ -61,10 +61,12 @@ func (ev *evaluator) call(n callNode, sc *scope) *value {
 			v.problem("Value.NativeQuery runs on something other than a warehouse connector")
 			return v
 		}
-		v.merge(ev.native(args[0].cur, *args[1].text))
+		nv := ev.native(args[0].cur, *args[1].text)
+		v.merge(nv)
+		v.cols = nv.cols
 		return v
 	}
-	v := &value{}
+	v := &value{cols: columnsOfCall(n.fn, args)}
 	for _, a := range args {
 		v.merge(a)
 	}
@@ -97,8 +99,9 @@ func (ev *evaluator) connect(fn string, c connector, args []*value) *value {
 	}
 	if len(args) > 0 {
 		if q := args[len(args)-1].record["Query"]; q != nil && q.text != nil && !v.cur.bad {
-			v.merge(ev.native(v.cur, *q.text))
-			v.cur = nil
+			nv := ev.native(v.cur, *q.text)
+			v.merge(nv)
+			v.cur, v.cols = nil, nv.cols
 		}
 	}
 	return v
@@ -122,30 +125,42 @@ func (ev *evaluator) native(cur *cursor, sql string) *value {
 		ev.queries = append(ev.queries, q)
 	}
 	v := &value{}
+	qualify := func(name string) (Table, bool) { return qualifyNative(cur, name) }
 	for _, name := range sqlextract.ExtractTables(sql) {
-		parts := sqlextract.SplitName(name)
-		if len(parts) > 3 {
-			parts = parts[len(parts)-3:]
-		}
-		full := append(append([]string(nil), cur.levels...), make([]string, 3)...)[:3]
-		switch len(parts) {
-		case 3:
-			copy(full, parts)
-		case 2:
-			full[1], full[2] = parts[0], parts[1]
-		case 1:
-			full[2] = parts[0]
-			if full[1] == "" {
-				full[1] = connectors[cur.connector].defaultSchema
-			}
-		}
-		if full[0] == "" || full[1] == "" || full[2] == "" {
+		t, ok := qualify(name)
+		if !ok {
 			v.problems = append(v.problems, fmt.Sprintf("the native query reads %s, whose database or schema the expression does not state", name))
 			continue
 		}
-		v.tables = append(v.tables, Table{Database: full[0], Schema: full[1], Name: full[2], Connector: cur.connector})
+		v.tables = append(v.tables, t)
 	}
+	v.cols = nativeColumns(sqlextract.ExtractColumns(sql), qualify)
 	return v
+}
+
+// qualifyNative completes a table name of native SQL: a name with fewer
+// parts takes the database (and schema) the navigation reached.
+func qualifyNative(cur *cursor, name string) (Table, bool) {
+	parts := sqlextract.SplitName(name)
+	if len(parts) > 3 {
+		parts = parts[len(parts)-3:]
+	}
+	full := append(append([]string(nil), cur.levels...), make([]string, 3)...)[:3]
+	switch len(parts) {
+	case 3:
+		copy(full, parts)
+	case 2:
+		full[1], full[2] = parts[0], parts[1]
+	case 1:
+		full[2] = parts[0]
+		if full[1] == "" {
+			full[1] = connectors[cur.connector].defaultSchema
+		}
+	}
+	if full[0] == "" || full[1] == "" || full[2] == "" {
+		return Table{}, false
+	}
+	return Table{Database: full[0], Schema: full[1], Name: full[2], Connector: cur.connector}, true
 }
 
 // navigate applies a step such as {[Name="X",Kind="Schema"]} or
@@ -193,8 +208,9 @@ func (ev *evaluator) navigate(target *value, sel node, sc *scope) *value {
 	}
 	if len(cur.levels) >= 3 && !cur.bad {
 		l := cur.levels
-		out.tables = append(out.tables, Table{Database: l[len(l)-3], Schema: l[len(l)-2], Name: l[len(l)-1], Connector: cur.connector})
-		out.cur = nil
+		t := Table{Database: l[len(l)-3], Schema: l[len(l)-2], Name: l[len(l)-1], Connector: cur.connector}
+		out.tables = append(out.tables, t)
+		out.cur, out.cols = nil, tableColumns(t)
 	}
 	if cur.bad {
 		out.cur = nil

@@ -1,8 +1,9 @@
 // Package mquery finds the warehouse tables a Power BI dataset table reads,
 // from its Power Query M expression: the connector function, the navigation
 // steps after it, native SQL queries, let bindings, and references to the
-// dataset's shared expressions and parameters. What it cannot follow it
-// reports with the reason; it never guesses.
+// dataset's shared expressions and parameters; and which warehouse columns
+// the table's columns are (columns.go). What it cannot follow it reports with
+// the reason; it never guesses.
 package mquery
 
 import (
@@ -33,6 +34,8 @@ type Result struct {
 	NativeQueries []NativeQuery
 	// Problems say what could not be followed, so a table may be missing.
 	Problems []string
+	// Columns map the dataset table's columns to warehouse columns.
+	Columns ColumnLineage
 }
 
 // Env is the dataset around an expression: its shared expressions (including
@@ -60,6 +63,7 @@ func Analyze(expr string, env Env) Result {
 		}
 	}
 	res.NativeQueries = ev.queries
+	res.Columns = ColumnLineage{cols: v.cols}
 	if len(res.Tables) == 0 && len(res.Problems) == 0 && !ev.connected {
 		res.Problems = append(res.Problems, "no warehouse connector (such as Sql.Database or Snowflake.Databases) was found")
 	}
@@ -80,6 +84,8 @@ type value struct {
 	cur      *cursor
 	text     *string
 	record   map[string]*value
+	list     []*value // a list's items, as written
+	cols     *columns // a table's columns, when they can be followed
 	problems []string
 }
 
@@ -167,7 +173,9 @@ func (ev *evaluator) eval(n node, sc *scope) *value {
 		}
 		return v
 	case listNode:
-		return ev.union(n.items, sc)
+		v := ev.union(n.items, sc)
+		v.cols = nil
+		return v
 	case groupNode:
 		return ev.union(n.parts, sc)
 	}
@@ -180,8 +188,12 @@ func (ev *evaluator) union(parts []node, sc *scope) *value {
 	for _, p := range parts {
 		pv := ev.eval(p, sc)
 		v.merge(pv)
-		if pv.cur != nil && !pv.cur.bad && len(parts) == 1 {
-			v.cur = pv.cur
+		v.list = append(v.list, pv)
+		if len(parts) == 1 {
+			v.cols = pv.cols // (step): the same table
+			if pv.cur != nil && !pv.cur.bad {
+				v.cur = pv.cur
+			}
 		}
 	}
 	return v

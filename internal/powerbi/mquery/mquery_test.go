@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -114,6 +115,8 @@ func TestParametersAndNativeQueries(t *testing.T) {
 	}
 }
 
+var quotedNames = regexp.MustCompile(`"([^"]*)"`)
+
 func FuzzAnalyze(f *testing.F) {
 	b, err := os.ReadFile(filepath.Join("testdata", "m-expressions.json"))
 	if err != nil {
@@ -126,13 +129,30 @@ func FuzzAnalyze(f *testing.F) {
 	for _, c := range cases {
 		f.Add(c.Expression)
 	}
+	f.Add(`let S = Sql.Database("h", "db"), T = S{[Schema="dbo",Item="t"]}[Data], R = Table.RenameColumns(T, {{"a", "b"}}),
+		Q = Value.NativeQuery(S, "select x.a as k, * from dbo.u x"), C = Table.SelectColumns(R, {"b", "c"}) in Table.Combine({C, Q})`)
 	f.Add(strings.Repeat("(", 10000))
 	f.Add(`let a = "#(lf` + "\x00")
 	f.Fuzz(func(t *testing.T, expr string) {
 		res := Analyze(expr, Env{Expressions: map[string]string{"Shared": expr}})
+		read := map[string]bool{}
 		for _, tb := range res.Tables {
 			if tb.Database == "" || tb.Schema == "" || tb.Name == "" {
 				t.Fatalf("a table with an empty part: %+v", tb)
+			}
+			read[strings.ToLower(tb.FullName())] = true
+		}
+		// Every column the expression quotes maps to columns of tables it
+		// reads, or to a computed column, or says why it does not.
+		for _, m := range quotedNames.FindAllStringSubmatch(expr, 20) {
+			src := res.Columns.Of(m[1])
+			if src.Reason == "" && len(src.Columns) == 0 && !src.Derived {
+				t.Fatalf("column %q: neither columns nor a reason", m[1])
+			}
+			for _, c := range src.Columns {
+				if !read[strings.ToLower(c.Table.FullName())] {
+					t.Fatalf("column %q reads %v, a table the expression does not read (%v)", m[1], c, read)
+				}
 			}
 		}
 	})
