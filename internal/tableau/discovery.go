@@ -48,6 +48,10 @@ type Workbook struct {
 	UpstreamTables []Table
 	CustomSQL      []CustomSQL
 	Extracts       []Extract // what refreshing its data takes, data sources first
+	// Columns and UnresolvedColumns are what its sheets use, when read
+	// (AttachColumns); nil otherwise.
+	Columns           []UsedColumn
+	UnresolvedColumns []UnresolvedColumn
 }
 
 // Site is everything discovery reads from one site.

@@ -156,10 +156,22 @@ const maxGraphQLPages = 100000
 // When Tableau reports a node or time limit, the page size is halved and the
 // same page asked again.
 func pageAll[T any](ctx context.Context, c *Client, query, field string, each func(nodes []T) error) error {
+	return pageAllWith(ctx, c, query, field, nil, each)
+}
+
+// pageAllWith is pageAll with more query variables, such as a filter's IDs.
+func pageAllWith[T any](ctx context.Context, c *Client, query, field string, vars map[string]any, each func(nodes []T) error) error {
 	first := c.cfg.PageSize
+	if field == "fieldsConnection" {
+		first = min(first, maxFieldsPage)
+	}
 	var after *string
 	for pages := 0; pages < maxGraphQLPages; {
-		data, err := graphQL[map[string]*connection[T]](ctx, c, query, map[string]any{"first": first, "after": after})
+		page := map[string]any{"first": first, "after": after}
+		for k, v := range vars {
+			page[k] = v
+		}
+		data, err := graphQL[map[string]*connection[T]](ctx, c, query, page)
 		if errors.Is(err, errTooBig) {
 			if first == 1 {
 				return fmt.Errorf("Tableau: even one %s node exceeds the Metadata API's node or time limit", field)

@@ -166,3 +166,20 @@ func TestEndedSessionAnsweredAlikeOnBothAPIs(t *testing.T) {
 		t.Fatalf("counters: %+v", st)
 	}
 }
+
+// fieldsConnection returns at most 1,000 fields a page whatever "first"
+// asks, and says there is more only through pageInfo, as Tableau does.
+func TestFieldsConnectionCapsPagesSilently(t *testing.T) {
+	f := Generate(GenerateOptions{Workbooks: 1, TablesPerWorkbook: 1})
+	for i := 0; i < 1500; i++ {
+		f.Fields = append(f.Fields, FixtureField{ID: luid(9, i), Name: "F", Type: "ColumnField", DatasourceID: f.Workbooks[0].ID})
+	}
+	_, srv := serve(t, f)
+	tok, _ := signIn(t, srv.URL, f)
+	_, out := do(t, "POST", srv.URL+"/api/metadata/graphql", tok, map[string]any{
+		"query": "{ fieldsConnection(first: 5000) { nodes { id } pageInfo { hasNextPage endCursor } totalCount } }"})
+	conn := out["data"].(map[string]any)["fieldsConnection"].(map[string]any)
+	if n := len(conn["nodes"].([]any)); n != 1000 || conn["pageInfo"].(map[string]any)["hasNextPage"] != true || out["errors"] != nil {
+		t.Fatalf("got %d nodes, pageInfo %v, errors %v; want 1,000, more to come, no error", n, conn["pageInfo"], out["errors"])
+	}
+}

@@ -31,6 +31,39 @@ type Fixture struct {
 	Workbooks []FixtureWorkbook `json:"workbooks"`
 	// Datasources are the site's published data sources, which workbooks use.
 	Datasources []FixtureDatasource `json:"datasources,omitempty"`
+	// Tables are database tables that fields read beside the workbooks'
+	// upstream_tables (Tableau may leave a workbook's upstreamTables empty).
+	Tables []FixtureTable `json:"tables,omitempty"`
+	// Fields are the data source fields that sheets use, with their lineage.
+	Fields []FixtureField `json:"fields,omitempty"`
+}
+
+// FixtureField is a data source field: a ColumnField reads columns, a
+// CalculatedField is computed from other fields, a DatasourceField stands
+// for a published data source's field (RemoteField).
+type FixtureField struct {
+	ID             string          `json:"id"`
+	Name           string          `json:"name"`
+	Type           string          `json:"type"`          // ColumnField, CalculatedField or DatasourceField
+	DatasourceID   string          `json:"datasource_id"` // a published data source, or a workbook's ID for its embedded one
+	Formula        string          `json:"formula,omitempty"`
+	Columns        []FixtureColumn `json:"columns,omitempty"`
+	UpstreamFields []string        `json:"upstream_fields,omitempty"`
+	RemoteField    string          `json:"remote_field,omitempty"`
+}
+
+// FixtureColumn is a column a field reads: of a table (tables or a
+// workbook's upstream_tables) or of a custom SQL query, by ID.
+type FixtureColumn struct {
+	TableID string `json:"table_id"`
+	Name    string `json:"name"`
+}
+
+// FixtureSheet is a sheet of a workbook and the fields it shows.
+type FixtureSheet struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Fields []string `json:"fields"`
 }
 
 // FixtureDatasource is a published data source; with HasExtracts its data is
@@ -74,6 +107,8 @@ type FixtureWorkbook struct {
 	UpstreamDatasources []string `json:"upstream_datasources,omitempty"`
 	// EmbeddedExtracts: the workbook's own (embedded) data source is an extract.
 	EmbeddedExtracts bool `json:"embedded_extracts,omitempty"`
+	// Sheets are its sheets, with the fields they use.
+	Sheets []FixtureSheet `json:"sheets,omitempty"`
 }
 
 // FixtureTable is a database table a workbook reads. Hidden tables come back
@@ -154,11 +189,54 @@ func (f *Fixture) Check() error {
 			return fmt.Errorf("workbook %q: unknown owner_id %q", w.Name, w.OwnerID)
 		}
 	}
+	if err := f.checkFields(); err != nil {
+		return err
+	}
 	if f.Server.RESTAPIVersion == "" {
 		f.Server.RESTAPIVersion = "3.23"
 	}
 	if f.Server.ProductVersion == "" {
 		f.Server.ProductVersion = "2024.2.0"
+	}
+	return nil
+}
+
+// checkFields reports a sheet or field that names a field, table or query
+// the fixture does not have.
+func (f *Fixture) checkFields() error {
+	fields, tables := map[string]bool{}, map[string]bool{}
+	for _, fd := range f.Fields {
+		fields[fd.ID] = true
+	}
+	for _, t := range f.Tables {
+		tables[t.ID] = true
+	}
+	for _, w := range f.Workbooks {
+		for _, t := range w.UpstreamTables {
+			tables[t.ID] = true
+		}
+		for _, q := range w.CustomSQL {
+			tables[q.ID] = true
+		}
+		for _, sh := range w.Sheets {
+			for _, id := range sh.Fields {
+				if !fields[id] {
+					return fmt.Errorf("workbook %q, sheet %q: unknown field %q", w.Name, sh.Name, id)
+				}
+			}
+		}
+	}
+	for _, fd := range f.Fields {
+		for _, c := range fd.Columns {
+			if !tables[c.TableID] {
+				return fmt.Errorf("field %q: unknown table_id %q", fd.Name, c.TableID)
+			}
+		}
+		for _, id := range append(append([]string(nil), fd.UpstreamFields...), fd.RemoteField) {
+			if id != "" && !fields[id] {
+				return fmt.Errorf("field %q: unknown field %q", fd.Name, id)
+			}
+		}
 	}
 	return nil
 }

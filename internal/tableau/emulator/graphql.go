@@ -347,6 +347,9 @@ type queryRoot struct{}
 
 func (queryRoot) typeName() string { return "Query" }
 func (queryRoot) field(x *executor, name string, args map[string]any) any {
+	if v, ok := x.lineageRoot(name, args); ok {
+		return v
+	}
 	switch name {
 	case "workbooks", "workbooksConnection":
 		items, ids := x.workbooks(args)

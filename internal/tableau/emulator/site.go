@@ -15,6 +15,16 @@ type site struct {
 	byID        map[string]*workbook
 	sqls        []*customSQL // sorted by ID
 	datasources map[string]*FixtureDatasource
+	fields      []*FixtureField // sorted by ID
+	fieldByID   map[string]*FixtureField
+	tables      map[string]object // DatabaseTable or CustomSQLTable, by ID
+	sheets      []*sheet          // sorted by ID
+}
+
+// sheet is a workbook's sheet.
+type sheet struct {
+	*FixtureSheet
+	w *workbook
 }
 
 type workbook struct {
@@ -56,7 +66,35 @@ func buildSite(f *Fixture) *site {
 	}
 	sort.Slice(s.workbooks, func(i, j int) bool { return s.workbooks[i].ID < s.workbooks[j].ID })
 	sort.Slice(s.sqls, func(i, j int) bool { return s.sqls[i].ID < s.sqls[j].ID })
+	s.indexFields(sqlByID)
 	return s
+}
+
+// indexFields indexes what column lineage serves: sheets, fields, and the
+// tables and queries their columns belong to.
+func (s *site) indexFields(sqls map[string]*customSQL) {
+	f := s.fixture
+	s.fieldByID, s.tables = map[string]*FixtureField{}, map[string]object{}
+	for i := range f.Fields {
+		s.fields = append(s.fields, &f.Fields[i])
+		s.fieldByID[f.Fields[i].ID] = &f.Fields[i]
+	}
+	sort.Slice(s.fields, func(i, j int) bool { return s.fields[i].ID < s.fields[j].ID })
+	for i := range f.Tables {
+		s.tables[f.Tables[i].ID] = tableObj{&f.Tables[i]}
+	}
+	for _, w := range s.workbooks {
+		for i := range w.UpstreamTables {
+			s.tables[w.UpstreamTables[i].ID] = tableObj{&w.UpstreamTables[i]}
+		}
+		for i := range w.Sheets {
+			s.sheets = append(s.sheets, &sheet{FixtureSheet: &w.Sheets[i], w: w})
+		}
+	}
+	for id, q := range sqls {
+		s.tables[id] = &sqlObj{q}
+	}
+	sort.Slice(s.sheets, func(i, j int) bool { return s.sheets[i].ID < s.sheets[j].ID })
 }
 
 func (s *site) deleteWorkbook(id string) bool {

@@ -1,0 +1,143 @@
+package emulator
+
+// Column lineage: sheets, the data source fields they use, and the columns
+// those fields read, as the Metadata API's Sheet, Field and Column types.
+
+// fieldsPageCap is the most fieldsConnection returns in a page, whatever
+// "first" asks: Tableau says so only through pageInfo.
+const fieldsPageCap = 1000
+
+// lineageRoot answers the root fields of column lineage.
+func (x *executor) lineageRoot(name string, args map[string]any) (any, bool) {
+	switch name {
+	case "sheets", "sheetsConnection":
+		var items []object
+		var ids []string
+		for _, sh := range x.site.sheets {
+			items, ids = append(items, sheetObj{sh}), append(ids, sh.ID)
+		}
+		if name == "sheets" {
+			return items, true
+		}
+		return x.conn(items, ids, args, func(i int, _ string) string { return ids[i] }), true
+	case "fields", "fieldsConnection":
+		items, ids := x.fields(args)
+		if name == "fields" {
+			return items, true
+		}
+		if f, ok := asInt(args["first"]); !ok || f > fieldsPageCap {
+			args["first"] = fieldsPageCap
+		}
+		return x.conn(items, ids, args, func(i int, _ string) string { return ids[i] }), true
+	}
+	return nil, false
+}
+
+// fields applies Field_Filter's id and idWithin.
+func (x *executor) fields(args map[string]any) ([]object, []string) {
+	filter, _ := args["filter"].(map[string]any)
+	want := map[string]bool{}
+	if id, ok := filter["id"].(string); ok {
+		want[id] = true
+	}
+	within, hasWithin := filter["idWithin"].([]any)
+	for _, id := range within {
+		if s, ok := id.(string); ok {
+			want[s] = true
+		}
+	}
+	filtered := hasWithin || len(want) > 0
+	var items []object
+	var ids []string
+	for _, f := range x.site.fields {
+		if !filtered || want[f.ID] {
+			items, ids = append(items, fieldObj{f}), append(ids, f.ID)
+		}
+	}
+	return items, ids
+}
+
+type sheetObj struct{ s *sheet }
+
+func (o sheetObj) typeName() string { return "Sheet" }
+func (o sheetObj) field(x *executor, name string, _ map[string]any) any {
+	switch name {
+	case "id", "luid":
+		return o.s.ID
+	case "name":
+		return o.s.Name
+	case "workbook":
+		return &wbObj{o.s.w}
+	case "datasourceFields", "sheetFieldInstances":
+		return x.fieldObjects(o.s.Fields)
+	}
+	return nil
+}
+
+// fieldObjects are the fields with these IDs.
+func (x *executor) fieldObjects(ids []string) []object {
+	out := []object{}
+	for _, id := range ids {
+		if f := x.site.fieldByID[id]; f != nil {
+			out = append(out, fieldObj{f})
+		}
+	}
+	return out
+}
+
+type fieldObj struct{ f *FixtureField }
+
+func (o fieldObj) typeName() string { return o.f.Type }
+func (o fieldObj) field(x *executor, name string, _ map[string]any) any {
+	f := o.f
+	switch name {
+	case "id":
+		return f.ID
+	case "name", "fullyQualifiedName":
+		return f.Name
+	case "formula":
+		return f.Formula
+	case "isHidden":
+		return false
+	case "datasource":
+		if d := x.site.datasources[f.DatasourceID]; d != nil {
+			return datasourceObj{d}
+		}
+		if w := x.site.byID[f.DatasourceID]; w != nil {
+			return embeddedObj{w}
+		}
+		return nil
+	case "upstreamFields", "fields":
+		return x.fieldObjects(f.UpstreamFields)
+	case "remoteField":
+		if r := x.site.fieldByID[f.RemoteField]; r != nil && f.Type == "DatasourceField" {
+			return fieldObj{r}
+		}
+		return nil
+	case "upstreamColumns", "columns":
+		out := []object{}
+		for _, c := range f.Columns {
+			out = append(out, columnObj{c, x.site.tables[c.TableID]})
+		}
+		return out
+	}
+	return nil
+}
+
+type columnObj struct {
+	c     FixtureColumn
+	table object
+}
+
+func (o columnObj) typeName() string { return "Column" }
+func (o columnObj) field(_ *executor, name string, _ map[string]any) any {
+	switch name {
+	case "id":
+		return o.c.TableID + "/" + o.c.Name
+	case "name":
+		return o.c.Name
+	case "table":
+		return o.table
+	}
+	return nil
+}
