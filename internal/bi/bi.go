@@ -57,6 +57,10 @@ type Dashboard struct {
 	Tags        []string
 	Tables      []Table
 	CustomSQL   []Query
+	// Columns are the warehouse columns it uses, when they were read; nil
+	// when they were not asked for.
+	Columns           []Column
+	UnresolvedColumns []UnresolvedColumn
 	// Targets are what refreshing the dashboard's data rebuilds.
 	Targets []Target
 	// Meta is what the tool records on the exposure, in order: the dbt YAML's
@@ -67,6 +71,18 @@ type Dashboard struct {
 // Table is a warehouse table a dashboard reads; FullName is used when the
 // parts are missing.
 type Table struct{ Database, Schema, Name, FullName string }
+
+// Column is a warehouse column a dashboard uses; Derived when only through
+// a calculation.
+type Column struct {
+	Table   Table
+	Name    string
+	Derived bool
+}
+
+// UnresolvedColumn is a column a dashboard uses whose warehouse column is
+// not clear, with the reason.
+type UnresolvedColumn struct{ Column, Reason string }
 
 // Query is SQL a dashboard runs on a database.
 type Query struct{ SQL, Database string }

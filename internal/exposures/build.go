@@ -34,6 +34,9 @@ type Exposure struct {
 	Tags         []string
 	Targets      []bi.Target // what refreshing the dashboard's data takes
 	Meta         []bi.Field  // what the tool records on the exposure
+	// Columns are the columns it uses of each dbt node, by unique ID,
+	// lower-cased and sorted; nil when columns were not read.
+	Columns map[string][]string
 }
 
 // Unmatched is a table a dashboard reads that is no dbt node.
@@ -43,10 +46,21 @@ type Unmatched struct {
 	Table       string // database.schema.name as the BI tool gives it
 }
 
+// UnmatchedColumn is a column a dashboard uses that its dbt node does not
+// have: the dashboard is already broken. Only nodes whose columns are known
+// (from the catalog, or documented) are checked.
+type UnmatchedColumn struct {
+	Tool        bi.Tool
+	DashboardID string
+	Node        string // the node's unique ID
+	Column      string // lower-cased
+}
+
 // Result is what BuildDashboards finds.
 type Result struct {
-	Exposures []Exposure // sorted by name
-	Unmatched []Unmatched
+	Exposures        []Exposure // sorted by name
+	Unmatched        []Unmatched
+	UnmatchedColumns []UnmatchedColumn // sorted by dashboard, node, column
 }
 
 // BuildDashboards makes one exposure per dashboard that reads at least one dbt
@@ -78,7 +92,14 @@ func BuildDashboards(dashboards []bi.Dashboard, ix *Index, opt Options) Result {
 	}
 	names := uniqueNames(ids, labels, fallbacks)
 	for i, c := range cands {
-		res.Exposures = append(res.Exposures, exposureOf(c.d, names[i], c.deps, c.ids, opt))
+		e := exposureOf(c.d, names[i], c.deps, c.ids, opt)
+		var missing []UnmatchedColumn
+		e.Columns, missing = matchColumns(c.d, ix)
+		res.UnmatchedColumns = append(res.UnmatchedColumns, missing...)
+		if len(e.Columns) > 0 {
+			e.Meta = append(e.Meta[:len(e.Meta):len(e.Meta)], bi.Field{Key: "referenced_columns", Value: e.Columns})
+		}
+		res.Exposures = append(res.Exposures, e)
 	}
 	sort.Slice(res.Exposures, func(i, j int) bool { return res.Exposures[i].Name < res.Exposures[j].Name })
 	sort.SliceStable(res.Unmatched, func(i, j int) bool {
@@ -86,6 +107,9 @@ func BuildDashboards(dashboards []bi.Dashboard, ix *Index, opt Options) Result {
 		return a.DashboardID < b.DashboardID || (a.DashboardID == b.DashboardID && a.Table < b.Table)
 	})
 	res.Unmatched = dedupe(res.Unmatched)
+	sort.SliceStable(res.UnmatchedColumns, func(i, j int) bool {
+		return res.UnmatchedColumns[i].DashboardID < res.UnmatchedColumns[j].DashboardID
+	})
 	return res
 }
 
@@ -125,6 +149,44 @@ func match(d bi.Dashboard, ix *Index) (deps, nodeIDs, missed []string) {
 		}
 	}
 	return sortedKeys(refs), sortedKeys(uids), missed
+}
+
+// matchColumns finds the columns a dashboard uses of each dbt node, and the
+// ones a node with known columns does not have. Columns are matched
+// case-insensitively.
+func matchColumns(d bi.Dashboard, ix *Index) (map[string][]string, []UnmatchedColumn) {
+	if d.Columns == nil {
+		return nil, nil
+	}
+	used := map[string]map[string]bool{}
+	var missing []UnmatchedColumn
+	for _, c := range d.Columns {
+		db, schema, name := TableParts(c.Table.Database, c.Table.Schema, c.Table.Name, c.Table.FullName)
+		n := ix.Lookup(db, schema, name)
+		if n == nil {
+			continue // the table is no dbt node: reported as an unmatched table
+		}
+		col := strings.ToLower(c.Name)
+		if used[n.UniqueID] == nil {
+			used[n.UniqueID] = map[string]bool{}
+		}
+		if used[n.UniqueID][col] {
+			continue
+		}
+		used[n.UniqueID][col] = true
+		if known := ix.columnsOf(n); known != nil && !known[col] {
+			missing = append(missing, UnmatchedColumn{Tool: d.Tool, DashboardID: d.ID, Node: n.UniqueID, Column: col})
+		}
+	}
+	out := make(map[string][]string, len(used))
+	for uid, cols := range used {
+		out[uid] = sortedKeys(cols)
+	}
+	sort.Slice(missing, func(i, j int) bool {
+		a, b := missing[i], missing[j]
+		return a.Node < b.Node || (a.Node == b.Node && a.Column < b.Column)
+	})
+	return out, missing
 }
 
 // exposureOf is the exposure of a dashboard that reads dbt nodes.

@@ -26,6 +26,8 @@ type Node struct {
 	Schema       string
 	Identifier   string // alias (models) or identifier (sources): the table's name in the warehouse
 	RelationName string // as dbt renders it, e.g. "db"."schema"."orders"
+	// Columns are the node's documented columns, as its YAML names them.
+	Columns []string `json:",omitempty"`
 }
 
 // Ref is how an exposure's depends_on names the node.
@@ -56,6 +58,9 @@ type rawNode struct {
 	Alias        string  `json:"alias"`
 	Identifier   string  `json:"identifier"`
 	RelationName *string `json:"relation_name"`
+	Columns      map[string]struct {
+		Name string `json:"name"`
+	} `json:"columns"`
 	Config       struct {
 		Materialized string `json:"materialized"`
 		Enabled      *bool  `json:"enabled"`
@@ -90,7 +95,9 @@ func LoadManifest(r io.Reader) (*Manifest, error) {
 			sawNodes = true
 			err = readNodes(dec, m.add)
 		default:
-			err = skipValue(dec)
+			if err = skipValue(dec); err != nil {
+				err = fmt.Errorf("manifest is not valid JSON: %w", err)
+			}
 		}
 		if err != nil {
 			return nil, err
@@ -172,6 +179,13 @@ func (m *Manifest) add(id string, n *rawNode) {
 	if n.RelationName != nil {
 		node.RelationName = *n.RelationName
 	}
+	for key, c := range n.Columns {
+		if c.Name == "" {
+			c.Name = key
+		}
+		node.Columns = append(node.Columns, c.Name)
+	}
+	sort.Strings(node.Columns)
 	m.Nodes = append(m.Nodes, node)
 }
 
@@ -192,7 +206,7 @@ func skipValue(dec *json.Decoder) error {
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return fmt.Errorf("manifest is not valid JSON: %w", err)
+			return err
 		}
 		switch tok {
 		case json.Delim('{'), json.Delim('['):
@@ -207,17 +221,21 @@ func skipValue(dec *json.Decoder) error {
 }
 
 // LoadManifestFile reads a manifest.json from disk.
-func LoadManifestFile(path string) (*Manifest, error) {
+func LoadManifestFile(path string) (*Manifest, error) { return loadFile(path, LoadManifest) }
+
+// loadFile reads a dbt artifact from disk with load, naming the file in errors.
+func loadFile[T any](path string, load func(io.Reader) (T, error)) (T, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
 	defer f.Close()
-	m, err := LoadManifest(f)
+	v, err := load(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return v, fmt.Errorf("%s: %w", path, err)
 	}
-	return m, nil
+	return v, nil
 }
 
 // compactMarker starts a manifest as Compact encodes it.

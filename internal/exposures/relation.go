@@ -22,6 +22,36 @@ type Index struct {
 	full    map[string][]*Node // database.schema.identifier
 	partial map[string][]*Node // schema.identifier
 	names   map[string]int     // model name -> how many packages define it
+	catalog *Catalog           // the warehouse's columns, when given
+}
+
+// WithCatalog gives the index the warehouse's columns of each node, which
+// win over the manifest's documented ones.
+func (ix *Index) WithCatalog(c *Catalog) *Index {
+	ix.catalog = c
+	return ix
+}
+
+// columnsOf are a node's known columns, lower-cased: the catalog's when it
+// has the node, else the documented ones; nil when neither knows them.
+func (ix *Index) columnsOf(n *Node) map[string]bool {
+	var names []string
+	if ix.catalog != nil {
+		for _, c := range ix.catalog.Columns[n.UniqueID] {
+			names = append(names, c.Name)
+		}
+	}
+	if len(names) == 0 {
+		names = n.Columns
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	out := make(map[string]bool, len(names))
+	for _, name := range names {
+		out[strings.ToLower(name)] = true
+	}
+	return out
 }
 
 // NewIndex indexes a manifest's nodes by relation name (quoting stripped) and

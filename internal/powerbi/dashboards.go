@@ -76,5 +76,23 @@ func (f Found) Dashboard() bi.Dashboard {
 	}
 	d.Meta = []bi.Field{{Key: "powerbi_report_id", Value: f.Report.ID}, {Key: "powerbi_workspace", Value: f.Workspace.Name},
 		{Key: "powerbi_datasets", Value: datasets, APIOnly: true}}
+	d.Columns, d.UnresolvedColumns = f.Lineage.dashboardColumns()
 	return d
+}
+
+// dashboardColumns are the warehouse columns the dataset's columns read, and
+// the dataset columns that were not followed (calculations aside).
+func (l Lineage) dashboardColumns() ([]bi.Column, []bi.UnresolvedColumn) {
+	cols := []bi.Column{}
+	var unresolved []bi.UnresolvedColumn
+	for _, c := range l.Columns {
+		for _, src := range c.Sources {
+			t := src.Table
+			cols = append(cols, bi.Column{Table: bi.Table{Database: t.Database, Schema: t.Schema, Name: t.Name}, Name: src.Name, Derived: c.Derived})
+		}
+		if len(c.Sources) == 0 && c.Reason != "" && !c.Derived {
+			unresolved = append(unresolved, bi.UnresolvedColumn{Column: c.Table + "[" + c.Column + "]", Reason: c.Reason})
+		}
+	}
+	return cols, unresolved
 }

@@ -12,6 +12,18 @@ type Lineage struct {
 	Tables        []mquery.Table
 	NativeQueries []mquery.NativeQuery
 	Problems      []string // why some tables may be missing
+	// Columns are where each dataset column comes from. The Scanner API does
+	// not say which visual shows which field, so a report uses its dataset's
+	// columns, all of them.
+	Columns []ColumnLineage
+}
+
+// ColumnLineage is where one dataset column (or measure) comes from.
+type ColumnLineage struct {
+	Table, Column string         // as the dataset names them
+	Sources       []mquery.Column // the warehouse columns it reads
+	Derived       bool            // a calculated column or measure, or computed in Power Query
+	Reason        string          // why it was not followed to the warehouse; "" when it was
 }
 
 // ReportLineage follows the report's dataset (in whichever scanned workspace
@@ -41,6 +53,7 @@ func (r *ScanResult) ReportLineage(datasets map[string]*Dataset, rep Report) Lin
 			continue // a calculated table reads nothing from a warehouse
 		}
 		res := mquery.Analyze(t.Source[0].Expression, env)
+		l.Columns = append(l.Columns, columnLineage(t, res.Columns)...)
 		for _, tb := range res.Tables {
 			if k := strings.ToLower(tb.FullName()); !seen[k] {
 				seen[k] = true
@@ -53,4 +66,22 @@ func (r *ScanResult) ReportLineage(datasets map[string]*Dataset, rep Report) Lin
 		}
 	}
 	return l
+}
+
+// columnLineage maps a dataset table's columns through its M; calculated
+// columns and measures are listed as derived, not traced.
+func columnLineage(t Table, lin mquery.ColumnLineage) []ColumnLineage {
+	out := make([]ColumnLineage, 0, len(t.Columns)+len(t.Measures))
+	for _, c := range t.Columns {
+		if strings.HasPrefix(c.ColumnType, "Calculated") {
+			out = append(out, ColumnLineage{Table: t.Name, Column: c.Name, Derived: true, Reason: "a calculated column (DAX): not traced"})
+			continue
+		}
+		src := lin.Of(c.Name)
+		out = append(out, ColumnLineage{Table: t.Name, Column: c.Name, Sources: src.Columns, Derived: src.Derived, Reason: src.Reason})
+	}
+	for _, m := range t.Measures {
+		out = append(out, ColumnLineage{Table: t.Name, Column: m.Name, Derived: true, Reason: "a measure (DAX): not traced"})
+	}
+	return out
 }

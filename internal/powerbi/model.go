@@ -81,6 +81,24 @@ type Table struct {
 	Source   []struct {
 		Expression string `json:"expression"`
 	} `json:"source"`
+	Columns  []Column  `json:"columns"`
+	Measures []Measure `json:"measures"`
+}
+
+// Column is a dataset table's column (datasetSchema). ColumnType is "Data"
+// for a column the M query returns, "Calculated" or "CalculatedTableColumn"
+// for one computed in DAX.
+type Column struct {
+	Name       string `json:"name"`
+	DataType   string `json:"dataType"`
+	ColumnType string `json:"columnType,omitempty"`
+	Expression string `json:"expression,omitempty"`
+}
+
+// Measure is a dataset table's DAX measure.
+type Measure struct {
+	Name       string `json:"name"`
+	Expression string `json:"expression"`
 }
 
 // Expression is a dataset's shared query or parameter.

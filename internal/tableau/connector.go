@@ -88,13 +88,19 @@ type integration struct {
 // Tree lists projects as folders and workbooks as dashboards, through REST.
 func (i *integration) Tree(ctx context.Context) (*bi.Tree, error) { return i.c.Tree(ctx) }
 
-// Dashboards reads the site's lineage (Metadata API) and keeps the workbooks
-// sel covers: watched ones, and every one in a watched project or below it.
+// Dashboards reads the site's lineage (Metadata API), down to the columns
+// the sheets use, and keeps the workbooks sel covers: watched ones, and
+// every one in a watched project or below it.
 func (i *integration) Dashboards(ctx context.Context, sel bi.Selection) ([]bi.Dashboard, error) {
 	site, err := i.c.Discover(ctx)
 	if err != nil {
 		return nil, err
 	}
+	cols, err := i.c.ListColumns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	AttachColumns(site.Workbooks, cols)
 	return Dashboards(Selected(site.Projects, site.Workbooks, sel)), nil
 }
 
@@ -204,5 +210,15 @@ func (w *Workbook) Dashboard() bi.Dashboard {
 	}
 	d.Meta = []bi.Field{{Key: "tableau_workbook_id", Value: w.ID}, {Key: "tableau_project_path", Value: w.ProjectPath},
 		{Key: "tableau_extracts", Value: meta}}
+	if w.Columns != nil {
+		d.Columns = make([]bi.Column, len(w.Columns))
+		for j, c := range w.Columns {
+			t := c.Table
+			d.Columns[j] = bi.Column{Table: bi.Table{Database: t.Database, Schema: t.Schema, Name: t.Name, FullName: t.FullName}, Name: c.Name, Derived: c.Derived}
+		}
+		for _, u := range w.UnresolvedColumns {
+			d.UnresolvedColumns = append(d.UnresolvedColumns, bi.UnresolvedColumn(u))
+		}
+	}
 	return d
 }
