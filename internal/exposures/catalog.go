@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 )
 
 // Catalog is what `dbt docs generate` writes to target/catalog.json that
@@ -36,6 +37,8 @@ func LoadCatalog(r io.Reader) (*Catalog, error) {
 			return nil, fmt.Errorf("catalog is not valid JSON: %w", err)
 		}
 		switch key {
+		case "metadata":
+			err = checkCatalogMetadata(dec)
 		case "nodes", "sources":
 			sawNodes = true
 			err = readCatalogNodes(dec, c)
@@ -55,6 +58,21 @@ func LoadCatalog(r io.Reader) (*Catalog, error) {
 		return nil, fmt.Errorf("this JSON has no nodes or sources: is it dbt docs generate's catalog.json (target/catalog.json)?")
 	}
 	return c, nil
+}
+
+// checkCatalogMetadata refuses another dbt artifact, such as a manifest,
+// whose nodes would otherwise read as a catalog's.
+func checkCatalogMetadata(dec *json.Decoder) error {
+	var md struct {
+		SchemaVersion string `json:"dbt_schema_version"`
+	}
+	if err := dec.Decode(&md); err != nil {
+		return fmt.Errorf("catalog metadata is not valid JSON: %w", err)
+	}
+	if md.SchemaVersion != "" && !strings.Contains(md.SchemaVersion, "/catalog/") {
+		return fmt.Errorf("this JSON is %s, not dbt docs generate's catalog.json (target/catalog.json)", md.SchemaVersion)
+	}
+	return nil
 }
 
 // catalogNode is one entry of a catalog's nodes or sources.

@@ -90,6 +90,7 @@ func TestLoadCatalogRefusesWhatIsNoCatalog(t *testing.T) {
 		`{"a": [1, 2`:  "catalog is not valid JSON",
 		`{"nodes": 3}`: "catalog nodes",
 		`{"meta": {}}`: "is it dbt docs generate's catalog.json",
+		`{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}, "nodes": {}}`: "manifest/v12.json, not dbt docs generate's catalog.json",
 	}
 	for in, want := range cases {
 		if _, err := LoadCatalog(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {

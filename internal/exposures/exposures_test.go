@@ -2,7 +2,6 @@ package exposures
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -11,11 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dlclark/regexp2"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures/exposurestest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi/mquery"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
@@ -256,12 +254,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // validate checks YAML against dbt's current schema and its newer engine's.
-func validate(t *testing.T, doc []byte) {
-	t.Helper()
-	for _, err := range schemaErrors(t, doc) {
-		t.Errorf("%v\n%s", err, doc)
-	}
-}
+func validate(t *testing.T, doc []byte) { exposurestest.Validate(t, doc) }
 
 // The validation can fail: top-level meta on an exposure is refused by dbt's newer engine.
 func TestSchemaValidationCatchesMistakes(t *testing.T) {
@@ -275,47 +268,7 @@ func TestSchemaValidationCatchesMistakes(t *testing.T) {
 	}
 }
 
-func schemaErrors(t *testing.T, doc []byte) []error {
-	t.Helper()
-	var errs []error
-	var v any
-	if err := yaml.Unmarshal(doc, &v); err != nil {
-		t.Fatal(err)
-	}
-	js, _ := json.Marshal(v)
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(js))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"dbt-jsonschema-dbt_yml_files-latest.json", "dbt-jsonschema-dbt_yml_files-latest-fusion.json"} {
-		c := jsonschema.NewCompiler()
-		// dbt's schemas use ECMAScript look-aheads that Go's regexp lacks.
-		c.UseRegexpEngine(func(s string) (jsonschema.Regexp, error) {
-			re, err := regexp2.Compile(s, regexp2.ECMAScript)
-			if err != nil {
-				return nil, err
-			}
-			return ecmaRegexp{re}, nil
-		})
-		sch, err := c.Compile(filepath.Join(reference, name))
-		if err != nil {
-			t.Fatalf("compiling %s: %v", name, err)
-		}
-		if err := sch.Validate(inst); err != nil {
-			errs = append(errs, fmt.Errorf("YAML is invalid against %s: %v", name, err))
-		}
-	}
-	return errs
-}
-
-type ecmaRegexp struct{ re *regexp2.Regexp }
-
-func (r ecmaRegexp) MatchString(s string) bool {
-	ok, _ := r.re.MatchString(s)
-	return ok
-}
-
-func (r ecmaRegexp) String() string { return r.re.String() }
+func schemaErrors(t *testing.T, doc []byte) []error { return exposurestest.SchemaErrors(t, doc) }
 
 // Rendering exposure by exposure gives the text the YAML encoder gives for the
 // whole file at once, block scalars and quoting included.

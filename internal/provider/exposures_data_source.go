@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -39,6 +40,8 @@ type exposuresModel struct {
 	PowerBIEndorsement    types.String   `tfsdk:"powerbi_endorsement"`
 	PowerBINameRegex      types.String   `tfsdk:"powerbi_name_regex"`
 	ManifestPath          types.String   `tfsdk:"manifest_path"`
+	CatalogPath           types.String   `tfsdk:"catalog_path"`
+	IncludeColumns        types.Bool     `tfsdk:"include_columns"`
 	Maturity              types.String   `tfsdk:"maturity"`
 	OwnerName             types.String   `tfsdk:"owner_name"`
 	OwnerEmail            types.String   `tfsdk:"owner_email"`
@@ -46,7 +49,8 @@ type exposuresModel struct {
 	ConnectionID          types.Int64    `tfsdk:"connection_id"`
 	Exposures             rawListValue   `tfsdk:"exposures"` // written by exposuresResult
 	YAML                  types.String   `tfsdk:"yaml"`
-	UnmatchedTables       rawListValue   `tfsdk:"unmatched_tables"` // written by unmatchedResult
+	UnmatchedTables       rawListValue   `tfsdk:"unmatched_tables"`  // written by unmatchedResult
+	UnmatchedColumns      rawListValue   `tfsdk:"unmatched_columns"` // written by unmatchedColumnsResult
 }
 
 func (d *exposuresDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -98,6 +102,7 @@ func (d *exposuresDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 		NestedObject:        unmatched,
 		CustomType:          rawList(unmatched),
 	}
+	addColumnArguments(attrs)
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "dbt exposures for Tableau workbooks and Power BI reports: each dashboard's upstream tables and SQL are matched to the nodes " +
 			"of a dbt manifest by `database.schema.identifier`, case-insensitively and never by substring, and rendered as dbt YAML. " +
@@ -131,6 +136,40 @@ func exposureObject() schema.NestedAttributeObject {
 		"workbook_id":       str("Tableau workbook LUID; null for Power BI."),
 		"powerbi_report_id": str("Power BI report ID; null for Tableau."),
 		"powerbi_workspace": str("Power BI workspace name; null for Tableau."),
+		"columns": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "With `include_columns`: the columns the " +
+			"dashboard uses of each dbt node it depends on, sorted by node; null without `include_columns`.",
+			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+				"node":    str("The dbt node's unique ID."),
+				"columns": schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Its columns the dashboard uses, lower-cased and sorted."},
+			}}},
+	}}
+}
+
+// addColumnArguments adds include_columns, catalog_path and unmatched_columns.
+func addColumnArguments(attrs map[string]schema.Attribute) {
+	attrs["include_columns"] = schema.BoolAttribute{Optional: true, MarkdownDescription: "Read the warehouse columns each " +
+		"dashboard uses and match them to its dbt nodes' columns, case-insensitively: each exposure's `columns`, " +
+		"`unmatched_columns`, and `referenced_columns` (by node unique ID) in the YAML's `config.meta`. Default `false`: " +
+		"none of these, and no column lineage is read."}
+	attrs["catalog_path"] = schema.StringAttribute{Optional: true, MarkdownDescription: "With `include_columns`: path to " +
+		"`dbt docs generate`'s `catalog.json`. Its columns (the warehouse's own) win over the manifest's documented ones.",
+		Validators: []validator.String{stringvalidator.LengthAtLeast(1)}}
+	unmatchedCols := unmatchedColumnObject()
+	attrs["unmatched_columns"] = schema.ListNestedAttribute{
+		Computed: true, NestedObject: unmatchedCols, CustomType: rawList(unmatchedCols),
+		MarkdownDescription: "With `include_columns`: columns a dashboard uses that its dbt node does not have, so the dashboard " +
+			"is already broken. Only nodes whose columns are known (from `catalog_path`, or documented in the manifest) are " +
+			"checked. Null without `include_columns`.",
+	}
+}
+
+// unmatchedColumnObject is one column of `unmatched_columns`.
+func unmatchedColumnObject() schema.NestedAttributeObject {
+	return schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+		"workbook_id":       computedString("Tableau workbook LUID; null for Power BI."),
+		"powerbi_report_id": computedString("Power BI report ID; null for Tableau."),
+		"node":              computedString("The dbt node's unique ID."),
+		"column":            computedString("The column the dashboard uses, lower-cased, which the node does not have."),
 	}}
 }
 
@@ -172,17 +211,18 @@ func (d *exposuresDataSource) results(ctx context.Context, config tfsdk.Config, 
 	if diags.Append(config.Get(ctx, &cfg)...); diags.HasError() {
 		return nil
 	}
-	manifest, err := exposures.LoadManifestFile(cfg.ManifestPath.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root("manifest_path"), "Cannot read the dbt manifest",
-			fmt.Sprintf("%s\n\nPoint manifest_path at target/manifest.json of your dbt project (run `dbt parse` to write it).", err))
+	ix := dbtIndex(cfg, diags)
+	if diags.HasError() {
 		return nil
 	}
 	dashboards, sources := d.dashboards(ctx, cfg, diags)
 	if diags.HasError() {
 		return nil
 	}
-	res := exposures.BuildDashboards(dashboards, exposures.NewIndex(manifest), exposures.Options{
+	if !cfg.IncludeColumns.ValueBool() {
+		dashboards = withoutColumns(dashboards)
+	}
+	res := exposures.BuildDashboards(dashboards, ix, exposures.Options{
 		Maturity: cfg.Maturity.ValueString(), DefaultOwnerName: cfg.OwnerName.ValueString(), DefaultOwnerEmail: cfg.OwnerEmail.ValueString(),
 	})
 	yml, err := exposures.Render(res.Exposures, strings.Join(sources, " and "))
@@ -191,10 +231,49 @@ func (d *exposuresDataSource) results(ctx context.Context, config tfsdk.Config, 
 		return nil
 	}
 	return map[string]resultAttr{
-		"yaml":             stringResult(string(yml)),
-		"exposures":        exposuresResult(res.Exposures),
-		"unmatched_tables": unmatchedResult(res.Unmatched),
+		"yaml":              stringResult(string(yml)),
+		"exposures":         exposuresResult(res.Exposures),
+		"unmatched_tables":  unmatchedResult(res.Unmatched),
+		"unmatched_columns": unmatchedColumnsResult(res.UnmatchedColumns, cfg.IncludeColumns.ValueBool()),
 	}
+}
+
+// dbtIndex reads the manifest, and the catalog when one is given.
+func dbtIndex(cfg exposuresModel, diags *diag.Diagnostics) *exposures.Index {
+	manifest, err := exposures.LoadManifestFile(cfg.ManifestPath.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("manifest_path"), "Cannot read the dbt manifest",
+			fmt.Sprintf("%s\n\nPoint manifest_path at target/manifest.json of your dbt project (run `dbt parse` to write it).", err))
+		return nil
+	}
+	ix := exposures.NewIndex(manifest)
+	if cfg.CatalogPath.IsNull() {
+		return ix
+	}
+	if !cfg.IncludeColumns.ValueBool() {
+		diags.AddAttributeError(path.Root("catalog_path"), "catalog_path without include_columns",
+			"The catalog's columns are only matched with include_columns = true. Set include_columns = true, or remove catalog_path.")
+		return nil
+	}
+	catalog, err := exposures.LoadCatalogFile(cfg.CatalogPath.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("catalog_path"), "Cannot read the dbt catalog",
+			fmt.Sprintf("%s\n\nPoint catalog_path at target/catalog.json of your dbt project (run `dbt docs generate` to write it).", err))
+		return nil
+	}
+	return ix.WithCatalog(catalog)
+}
+
+// workbooks are the filtered Tableau workbooks, with the columns their
+// sheets use when include_columns is set.
+func (d *exposuresDataSource) workbooks(ctx context.Context, cfg exposuresModel, diags *diag.Diagnostics) []tableau.Workbook {
+	wbs := d.tableau.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags)
+	if cfg.IncludeColumns.ValueBool() && !diags.HasError() {
+		if err := d.tableau.WithColumns(ctx, wbs); err != nil {
+			d.tableau.report("read the columns of Tableau workbooks", err, diags)
+		}
+	}
+	return wbs
 }
 
 // dashboards reads the filtered dashboards of every configured tool, and names
@@ -206,7 +285,7 @@ func (d *exposuresDataSource) dashboards(ctx context.Context, cfg exposuresModel
 	var out []bi.Dashboard
 	var sources []string
 	if d.tableau != nil {
-		out = tableau.Dashboards(d.tableau.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags))
+		out = tableau.Dashboards(d.workbooks(ctx, cfg, diags))
 		sources = append(sources, "Tableau at "+d.tableau.client.Host())
 	}
 	if d.powerbi == nil {
@@ -248,6 +327,8 @@ func exposureAttr(e *exposures.Exposure, attr string) cell {
 		return opt(dashboardID(e.Tool, e.DashboardID, attr))
 	case "powerbi_workspace":
 		return opt(workspace(*e))
+	case "columns":
+		return exposureColumns(e)
 	}
 	return exposureText(e, attr)
 }
@@ -287,6 +368,42 @@ func unmatchedResult(list []exposures.Unmatched) resultAttr {
 				return opt(dashboardID(u.Tool, u.DashboardID, attr))
 			}
 			return unknownAttr(attr)
+		}})
+	}
+}
+
+// exposureColumns are an exposure's columns by node; null when not read.
+func exposureColumns(e *exposures.Exposure) cell {
+	if e.Columns == nil {
+		return null()
+	}
+	nodes := make([]string, 0, len(e.Columns))
+	for n := range e.Columns {
+		nodes = append(nodes, n)
+	}
+	sort.Strings(nodes)
+	return nested(rows{len(nodes), func(i int, a string) cell {
+		if a == "columns" {
+			return strs(e.Columns[nodes[i]])
+		}
+		return pick(a, "node", nodes[i])
+	}})
+}
+
+// unmatchedColumnsResult writes `unmatched_columns`; null without include_columns.
+func unmatchedColumnsResult(list []exposures.UnmatchedColumn, read bool) resultAttr {
+	return func(p *packer, t tftypes.Type) {
+		if !read {
+			p.value(t, null())
+			return
+		}
+		p.rows(t, rows{len(list), func(i int, attr string) cell {
+			u := &list[i]
+			switch attr {
+			case "workbook_id", "powerbi_report_id":
+				return opt(dashboardID(u.Tool, u.DashboardID, attr))
+			}
+			return pick(attr, "node", u.Node, "column", u.Column)
 		}})
 	}
 }

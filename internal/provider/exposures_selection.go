@@ -65,7 +65,7 @@ func (d *exposuresDataSource) selectedWorkbooks(ctx context.Context, cfg exposur
 		d.tableau.report("read Tableau projects", err, diags)
 		return nil, nil
 	}
-	wbs := d.tableau.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags)
+	wbs := d.workbooks(ctx, cfg, diags)
 	return tableau.Dashboards(tableau.Selected(projects, wbs, sel)), []string{"Tableau at " + d.tableau.client.Host()}
 }
 

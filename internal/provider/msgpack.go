@@ -199,6 +199,9 @@ func strs(ss []string) cell     { return cell{kind: cellStrings, ss: ss} }
 func nested(r rows) cell        { return cell{kind: cellRows, rows: r} }
 func unknownAttr(a string) cell { return cell{kind: cellUnknown, s: a} }
 
+// null is a null value of any type.
+func null() cell { return cell{kind: cellNull} }
+
 // opt is s, or null when s is empty.
 func opt(s string) cell {
 	if s == "" {

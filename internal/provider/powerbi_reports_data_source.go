@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi/mquery"
 )
@@ -33,12 +34,17 @@ type reportRow struct {
 	OwnerName, OwnerEmail, Endorsement, ModifiedAt       string
 	Tables                                               []mquery.Table
 	Queries                                              []mquery.NativeQuery
+	// The dataset's columns, with include_columns; Columns is nil otherwise.
+	Columns    []bi.Column
+	Unresolved []bi.UnresolvedColumn
+	Derived    []string // calculated columns and measures, Table[Column]
 }
 
 type powerbiReportsModel struct {
 	WorkspaceNames []types.String `tfsdk:"workspace_names"`
 	Endorsement    types.String   `tfsdk:"endorsement"`
 	NameRegex      types.String   `tfsdk:"name_regex"`
+	IncludeColumns types.Bool     `tfsdk:"include_columns"`
 	Reports        rawListValue   `tfsdk:"reports"` // set from reportsValue
 }
 
@@ -46,7 +52,7 @@ func (d *powerbiReportsDataSource) Schema(_ context.Context, _ datasource.Schema
 	str := func(desc string) schema.Attribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
 	}
-	report := schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+	report := schema.NestedAttributeObject{Attributes: powerbiColumnAttributes(map[string]schema.Attribute{
 		"id": str("Report ID."), "name": str("Report name."), "workspace_id": str("Workspace ID."),
 		"workspace_name": str("Workspace name."), "dataset_id": str("ID of the report's dataset (semantic model)."),
 		"url":        str("The report's address: `https://app.powerbi.com/groups/{workspace}/reports/{id}`, or the API's own."),
@@ -62,7 +68,7 @@ func (d *powerbiReportsDataSource) Schema(_ context.Context, _ datasource.Schema
 			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 				"query": str("The SQL, unescaped."), "connection_type": str("The warehouse it runs on."),
 			}}},
-	}}
+	})}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Power BI reports with the warehouse tables their datasets read, found in each dataset table's " +
 			"Power Query M (connectors, navigation steps, native SQL, shared expressions and parameters). A report whose dataset " +
@@ -73,7 +79,8 @@ func (d *powerbiReportsDataSource) Schema(_ context.Context, _ datasource.Schema
 				MarkdownDescription: "Only reports in these workspaces (exact names). Default: every workspace."},
 			"endorsement": schema.StringAttribute{Optional: true, MarkdownDescription: "Only reports with this endorsement: `Promoted` or `Certified`.",
 				Validators: []validator.String{stringvalidator.OneOf("Promoted", "Certified")}},
-			"name_regex": schema.StringAttribute{Optional: true, MarkdownDescription: "Only reports whose name matches this regular expression (Go RE2 syntax)."},
+			"name_regex":      schema.StringAttribute{Optional: true, MarkdownDescription: "Only reports whose name matches this regular expression (Go RE2 syntax)."},
+			"include_columns": includeColumnsAttribute("each report's dataset"),
 			"reports": schema.ListNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "The reports, sorted by workspace name, then report name.",
@@ -101,7 +108,7 @@ func (d *powerbiReportsDataSource) results(ctx context.Context, config tfsdk.Con
 	}
 	list := make([]reportRow, len(found))
 	for i, f := range found {
-		list[i] = newReportRow(f)
+		list[i] = newReportRow(f, cfg.IncludeColumns.ValueBool())
 	}
 	return map[string]resultAttr{"reports": reportsResult(list)}
 }
@@ -168,11 +175,34 @@ func endorsement(r powerbi.Report) string {
 	return r.Endorsement.Endorsement
 }
 
-func newReportRow(f powerbi.Found) reportRow {
+func newReportRow(f powerbi.Found, columns bool) reportRow {
 	w, r, l := f.Workspace, f.Report, f.Lineage
 	ownerName, ownerEmail := r.Owner()
-	return reportRow{ID: r.ID, Name: r.Name, WorkspaceID: w.ID, WorkspaceName: w.Name, DatasetID: r.DatasetID, URL: powerbi.ReportURL(w.ID, r),
+	row := reportRow{ID: r.ID, Name: r.Name, WorkspaceID: w.ID, WorkspaceName: w.Name, DatasetID: r.DatasetID, URL: powerbi.ReportURL(w.ID, r),
 		OwnerName: ownerName, OwnerEmail: ownerEmail, Endorsement: endorsement(r), ModifiedAt: r.ModifiedDateTime, Tables: l.Tables, Queries: l.NativeQueries}
+	if columns {
+		d := f.Dashboard()
+		row.Columns, row.Unresolved = d.Columns, d.UnresolvedColumns
+		row.Derived = []string{}
+		for _, c := range l.Columns {
+			if c.Derived && len(c.Sources) == 0 {
+				row.Derived = append(row.Derived, c.Table+"["+c.Column+"]")
+			}
+		}
+	}
+	return row
+}
+
+// powerbiColumnAttributes adds the column attributes to a report's.
+func powerbiColumnAttributes(attrs map[string]schema.Attribute) map[string]schema.Attribute {
+	for name, a := range columnAttributes("its dataset's columns read (the Scanner API does not say which visual shows which " +
+		"field, so a report uses all its dataset's columns)") {
+		attrs[name] = a
+	}
+	attrs["derived_columns"] = schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "The " +
+		"dataset's calculated columns and measures (DAX) and the columns computed in Power Query, as `Table[Column]`: listed, " +
+		"not traced to the warehouse; null without `include_columns`."}
+	return attrs
 }
 
 // reportsResult writes the `reports` attribute.
@@ -201,6 +231,14 @@ func (r *reportRow) attr(attr string) cell {
 			q := r.Queries[i]
 			return pick(a, "query", q.Query, "connection_type", mquery.Platform(q.Connector))
 		}})
+	case "derived_columns":
+		if r.Columns == nil {
+			return null()
+		}
+		return strs(r.Derived)
+	}
+	if c, ok := columnCell(attr, r.Columns != nil, func() []string { return dashboardColumnNames(r.Columns) }, r.Unresolved); ok {
+		return c
 	}
 	return unknownAttr(attr)
 }

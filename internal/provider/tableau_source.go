@@ -32,6 +32,7 @@ type tableauSource struct {
 	projects  lazy[[]tableau.Project]
 	workbooks lazy[[]tableau.Workbook]
 	tree      lazy[*bi.Tree]
+	columns   lazy[map[string]*tableau.WorkbookColumns]
 	failure   error // a read that failed: not tried again in this process
 }
 
@@ -133,6 +134,18 @@ func (s *tableauSource) Workbooks(ctx context.Context) ([]tableau.Project, []tab
 		return nil, nil, err
 	}
 	return projects, wbs, nil
+}
+
+// WithColumns gives workbooks the columns their sheets use, read once per
+// provider process; a workbook whose upstream tables Tableau left empty gets
+// its columns' tables.
+func (s *tableauSource) WithColumns(ctx context.Context, wbs []tableau.Workbook) error {
+	cols, err := load(ctx, s, &s.columns, s.client.ListColumns)
+	if err != nil {
+		return err
+	}
+	tableau.AttachColumns(wbs, cols)
+	return nil
 }
 
 // tableauFrom is the Tableau source for a data source, adding an error when the

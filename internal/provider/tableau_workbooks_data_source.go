@@ -35,7 +35,8 @@ type workbookFilterModel struct {
 
 type tableauWorkbooksModel struct {
 	workbookFilterModel
-	Workbooks rawListValue `tfsdk:"workbooks"` // set from workbooksValue
+	IncludeColumns types.Bool   `tfsdk:"include_columns"`
+	Workbooks      rawListValue `tfsdk:"workbooks"` // set from workbooksValue
 }
 
 // workbookFilterAttributes are the filter arguments, shared with dbtexposures_exposures.
@@ -61,6 +62,14 @@ func workbookFilterAttributes() map[string]schema.Attribute {
 }
 
 func workbookAttributes() map[string]schema.Attribute {
+	attrs := columnAttributes("its sheets use, through calculated fields, published data sources and custom SQL")
+	for name, a := range workbookLineageAttributes() {
+		attrs[name] = a
+	}
+	return attrs
+}
+
+func workbookLineageAttributes() map[string]schema.Attribute {
 	str := func(desc string) schema.Attribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
 	}
@@ -108,6 +117,7 @@ func workbookAttributes() map[string]schema.Attribute {
 
 func (d *tableauWorkbooksDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := workbookFilterAttributes()
+	attrs["include_columns"] = includeColumnsAttribute("each workbook's sheets")
 	nested := schema.NestedAttributeObject{Attributes: workbookAttributes()}
 	attrs["workbooks"] = schema.ListNestedAttribute{
 		Computed:            true,
@@ -134,6 +144,12 @@ func (d *tableauWorkbooksDataSource) results(ctx context.Context, config tfsdk.C
 		return nil
 	}
 	selected := d.src.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags)
+	if cfg.IncludeColumns.ValueBool() && !diags.HasError() {
+		if err := d.src.WithColumns(ctx, selected); err != nil {
+			d.src.report("read the columns of Tableau workbooks", err, diags)
+			return nil
+		}
+	}
 	return map[string]resultAttr{"workbooks": workbooksResult(selected)}
 }
 
@@ -168,6 +184,9 @@ func workbookAttr(w *tableau.Workbook, attr string) cell {
 	case "tags":
 		return strs(w.Tags)
 	}
+	if c, ok := columnCell(attr, w.Columns != nil, func() []string { return workbookColumnNames(w) }, w.UnresolvedColumns); ok {
+		return c
+	}
 	return workbookLineage(w, attr)
 }
 
@@ -185,6 +204,15 @@ func workbookLineage(w *tableau.Workbook, attr string) cell {
 		}})
 	}
 	return unknownAttr(attr)
+}
+
+// workbookColumnNames are the columns a workbook's sheets use, named and sorted.
+func workbookColumnNames(w *tableau.Workbook) []string {
+	names := make([]string, len(w.Columns))
+	for i, c := range w.Columns {
+		names[i] = columnName(c.Table.Database, c.Table.Schema, c.Table.Name, c.Name)
+	}
+	return sortedUnique(names)
 }
 
 func tableAttr(t *tableau.Table, attr string) cell {

@@ -34,6 +34,14 @@ type workbookModel struct {
 	UpstreamTables []tableModel     `tfsdk:"upstream_tables"`
 	CustomSQL      []customSQLModel `tfsdk:"custom_sql"`
 	Extracts       []extractModel   `tfsdk:"extracts"`
+	// nil slices reflect as null: columns not read
+	UpstreamColumns   []types.String    `tfsdk:"upstream_columns"`
+	UnresolvedColumns []unresolvedModel `tfsdk:"unresolved_columns"`
+}
+
+type unresolvedModel struct {
+	Column types.String `tfsdk:"column"`
+	Reason types.String `tfsdk:"reason"`
 }
 
 type extractModel struct {
@@ -80,12 +88,22 @@ func toWorkbookModel(w tableau.Workbook) workbookModel {
 	for _, c := range w.CustomSQL {
 		m.CustomSQL = append(m.CustomSQL, customSQLModel{Query: types.StringValue(c.Query), Database: types.StringValue(c.Database), ConnectionType: types.StringValue(c.ConnectionType)})
 	}
+	if w.Columns != nil {
+		m.UpstreamColumns, m.UnresolvedColumns = []types.String{}, []unresolvedModel{}
+		for _, c := range w.Columns { // sorted and distinct, as ListColumns gives them
+			m.UpstreamColumns = append(m.UpstreamColumns, types.StringValue(columnName(c.Table.Database, c.Table.Schema, c.Table.Name, c.Name)))
+		}
+		for _, u := range w.UnresolvedColumns {
+			m.UnresolvedColumns = append(m.UnresolvedColumns, unresolvedModel{Column: types.StringValue(u.Column), Reason: types.StringValue(u.Reason)})
+		}
+	}
 	return m
 }
 
 type reflectedWorkbooksModel struct {
 	workbookFilterModel
-	Workbooks []workbookModel `tfsdk:"workbooks"`
+	IncludeColumns types.Bool      `tfsdk:"include_columns"`
+	Workbooks      []workbookModel `tfsdk:"workbooks"`
 }
 
 // Building the values directly gives exactly what the framework's reflection
@@ -110,12 +128,17 @@ func TestWorkbooksValueEqualsReflection(t *testing.T) {
 		if wb.Tags == nil {
 			wb.Tags = []string{}
 		}
+		if i%5 == 2 {
+			wb.Columns = []tableau.UsedColumn{{Table: tableau.Table{Database: "db", Schema: "s", Name: "t"}, Name: "a"}}
+			wb.UnresolvedColumns = []tableau.UnresolvedColumn{{Column: "x", Reason: "why"}}
+		}
 		wbs = append(wbs, wb)
 	}
 
 	reflected := tfsdk.State{Schema: sr.Schema}
 	model := reflectedWorkbooksModel{workbookFilterModel: workbookFilterModel{
-		ProjectNames: types.SetNull(types.StringType), IncludeSubprojects: types.BoolNull(), Tags: types.SetNull(types.StringType), NameRegex: types.StringNull()}}
+		ProjectNames: types.SetNull(types.StringType), IncludeSubprojects: types.BoolNull(), Tags: types.SetNull(types.StringType), NameRegex: types.StringNull()},
+		IncludeColumns: types.BoolNull()}
 	for _, w := range wbs {
 		model.Workbooks = append(model.Workbooks, toWorkbookModel(w))
 	}

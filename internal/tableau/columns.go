@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 )
 
 // maxFieldsPage is the most fieldsConnection returns in one page: Tableau
@@ -24,10 +26,7 @@ type UsedColumn struct {
 
 // UnresolvedColumn is a column a sheet uses whose warehouse column is not
 // clear, with the reason: it is never guessed.
-type UnresolvedColumn struct {
-	Column string // as Tableau names it
-	Reason string
-}
+type UnresolvedColumn = bi.UnresolvedColumn
 
 // WorkbookColumns are the warehouse columns one workbook's sheets use.
 type WorkbookColumns struct {

@@ -216,9 +216,7 @@ func (w *Workbook) Dashboard() bi.Dashboard {
 			t := c.Table
 			d.Columns[j] = bi.Column{Table: bi.Table{Database: t.Database, Schema: t.Schema, Name: t.Name, FullName: t.FullName}, Name: c.Name, Derived: c.Derived}
 		}
-		for _, u := range w.UnresolvedColumns {
-			d.UnresolvedColumns = append(d.UnresolvedColumns, bi.UnresolvedColumn(u))
-		}
+		d.UnresolvedColumns = w.UnresolvedColumns
 	}
 	return d
 }
