@@ -48,13 +48,7 @@ provider "dbtexposures" {
   host_url    = %q
   account_id  = %d
   token       = %q
-  max_retries = 1
-  tableau = {
-    host       = %q
-    site_id    = %q
-    token_name = %q
-    token      = %q
-  }
+  max_retries = 1%s
 }
 
 resource "dbtexposures_tableau_connection" "c" {
@@ -71,7 +65,7 @@ data "dbtexposures_tableau_workbooks" "picked" {
   project_names = ["Marketing"]
   name_regex    = %q
 }
-`, e.srv.HostURL, e.srv.AccountID, e.srv.Token, e.tab.URL, e.f.Site.ContentURL, e.f.PersonalAccessToken.Name, e.f.PersonalAccessToken.Secret,
+`, e.srv.HostURL, e.srv.AccountID, e.srv.Token, tableauHCL(e.tab, e.f),
 		e.srv.ProjectID, e.tab.URL, e.f.Site.ContentURL, e.f.PersonalAccessToken.Name, e.f.PersonalAccessToken.Secret, nameRegex)
 	if withSelection {
 		cfg += fmt.Sprintf(`

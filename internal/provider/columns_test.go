@@ -34,24 +34,30 @@ func demoTools(t *testing.T) string {
 }
 
 func bothTools(tab *httptest.Server, f *emulator.Fixture, pbi *httptest.Server, pf *pbiemulator.Fixture) string {
+	return "\nprovider \"dbtexposures\" {\n  max_retries = 1" + tableauHCL(tab, f) + powerbiHCL(pf.TenantID, pf.ClientID, pf.ClientSecret, pbi.URL) + "\n}\n"
+}
+
+// tableauHCL is the provider's tableau block for an emulated site.
+func tableauHCL(srv *httptest.Server, f *emulator.Fixture) string {
 	return fmt.Sprintf(`
-provider "dbtexposures" {
-  max_retries = 1
   tableau = {
     host       = %q
     site_id    = %q
     token_name = %q
     token      = %q
-  }
+  }`, srv.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret)
+}
+
+// powerbiHCL is the provider's powerbi block for an emulated tenant.
+func powerbiHCL(tenantID, clientID, secret, url string) string {
+	return fmt.Sprintf(`
   powerbi = {
     tenant_id     = %q
     client_id     = %q
     client_secret = %q
     api_url       = %q
     login_url     = %q
-  }
-}
-`, tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret, pf.TenantID, pf.ClientID, pf.ClientSecret, pbi.URL, pbi.URL)
+  }`, tenantID, clientID, secret, url, url)
 }
 
 // element finds the element of a list attribute whose key has the value,
@@ -199,7 +205,7 @@ func TestAccExposuresColumns(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:      providers + fmt.Sprintf(`data "dbtexposures_exposures" "x" {
+			Config: providers + fmt.Sprintf(`data "dbtexposures_exposures" "x" {
   manifest_path = %q
   catalog_path  = %q
 }`, manifest, catalog),

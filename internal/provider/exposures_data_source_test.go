@@ -117,24 +117,7 @@ func TestAccExposuresDataSourcePowerBI(t *testing.T) {
 	_, tsrv := tableautest.NewServer(t, f)
 	pf, psrv := demoPowerBITenant(t, "Customer Cohorts", "Customer 360")
 	manifest, _ := filepath.Abs(filepath.Join("..", "..", "examples", "demo", "manifest.json"))
-	provider := fmt.Sprintf(`
-provider "dbtexposures" {
-  tableau = {
-    host       = %q
-    site_id    = %q
-    token_name = %q
-    token      = %q
-  }
-  powerbi = {
-    tenant_id     = %q
-    client_id     = %q
-    client_secret = %q
-    api_url       = %q
-    login_url     = %q
-  }
-}
-`, tsrv.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret,
-		pf.TenantID, pf.ClientID, pf.ClientSecret, psrv.URL, psrv.URL)
+	provider := bothTools(tsrv, f, psrv, pf)
 	all, finance := "data.dbtexposures_exposures.all", "data.dbtexposures_exposures.finance"
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

@@ -96,14 +96,7 @@ resource "dbtexposures_auto_exposure_selection" "s" {
 func powerbiFirstPlan(srv *servertest.Server, tenantID, clientID, secret, discoveryURL string) string {
 	discovery := ""
 	if discoveryURL != "" {
-		discovery = fmt.Sprintf(`
-  powerbi = {
-    tenant_id     = %q
-    client_id     = %q
-    client_secret = %q
-    api_url       = %q
-    login_url     = %q
-  }`, tenantID, clientID, secret, discoveryURL, discoveryURL)
+		discovery = powerbiHCL(tenantID, clientID, secret, discoveryURL)
 	}
 	return requiredProviders + fmt.Sprintf(`
 provider "dbtexposures" {

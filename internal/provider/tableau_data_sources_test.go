@@ -18,17 +18,7 @@ import (
 
 // tableauProvider configures only Tableau: discovery must not need dbt Cloud.
 func tableauProvider(srv *httptest.Server, f *emulator.Fixture) string {
-	return fmt.Sprintf(`
-provider "dbtexposures" {
-  max_retries = 1
-  tableau = {
-    host       = %q
-    site_id    = %q
-    token_name = %q
-    token      = %q
-  }
-}
-`, srv.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret)
+	return "\nprovider \"dbtexposures\" {\n  max_retries = 1" + tableauHCL(srv, f) + "\n}\n"
 }
 
 // countWhere counts the fixture's workbooks whose project satisfies keep.
