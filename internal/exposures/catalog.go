@@ -121,3 +121,15 @@ func readCatalogNodes(dec *json.Decoder, c *Catalog) error {
 
 // LoadCatalogFile reads a catalog.json from disk.
 func LoadCatalogFile(path string) (*Catalog, error) { return loadFile(path, LoadCatalog) }
+
+// Compact encodes the catalog as the server keeps it: the columns by node.
+func (c *Catalog) Compact() ([]byte, error) { return json.Marshal(c.Columns) }
+
+// LoadStoredCatalog reads a catalog encoded by Compact.
+func LoadStoredCatalog(b []byte) (*Catalog, error) {
+	c := &Catalog{}
+	if err := json.Unmarshal(b, &c.Columns); err != nil {
+		return nil, fmt.Errorf("stored catalog: %w", err)
+	}
+	return c, nil
+}

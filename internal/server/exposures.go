@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,9 +19,44 @@ import (
 // length over the limit is refused unread, and the body is spooled to a
 // temporary file, never to memory, until it is known to fit.
 func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
+	s.upload(w, r, artifact{name: "manifest", put: s.store.PutManifest, parse: func(body io.Reader) ([]byte, map[string]any, error) {
+		m, err := exposures.LoadManifest(body)
+		if err != nil {
+			return nil, nil, err
+		}
+		compact, err := m.Compact()
+		return compact, map[string]any{"schema_version": m.SchemaVersion, "nodes": len(m.Nodes)}, err
+	}})
+}
+
+// putCatalog stores the project's dbt catalog (target/catalog.json, from
+// dbt docs generate): its nodes' warehouse columns, which column matching
+// prefers to the manifest's documented ones. The project is synced again.
+func (s *Server) putCatalog(w http.ResponseWriter, r *http.Request) {
+	s.upload(w, r, artifact{name: "catalog", put: s.store.PutCatalog, parse: func(body io.Reader) ([]byte, map[string]any, error) {
+		c, err := exposures.LoadCatalog(body)
+		if err != nil {
+			return nil, nil, err
+		}
+		compact, err := c.Compact()
+		return compact, map[string]any{"nodes": len(c.Columns)}, err
+	}})
+}
+
+// artifact is a dbt artifact a project uploads: its name in answers, how it
+// is read (as a stream) and kept.
+type artifact struct {
+	name  string
+	parse func(io.Reader) (compact []byte, summary map[string]any, err error)
+	put   func(ctx context.Context, projectID int64, compact []byte) (string, error)
+}
+
+// upload spools an artifact to disk within MaxManifestBytes, parses it as a
+// stream (bad input is a 400 that names the problem), keeps it and syncs.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, a artifact) {
 	pid, _ := pathID(w, r, "project_id")
 	if r.ContentLength > MaxManifestBytes {
-		s.manifestTooLarge(w)
+		s.tooLarge(w, a.name)
 		return
 	}
 	release, ok := s.heavy.tryAcquire(tokenAccount(r))
@@ -29,38 +65,34 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	spool, err := spoolManifest(r.Body)
+	spool, err := spoolUpload(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.manifestTooLarge(w)
+			s.tooLarge(w, a.name)
 			return
 		}
 		s.internal(w, r, err)
 		return
 	}
 	defer spool.Close()
-	m, err := exposures.LoadManifest(spool)
+	compact, summary, err := a.parse(spool)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "Invalid manifest: "+err.Error())
+		writeError(w, http.StatusBadRequest, "Invalid "+a.name+": "+err.Error())
 		return
 	}
-	compact, err := m.Compact()
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	ts, err := s.store.PutManifest(r.Context(), pid, compact)
+	ts, err := a.put(r.Context(), pid, compact)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
 	s.triggerSync(tokenAccount(r), pid)
-	writeData(w, map[string]any{"project_id": pid, "schema_version": m.SchemaVersion, "nodes": len(m.Nodes), "uploaded_at": ts})
+	summary["project_id"], summary["uploaded_at"] = pid, ts
+	writeData(w, summary)
 }
 
-func (s *Server) manifestTooLarge(w http.ResponseWriter) {
-	writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("The manifest is larger than %d MiB, the most this server accepts.", MaxManifestBytes>>20))
+func (s *Server) tooLarge(w http.ResponseWriter, name string) {
+	writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("The %s is larger than %d MiB, the most this server accepts.", name, MaxManifestBytes>>20))
 }
 
 // busy answers a request for heavy work while the account already runs its share.
@@ -69,11 +101,11 @@ func (s *Server) busy(w http.ResponseWriter) {
 	writeError(w, http.StatusTooManyRequests, fmt.Sprintf("This account already runs %d manifest uploads or exposure syncs; try again in a few seconds.", heavyPerAccount))
 }
 
-// spoolManifest copies the body to a temporary file, which it returns rewound
+// spoolUpload copies the body to a temporary file, which it returns rewound
 // for a streaming parse, and removed (it is already unlinked). A body over the
 // limit fails while copying, with nothing held.
-func spoolManifest(body io.Reader) (*os.File, error) {
-	f, err := os.CreateTemp("", "dbtexposures-manifest-*.json")
+func spoolUpload(body io.Reader) (*os.File, error) {
+	f, err := os.CreateTemp("", "dbtexposures-upload-*.json")
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ import (
 // MaxBodyBytes bounds request bodies; the largest legitimate one is a few KiB.
 const MaxBodyBytes = 1 << 20
 
-// MaxManifestBytes bounds an uploaded dbt manifest (large projects reach tens of MB).
+// MaxManifestBytes bounds an uploaded dbt manifest or catalog (large projects reach tens of MB).
 const MaxManifestBytes = 256 << 20
 
 // Server serves the API over a Store.
@@ -151,6 +151,7 @@ func (s *Server) routes() {
 	// Extensions of ours (not in dbt Cloud's API): the project's manifest and the exposures synced from it.
 	const project = "/api/v3/accounts/{account_id}/projects/{project_id}/"
 	s.mux.HandleFunc("PUT "+project+"manifest/{$}", s.authed(s.inProject(s.putManifest)))
+	s.mux.HandleFunc("PUT "+project+"catalog/{$}", s.authed(s.inProject(s.putCatalog)))
 	s.mux.HandleFunc("GET "+project+"exposures/{$}", s.authed(s.inProject(s.getExposures)))
 	s.mux.HandleFunc("POST "+project+"exposures/sync/{$}", s.authed(s.inProject(s.postSync)))
 	s.mux.HandleFunc("POST "+project+"active-exposures/runs/{$}", s.authed(s.inProject(s.postActiveRun)))
@@ -175,7 +176,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		limit := int64(MaxBodyBytes)
 		switch {
-		case strings.HasSuffix(r.URL.Path, "/manifest/"):
+		case strings.HasSuffix(r.URL.Path, "/manifest/"), strings.HasSuffix(r.URL.Path, "/catalog/"):
 			limit = MaxManifestBytes
 		case strings.HasSuffix(r.URL.Path, "/active-exposures/runs/"):
 			limit = MaxRunResultsBytes

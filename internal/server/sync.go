@@ -36,7 +36,15 @@ type exposureJSON struct {
 	// RefreshTargets are what refreshing the dashboard's data rebuilds; nil
 	// in exposures stored by versions before them.
 	RefreshTargets []bi.Target `json:"refresh_targets"`
-	meta           []bi.Field
+	// UnmatchedColumns are columns the dashboard uses that its dbt nodes lack.
+	UnmatchedColumns []unmatchedColumnJSON `json:"unmatched_columns,omitempty"`
+	meta             []bi.Field
+}
+
+// unmatchedColumnJSON is a column a dashboard uses that a dbt node lacks.
+type unmatchedColumnJSON struct {
+	Node   string `json:"node"`
+	Column string `json:"column"`
 }
 
 // MarshalJSON writes the tool's fields after the others.
@@ -212,7 +220,7 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 	if err != nil {
 		return err
 	}
-	manifest, err := exposures.LoadStored(raw)
+	ix, err := s.dbtIndex(ctx, raw, projectID)
 	if err != nil {
 		return err
 	}
@@ -220,14 +228,20 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 	if err != nil {
 		return err
 	}
-	res := exposures.BuildDashboards(dashboards, exposures.NewIndex(manifest), exposures.Options{})
+	res := exposures.BuildDashboards(dashboards, ix, exposures.Options{})
 	yml, err := exposures.Render(res.Exposures, strings.Join(sources, " and "))
 	if err != nil {
 		return err
 	}
+	missing := map[string][]unmatchedColumnJSON{}
+	for _, u := range res.UnmatchedColumns {
+		missing[u.DashboardID] = append(missing[u.DashboardID], unmatchedColumnJSON{Node: u.Node, Column: u.Column})
+	}
 	out := make([]exposureJSON, 0, len(res.Exposures))
 	for _, e := range res.Exposures {
-		out = append(out, toExposureJSON(e))
+		ej := toExposureJSON(e)
+		ej.UnmatchedColumns = missing[e.DashboardID]
+		out = append(out, ej)
 	}
 	unmatched := make([]unmatchedJSON, 0, len(res.Unmatched))
 	for _, u := range res.Unmatched {
@@ -239,6 +253,28 @@ func (s *Server) generate(ctx context.Context, accountID, projectID int64) error
 	}
 	uj, _ := json.Marshal(unmatched)
 	return s.store.SaveSync(ctx, projectID, store.ExposureRecord{ExposuresJSON: string(ej), UnmatchedJSON: string(uj), YAML: string(yml), SyncedAt: store.Now()})
+}
+
+// dbtIndex indexes the stored manifest, with the project's catalog when
+// one was uploaded.
+func (s *Server) dbtIndex(ctx context.Context, manifest []byte, projectID int64) (*exposures.Index, error) {
+	m, err := exposures.LoadStored(manifest)
+	if err != nil {
+		return nil, err
+	}
+	ix := exposures.NewIndex(m)
+	raw, err := s.store.Catalog(ctx, projectID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ix, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := exposures.LoadStoredCatalog(raw)
+	if err != nil {
+		return nil, err
+	}
+	return ix.WithCatalog(c), nil
 }
 
 func toExposureJSON(e exposures.Exposure) exposureJSON {

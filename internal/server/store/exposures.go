@@ -24,6 +24,25 @@ func (s *Store) Manifest(ctx context.Context, projectID int64) ([]byte, error) {
 	return b, err
 }
 
+// PutCatalog stores a project's dbt catalog (its nodes' warehouse columns),
+// replacing the previous one.
+func (s *Store) PutCatalog(ctx context.Context, projectID int64, catalog []byte) (string, error) {
+	ts := Now()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO project_catalogs(project_id, catalog, uploaded_at) VALUES(?, ?, ?)
+		ON CONFLICT(project_id) DO UPDATE SET catalog = excluded.catalog, uploaded_at = excluded.uploaded_at`, projectID, catalog, ts)
+	return ts, err
+}
+
+// Catalog returns a project's catalog, or ErrNotFound.
+func (s *Store) Catalog(ctx context.Context, projectID int64) ([]byte, error) {
+	var b []byte
+	err := s.db.QueryRowContext(ctx, `SELECT catalog FROM project_catalogs WHERE project_id = ?`, projectID).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return b, err
+}
+
 // ProjectsWithManifest lists (account, project) pairs that can be synced.
 func (s *Store) ProjectsWithManifest(ctx context.Context) ([][2]int64, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT p.account_id, p.id FROM projects p JOIN project_manifests m ON m.project_id = p.id ORDER BY p.id`)

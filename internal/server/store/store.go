@@ -137,6 +137,11 @@ CREATE TABLE IF NOT EXISTS project_manifests (
 	manifest    BLOB NOT NULL,
 	uploaded_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS project_catalogs (
+	project_id  INTEGER PRIMARY KEY REFERENCES projects(id),
+	catalog     BLOB NOT NULL,
+	uploaded_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS project_exposures (
 	project_id     INTEGER PRIMARY KEY REFERENCES projects(id),
 	exposures_json TEXT NOT NULL DEFAULT '[]', -- from the last successful sync
