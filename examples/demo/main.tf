@@ -24,6 +24,12 @@ variable "powerbi_url" {
   default = "http://127.0.0.1:8486"
 }
 
+variable "manifest_path" {
+  type        = string
+  description = "The dbt project's target/manifest.json; the demo passes its own."
+  default     = "manifest.json"
+}
+
 variable "project_id" {
   type    = number
   default = 1
@@ -146,4 +152,24 @@ output "powerbi_lineage" {
     for r in data.dbtexposures_powerbi_reports.jaffle.reports :
     "${r.workspace_name}/${r.name}" => [for t in r.upstream_tables : t.full_name]
   }
+}
+
+# Column lineage: the warehouse columns each dashboard uses (through calculated
+# fields, published data sources, custom SQL and Power Query steps), matched to
+# the columns the dbt project documents. A column its model lacks is a
+# dashboard that is already broken.
+data "dbtexposures_exposures" "columns" {
+  manifest_path   = var.manifest_path
+  include_columns = true
+}
+
+output "revenue_overview_columns" {
+  value = {
+    for c in one([for e in data.dbtexposures_exposures.columns.exposures : e.columns if e.name == "revenue_overview"]) :
+    c.node => c.columns
+  }
+}
+
+output "broken_dashboard_columns" {
+  value = [for u in data.dbtexposures_exposures.columns.unmatched_columns : "${coalesce(u.workbook_id, u.powerbi_report_id)}: ${u.node}.${u.column}"]
 }

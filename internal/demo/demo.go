@@ -220,6 +220,7 @@ func (d *demo) initTerraform(ctx context.Context) error {
 		"DBT_CLOUD_TOKEN="+demoToken,
 		"TF_VAR_tableau_pat="+demoTableauPAT,
 		"TF_VAR_tableau_host="+d.tableauURL,
+		"TF_VAR_manifest_path="+d.Manifest,
 		// The discovery data sources read Tableau directly, with the same PAT.
 		"TABLEAU_HOST="+d.tableauURL,
 		"TABLEAU_SITE_ID=jaffle",
