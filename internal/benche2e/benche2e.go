@@ -42,11 +42,16 @@ type Result struct {
 	DataSource string
 	Wall       []time.Duration // each plan's wall time
 	PeakRSS    []int64         // each provider process's peak RSS, bytes
+	// AfterLastAnswer is, for each plan, the time from Tableau's last answer
+	// to the plan's end: the provider's work and Terraform's, not the network's.
+	AfterLastAnswer []time.Duration
 }
 
 // Run measures both discovery data sources.
 func Run(ctx context.Context, o Options) ([]Result, error) {
-	f := emulator.Generate(emulator.GenerateOptions{Workbooks: o.Workbooks, TablesPerWorkbook: 4, VaryTables: true})
+	// Every workbook has a sheet using 20 to 40 columns; only plans with
+	// include_columns read them.
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: o.Workbooks, TablesPerWorkbook: 4, VaryTables: true, Columns: true})
 	emu, err := emulator.New(f)
 	if err != nil {
 		return nil, err
@@ -73,6 +78,8 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	sources := []struct{ name, config string }{
 		{"dbtexposures_tableau_workbooks", `data "dbtexposures_tableau_workbooks" "all" {}
 output "workbooks" { value = length(data.dbtexposures_tableau_workbooks.all.workbooks) }`},
+		{"dbtexposures_tableau_workbooks+columns", `data "dbtexposures_tableau_workbooks" "all" { include_columns = true }
+output "columns" { value = length(flatten([for w in data.dbtexposures_tableau_workbooks.all.workbooks : w.upstream_columns])) }`},
 		{"dbtexposures_exposures", fmt.Sprintf(`data "dbtexposures_exposures" "all" { manifest_path = %q }
 output "exposures" { value = length(data.dbtexposures_exposures.all.exposures) }`, manifest)},
 	}
@@ -82,12 +89,13 @@ output "exposures" { value = length(data.dbtexposures_exposures.all.exposures) }
 		for i := 0; i < o.Runs; i++ {
 			config := "terraform {\n  required_providers {\n    dbtexposures = { source = \"dbtexposures/dbtexposures\" }\n  }\n}\n" +
 				"provider \"dbtexposures\" {" + tableau + "\n}\n" + s.config + "\n"
-			wall, rss, err := planOnce(ctx, o, config)
+			wall, tail, rss, err := planOnce(ctx, o, config, emu.LastAnswer)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", s.name, err)
 			}
-			r.Wall, r.PeakRSS = append(r.Wall, wall), append(r.PeakRSS, rss)
-			fmt.Fprintf(o.Out, "%-32s run %d: terraform plan %6.2f s, provider peak RSS %4d MB\n", s.name, i+1, wall.Seconds(), rss>>20)
+			r.Wall, r.PeakRSS, r.AfterLastAnswer = append(r.Wall, wall), append(r.PeakRSS, rss), append(r.AfterLastAnswer, tail)
+			fmt.Fprintf(o.Out, "%-38s run %d: terraform plan %6.2f s (%5.2f s after Tableau's last answer), provider peak RSS %4d MB\n",
+				s.name, i+1, wall.Seconds(), tail.Seconds(), rss>>20)
 		}
 		results = append(results, r)
 	}
@@ -95,24 +103,26 @@ output "exposures" { value = length(data.dbtexposures_exposures.all.exposures) }
 }
 
 // planOnce starts a provider process, runs one terraform plan against it and
-// reads the process's peak RSS before stopping it.
-func planOnce(ctx context.Context, o Options, config string) (time.Duration, int64, error) {
+// reads the process's peak RSS before stopping it. tail is the time from
+// Tableau's last answer to the plan's end: the provider's and Terraform's
+// work, not the network's.
+func planOnce(ctx context.Context, o Options, config string, lastAnswer func() time.Time) (wall, tail time.Duration, rss int64, err error) {
 	dir, err := os.MkdirTemp("", "dbtexposures-bench-e2e-")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer os.RemoveAll(dir)
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o644); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	provider, reattach, err := startProvider(ctx, o.Provider)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer stop(provider)
 	cliConfig := filepath.Join(dir, "terraformrc")
 	if err := os.WriteFile(cliConfig, nil, 0o644); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	env := append(os.Environ(), "TF_REATTACH_PROVIDERS="+reattach, "TF_CLI_CONFIG_FILE="+cliConfig,
 		"CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_LOG=")
@@ -120,21 +130,21 @@ func planOnce(ctx context.Context, o Options, config string) (time.Duration, int
 	initCmd := exec.CommandContext(ctx, o.Terraform, "init", "-input=false", "-no-color")
 	initCmd.Dir, initCmd.Env = dir, env
 	if out, err := initCmd.CombinedOutput(); err != nil {
-		return 0, 0, fmt.Errorf("terraform init: %v\n%s", err, out)
+		return 0, 0, 0, fmt.Errorf("terraform init: %v\n%s", err, out)
 	}
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, o.Terraform, "plan", "-input=false", "-no-color", "-lock=false")
 	cmd.Dir, cmd.Env = dir, env
 	out, err := cmd.CombinedOutput()
-	wall := time.Since(start)
+	wall, tail = time.Since(start), time.Since(lastAnswer())
 	if err != nil {
-		return 0, 0, fmt.Errorf("terraform plan: %v\n%s", err, out)
+		return 0, 0, 0, fmt.Errorf("terraform plan: %v\n%s", err, out)
 	}
 	if !strings.Contains(string(out), "Changes to Outputs") {
-		return 0, 0, fmt.Errorf("terraform plan did not read the data source:\n%s", out)
+		return 0, 0, 0, fmt.Errorf("terraform plan did not read the data source:\n%s", out)
 	}
-	rss, err := peakRSS(provider.Process.Pid)
-	return wall, rss, err
+	rss, err = peakRSS(provider.Process.Pid)
+	return wall, tail, rss, err
 }
 
 var reattachLine = regexp.MustCompile(`TF_REATTACH_PROVIDERS='(.*)'`)

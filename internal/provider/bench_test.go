@@ -17,10 +17,10 @@ import (
 )
 
 // benchSite is a Tableau site of 10,000 workbooks with 1 to 4 tables each,
-// behind 20 ms of network latency.
+// whose sheets use 20 to 40 columns, behind 20 ms of network latency.
 func benchSite(b *testing.B) (*emulator.Emulator, *httptest.Server, *emulator.Fixture) {
 	b.Helper()
-	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 10000, TablesPerWorkbook: 4, VaryTables: true})
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 10000, TablesPerWorkbook: 4, VaryTables: true, Columns: true})
 	emu, srv := tableautest.NewServer(b, f)
 	emu.Latency = 20 * time.Millisecond
 	return emu, srv, f
@@ -113,6 +113,14 @@ func benchReadDataSource(b *testing.B, typeName string, set func(f *emulator.Fix
 // over 10,000 workbooks, through the plugin protocol.
 func BenchmarkReadWorkbooks10000(b *testing.B) {
 	benchReadDataSource(b, "dbtexposures_tableau_workbooks", func(*emulator.Fixture) map[string]tftypes.Value { return nil })
+}
+
+// BenchmarkReadWorkbookColumns10000 is the same with include_columns: the
+// 20 to 40 columns each workbook's sheet uses.
+func BenchmarkReadWorkbookColumns10000(b *testing.B) {
+	benchReadDataSource(b, "dbtexposures_tableau_workbooks", func(*emulator.Fixture) map[string]tftypes.Value {
+		return map[string]tftypes.Value{"include_columns": tftypes.NewValue(tftypes.Bool, true)}
+	})
 }
 
 // BenchmarkReadExposures10000 is dbtexposures_exposures over the same site and

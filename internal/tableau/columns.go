@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 )
@@ -95,11 +98,12 @@ type gqlColumn struct {
 // and the fields those are computed from, a round per step of lineage, in
 // pages of up to 1,000 IDs. No request is made per workbook.
 func (c *Client) ListColumns(ctx context.Context) (map[string]*WorkbookColumns, error) {
-	uses := map[string][]*gqlFieldRef{} // by workbook
+	g := newFieldGraph()
+	uses := map[string][]fieldRef{} // by workbook
 	err := pageAll(ctx, c, SheetsQuery, "sheetsConnection", func(page []gqlSheet) error {
 		for _, s := range page {
 			if s.Workbook != nil {
-				uses[s.Workbook.LUID] = append(uses[s.Workbook.LUID], s.DatasourceFields...)
+				uses[s.Workbook.LUID] = append(uses[s.Workbook.LUID], g.refs(s.DatasourceFields)...)
 			}
 		}
 		return nil
@@ -107,15 +111,10 @@ func (c *Client) ListColumns(ctx context.Context) (map[string]*WorkbookColumns, 
 	if err != nil {
 		return nil, err
 	}
-	g := newFieldGraph()
-	var start []*gqlFieldRef
-	for _, refs := range uses {
-		start = append(start, refs...)
-		g.know(refs)
-	}
-	if err := c.readFields(ctx, g, start); err != nil {
+	if err := c.readFields(ctx, g, g.unread()); err != nil {
 		return nil, err
 	}
+	g.index, g.colIndex = nil, nil // read: only the numbered graph is walked
 	out := make(map[string]*WorkbookColumns, len(uses))
 	for wb, refs := range uses {
 		out[wb] = g.workbookColumns(refs)
@@ -123,127 +122,41 @@ func (c *Client) ListColumns(ctx context.Context) (map[string]*WorkbookColumns, 
 	return out, nil
 }
 
-// readFields fetches the fields refs name and, round by round, the fields
-// those read, until nothing new is named.
-func (c *Client) readFields(ctx context.Context, g *fieldGraph, refs []*gqlFieldRef) error {
-	for round := 0; len(refs) > 0; round++ {
+// fieldBatchesInFlight bounds how many batches of one step are read at once:
+// a large site's hundreds of batches are latency-bound, and Tableau throttles
+// a client that asks too much at once (RATE_EXCEEDED is waited out).
+const fieldBatchesInFlight = 8
+
+// readFields fetches the fields with these IDs and, round by round, the
+// fields those read, until nothing new is named. A round's batches of up to
+// 1,000 IDs are read a few at a time.
+func (c *Client) readFields(ctx context.Context, g *fieldGraph, ids []string) error {
+	for round := 0; len(ids) > 0; round++ {
 		if round == maxFieldRounds {
 			return fmt.Errorf("Tableau: field lineage goes more than %d steps up; stopping rather than looping", maxFieldRounds)
 		}
-		ids := g.unread(refs)
-		refs = nil
+		var mu sync.Mutex
+		group, gctx := errgroup.WithContext(ctx)
+		group.SetLimit(fieldBatchesInFlight)
 		for start := 0; start < len(ids); start += maxFieldsPage {
 			batch := ids[start:min(len(ids), start+maxFieldsPage)]
-			err := pageAllWith(ctx, c, FieldsQuery, "fieldsConnection", map[string]any{"ids": batch}, func(page []gqlField) error {
-				for i := range page {
-					refs = append(refs, g.add(&page[i])...)
-				}
-				return nil
+			group.Go(func() error {
+				return pageAllWith(gctx, c, FieldsQuery, "fieldsConnection", map[string]any{"ids": batch}, func(page []gqlField) error {
+					mu.Lock()
+					defer mu.Unlock()
+					for i := range page {
+						g.add(&page[i])
+					}
+					return nil
+				})
 			})
-			if err != nil {
-				return err
-			}
 		}
+		if err := group.Wait(); err != nil {
+			return err
+		}
+		ids = g.unread()
 	}
 	return nil
-}
-
-// fieldGraph holds the fields read so far, by ID and by data source and name.
-type fieldGraph struct {
-	fields    map[string]*gqlField
-	byKey     map[string]string
-	requested map[string]bool
-}
-
-func newFieldGraph() *fieldGraph {
-	return &fieldGraph{fields: map[string]*gqlField{}, byKey: map[string]string{}, requested: map[string]bool{}}
-}
-
-// know notes the IDs of refs by data source and name, so that a field named
-// only that way upstream is found.
-func (g *fieldGraph) know(refs []*gqlFieldRef) {
-	for _, r := range refs {
-		if r != nil && r.ID != "" && r.Name != "" {
-			g.byKey[r.key()] = r.ID
-		}
-	}
-}
-
-// unread are the IDs of refs not read or asked for yet, sorted.
-func (g *fieldGraph) unread(refs []*gqlFieldRef) []string {
-	var ids []string
-	for _, r := range refs {
-		if r != nil && r.ID != "" && !g.requested[r.ID] && g.fields[r.ID] == nil {
-			g.requested[r.ID] = true
-			ids = append(ids, r.ID)
-		}
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-// add keeps a field and returns the fields it reads.
-func (g *fieldGraph) add(f *gqlField) []*gqlFieldRef {
-	g.fields[f.ID] = f
-	if f.Name != "" {
-		g.byKey[f.key()] = f.ID
-	}
-	refs := append([]*gqlFieldRef(nil), f.UpstreamFields...)
-	if f.RemoteField != nil {
-		refs = append(refs, f.RemoteField)
-	}
-	g.know(refs)
-	return refs
-}
-
-// lookup finds a referenced field: by ID, else by data source and name.
-func (g *fieldGraph) lookup(r *gqlFieldRef) *gqlField {
-	if r == nil {
-		return nil
-	}
-	if f := g.fields[r.ID]; f != nil {
-		return f
-	}
-	return g.fields[g.byKey[r.key()]]
-}
-
-// reach is what a field reads: columns, and whether only through calculations.
-type reach struct {
-	column  *gqlColumn
-	derived bool
-}
-
-// reaches walks a field's lineage up to its columns: its own, its upstream
-// fields' (derived when it is calculated) and its published field's.
-func (g *fieldGraph) reaches(f *gqlField, derived bool, seen map[string]bool, out *[]reach) {
-	if f == nil || seen[f.ID+fmt.Sprint(derived)] {
-		return
-	}
-	seen[f.ID+fmt.Sprint(derived)] = true
-	derived = derived || f.calculated()
-	for _, col := range f.UpstreamColumns {
-		if col != nil {
-			*out = append(*out, reach{column: col, derived: derived})
-		}
-	}
-	for _, up := range f.UpstreamFields {
-		g.reaches(g.lookup(up), derived, seen, out)
-	}
-	g.reaches(g.lookup(f.RemoteField), derived, seen, out)
-}
-
-// workbookColumns gathers the columns that a workbook's sheet fields reach.
-func (g *fieldGraph) workbookColumns(refs []*gqlFieldRef) *WorkbookColumns {
-	var reached []reach
-	seen := map[string]bool{}
-	for _, r := range refs {
-		g.reaches(g.lookup(r), false, seen, &reached)
-	}
-	acc := columnSet{}
-	for _, r := range reached {
-		acc.add(r)
-	}
-	return acc.result()
 }
 
 // keyOf names a warehouse column for deduplication.

@@ -34,21 +34,25 @@ func TestRecordedAnswersFollowFieldsByName(t *testing.T) {
 	}
 	g := newFieldGraph()
 	for _, s := range sheets {
-		g.know(s.DatasourceFields)
+		g.refs(s.DatasourceFields)
 	}
 	for i := range fields {
 		g.add(&fields[i])
 	}
-	deliveryRate := g.fields["06922989-6ee4-81bb-79d4-f9f9faf17819"]
-	if !deliveryRate.calculated() || g.fields["ffd5c589-6741-450b-bbe6-b21f6a31670e"].calculated() {
+	node := func(id string) *fieldNode { return &g.nodes[g.index[id]] }
+	if !node("06922989-6ee4-81bb-79d4-f9f9faf17819").calculated || node("ffd5c589-6741-450b-bbe6-b21f6a31670e").calculated {
 		t.Fatal("Delivery Rate (upstream fields, no __typename) is not calculated, or Id (none) is")
 	}
-	seen := map[string]bool{}
+	ids := map[int32]string{}
+	for id, n := range g.index {
+		ids[n] = id
+	}
+	seen := map[fieldRef]bool{}
 	var reached []reach
-	g.reaches(deliveryRate, false, seen, &reached)
+	g.reaches(fieldRef{node: g.index["06922989-6ee4-81bb-79d4-f9f9faf17819"]}, false, seen, &reached)
 	var visited []string
-	for k := range seen {
-		visited = append(visited, strings.TrimSuffix(strings.TrimSuffix(k, "true"), "false"))
+	for r := range seen {
+		visited = append(visited, ids[r.node])
 	}
 	sort.Strings(visited)
 	// Delivery Rate, then Delivered Email and Sent Email by name, then Id through Sent Email.
@@ -57,8 +61,8 @@ func TestRecordedAnswersFollowFieldsByName(t *testing.T) {
 		t.Fatalf("fields followed:\n got %s\nwant %s", got, want)
 	}
 	// The recorded column's table carries only its ID.
-	cols, problem := warehouseColumns(g.fields["0e1a7126-7f89-6bcd-d3ac-bc7a36dbe206"].UpstreamColumns[0])
-	if cols != nil || !strings.Contains(problem, "does not name this column's table") {
-		t.Fatalf("a column of an unnamed table: %v, %q", cols, problem)
+	col := g.columns[node("0e1a7126-7f89-6bcd-d3ac-bc7a36dbe206").columns[0]]
+	if col.used != nil || !strings.Contains(col.problem, "does not name this column's table") {
+		t.Fatalf("a column of an unnamed table: %+v", col)
 	}
 }

@@ -15,20 +15,19 @@ type columnSet struct {
 	unresolved map[string]UnresolvedColumn
 }
 
-func (s *columnSet) add(r reach) {
-	used, problem := warehouseColumns(r.column)
-	if problem != "" {
+func (s *columnSet) add(e *columnEntry, derived bool) {
+	if e.problem != "" {
 		if s.unresolved == nil {
 			s.unresolved = map[string]UnresolvedColumn{}
 		}
-		s.unresolved[r.column.Name+"\x00"+problem] = UnresolvedColumn{Column: r.column.Name, Reason: problem}
+		s.unresolved[e.name+"\x00"+e.problem] = UnresolvedColumn{Column: e.name, Reason: e.problem}
 		return
 	}
 	if s.cols == nil {
 		s.cols = map[string]*UsedColumn{}
 	}
-	for _, u := range used {
-		u.Derived = u.Derived || r.derived
+	for _, u := range e.used {
+		u.Derived = u.Derived || derived
 		k := keyOf(u.Table, u.Name)
 		if have, ok := s.cols[k]; ok {
 			have.Derived = have.Derived && u.Derived

@@ -163,7 +163,7 @@ func pageAll[T any](ctx context.Context, c *Client, query, field string, each fu
 func pageAllWith[T any](ctx context.Context, c *Client, query, field string, vars map[string]any, each func(nodes []T) error) error {
 	first := c.cfg.PageSize
 	if field == "fieldsConnection" {
-		first = min(first, maxFieldsPage)
+		first = maxFieldsPage // a field is a few nodes: a whole batch fits Tableau's node limit
 	}
 	var after *string
 	for pages := 0; pages < maxGraphQLPages; {

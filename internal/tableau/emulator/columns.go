@@ -33,25 +33,28 @@ func (x *executor) lineageRoot(name string, args map[string]any) (any, bool) {
 	return nil, false
 }
 
-// fields applies Field_Filter's id and idWithin.
+// fields applies Field_Filter's id and idWithin, looking the IDs up rather
+// than scanning every field of a large site.
 func (x *executor) fields(args map[string]any) ([]object, []string) {
 	filter, _ := args["filter"].(map[string]any)
-	want := map[string]bool{}
-	if id, ok := filter["id"].(string); ok {
-		want[id] = true
-	}
 	within, hasWithin := filter["idWithin"].([]any)
-	for _, id := range within {
-		if s, ok := id.(string); ok {
-			want[s] = true
-		}
+	if id, ok := filter["id"].(string); ok {
+		within, hasWithin = append(within, id), true
 	}
-	filtered := hasWithin || len(want) > 0
 	var items []object
 	var ids []string
-	for _, f := range x.site.fields {
-		if !filtered || want[f.ID] {
+	if !hasWithin {
+		for _, f := range x.site.fields {
 			items, ids = append(items, fieldObj{f}), append(ids, f.ID)
+		}
+		return items, ids
+	}
+	seen := map[string]bool{}
+	for _, v := range within {
+		id, _ := v.(string)
+		if f := x.site.fieldByID[id]; f != nil && !seen[id] {
+			seen[id] = true
+			items, ids = append(items, fieldObj{f}), append(ids, id)
 		}
 	}
 	return items, ids

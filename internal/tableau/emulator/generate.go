@@ -10,6 +10,10 @@ type GenerateOptions struct {
 	// so a site has a mix, as real ones do.
 	VaryTables    bool
 	ExtraProjects int // more projects, nested up to five deep, that hold workbooks too
+	// Columns gives each workbook one sheet using 20 to 40 warehouse columns
+	// of its tables (workbook i: 20 + i mod 21), two in three of them through
+	// a field as it is and the rest through calculated fields.
+	Columns bool
 }
 
 func luid(kind, i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", kind, i) }
@@ -47,9 +51,43 @@ func Generate(o GenerateOptions) *Fixture {
 	}
 	for i := 0; i < o.Workbooks; i++ {
 		w := generatedWorkbook(f, o, homes, i)
+		if o.Columns {
+			generateColumns(f, &w, i)
+		}
 		f.Workbooks = append(f.Workbooks, w)
 	}
 	return f
+}
+
+// generateColumns gives workbook i a sheet that uses 20 + i mod 21 columns
+// of its visible tables: column fields, and calculated fields over pairs of
+// them, which the sheet shows instead.
+func generateColumns(f *Fixture, w *FixtureWorkbook, i int) {
+	var tables []string
+	for _, t := range w.UpstreamTables {
+		if !t.Hidden {
+			tables = append(tables, t.ID)
+		}
+	}
+	if len(tables) == 0 {
+		return
+	}
+	sheet := FixtureSheet{ID: luid(10, i), Name: "Overview"}
+	n := 20 + i%21
+	for c := 0; c < n; c++ {
+		id := luid(11, i*64+c)
+		f.Fields = append(f.Fields, FixtureField{ID: id, Name: fmt.Sprintf("Column %d", c), Type: "ColumnField", DatasourceID: w.ID,
+			Columns: []FixtureColumn{{TableID: tables[c%len(tables)], Name: fmt.Sprintf("COL_%02d", c)}}})
+		if c%3 != 2 {
+			sheet.Fields = append(sheet.Fields, id)
+			continue
+		}
+		calc := luid(12, i*64+c) // a calculation over this column and the one before
+		f.Fields = append(f.Fields, FixtureField{ID: calc, Name: fmt.Sprintf("Ratio %d", c), Type: "CalculatedField", DatasourceID: w.ID,
+			Formula: fmt.Sprintf("[Column %d] / [Column %d]", c, c-1), UpstreamFields: []string{id, luid(11, i*64+c-1)}})
+		sheet.Fields = append(sheet.Fields, calc)
+	}
+	w.Sheets = []FixtureSheet{sheet}
 }
 
 var generatedTags = [][]string{{"finance"}, {"kpi", "finance"}, {}, {"marketing"}, {"draft"}}
@@ -75,8 +113,14 @@ func generatedWorkbook(f *Fixture, o GenerateOptions, homes []string, i int) Fix
 		if t%2 == 1 {
 			tn = fmt.Sprintf("DIM_CUSTOMERS_%d", (i+t)%50)
 		}
+		// One table is one DatabaseTable in Tableau's catalog, whichever
+		// workbooks read it: its ID comes from its name.
+		id := luid(5, (i+t)%50)
+		if t%2 == 1 {
+			id = luid(5, 100+(i+t)%50)
+		}
 		w.UpstreamTables = append(w.UpstreamTables, FixtureTable{
-			ID: luid(5, i*100+t), Name: tn, Schema: "Analytics", Database: "WAREHOUSE", ConnectionType: "snowflake",
+			ID: id, Name: tn, Schema: "Analytics", Database: "WAREHOUSE", ConnectionType: "snowflake",
 		})
 	}
 	const recent = "with recent as (select * from ANALYTICS.ORDERS) select * from recent"

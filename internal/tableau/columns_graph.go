@@ -1,0 +1,192 @@
+package tableau
+
+import (
+	"hash/fnv"
+	"sort"
+	"strings"
+)
+
+// fieldGraph holds the fields read so far. A large site has hundreds of
+// thousands, so each is a few integers: the columns they read are kept once
+// each (and resolved once, custom SQL included), and fields are numbered.
+type fieldGraph struct {
+	index    map[string]int32 // field ID -> node
+	nodes    []fieldNode
+	byKey    map[uint64]int32 // hash of data source and name -> node, for references without an ID
+	columns  []columnEntry
+	colIndex map[string]int32 // a Metadata API column -> its entry
+}
+
+// fieldNode is one field: read once its answer came, asked once requested.
+type fieldNode struct {
+	read, requested, calculated bool
+	columns                     []int32 // into columns
+	upstream                    []fieldRef
+}
+
+// fieldRef points at a field by node, or, for a reference without an ID,
+// by the hash of its data source and name (resolved when walked).
+type fieldRef struct {
+	node int32 // -1 when by key
+	key  uint64
+}
+
+// columnEntry is a Metadata API column, resolved to warehouse columns or
+// to the reason it cannot be.
+type columnEntry struct {
+	name    string
+	used    []UsedColumn
+	problem string
+}
+
+func newFieldGraph() *fieldGraph {
+	return &fieldGraph{index: map[string]int32{}, byKey: map[uint64]int32{}, colIndex: map[string]int32{}}
+}
+
+// keyHash names a field by data source and name, as upstream fields are
+// named in answers that carry no ID.
+func keyHash(r *gqlFieldRef) uint64 {
+	h := fnv.New64a()
+	if r.Datasource != nil {
+		h.Write([]byte(r.Datasource.ID))
+	}
+	h.Write([]byte{0})
+	h.Write([]byte(r.Name))
+	return h.Sum64()
+}
+
+// node numbers a field ID, once.
+func (g *fieldGraph) node(id string) int32 {
+	if n, ok := g.index[id]; ok {
+		return n
+	}
+	n := int32(len(g.nodes))
+	g.index[id] = n
+	g.nodes = append(g.nodes, fieldNode{})
+	return n
+}
+
+// refs numbers references, noting each named one by data source and name.
+func (g *fieldGraph) refs(list []*gqlFieldRef) []fieldRef {
+	out := make([]fieldRef, 0, len(list))
+	for _, r := range list {
+		if r == nil {
+			continue
+		}
+		if r.ID == "" {
+			out = append(out, fieldRef{node: -1, key: keyHash(r)})
+			continue
+		}
+		n := g.node(r.ID)
+		if r.Name != "" {
+			g.byKey[keyHash(r)] = n
+		}
+		out = append(out, fieldRef{node: n})
+	}
+	return out
+}
+
+// unread are the IDs of fields named but not yet asked for, sorted.
+func (g *fieldGraph) unread() []string {
+	var ids []string
+	for id, n := range g.index {
+		if node := &g.nodes[n]; !node.read && !node.requested {
+			node.requested = true
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// add keeps a field's lineage one step up.
+func (g *fieldGraph) add(f *gqlField) {
+	n := g.node(f.ID)
+	if f.Name != "" {
+		g.byKey[keyHash(&f.gqlFieldRef)] = n
+	}
+	up := append([]*gqlFieldRef(nil), f.UpstreamFields...)
+	if f.RemoteField != nil {
+		up = append(up, f.RemoteField)
+	}
+	node := fieldNode{read: true, calculated: f.calculated(), upstream: g.refs(up)}
+	for _, col := range f.UpstreamColumns {
+		if col != nil {
+			node.columns = append(node.columns, g.column(col))
+		}
+	}
+	g.nodes[n] = node
+}
+
+// column numbers a Metadata API column, resolving it the first time.
+func (g *fieldGraph) column(col *gqlColumn) int32 {
+	key := col.Name
+	switch t := col.Table; {
+	case t != nil && t.ID != "":
+		key = t.ID + "\x00" + col.Name // a table's ID names it in the whole site
+	case t != nil:
+		key = strings.Join([]string{t.Typename, t.Name, t.Schema, t.FullName, col.Name}, "\x00")
+	}
+	if i, ok := g.colIndex[key]; ok {
+		return i
+	}
+	used, problem := warehouseColumns(col)
+	i := int32(len(g.columns))
+	g.columns = append(g.columns, columnEntry{name: intern(col.Name), used: used, problem: problem})
+	g.colIndex[key] = i
+	return i
+}
+
+// lookup finds a referenced field's node; ok is false for one never read.
+func (g *fieldGraph) lookup(r fieldRef) (int32, bool) {
+	n := r.node
+	if n < 0 {
+		var ok bool
+		if n, ok = g.byKey[r.key]; !ok {
+			return 0, false
+		}
+	}
+	return n, g.nodes[n].read
+}
+
+// reach is a column a field reads, and whether only through calculations.
+type reach struct {
+	column  int32
+	derived bool
+}
+
+// reaches walks a field's lineage up to its columns: its own, its upstream
+// fields' (derived when it is calculated) and its published field's.
+func (g *fieldGraph) reaches(r fieldRef, derived bool, seen map[fieldRef]bool, out *[]reach) {
+	n, ok := g.lookup(r)
+	visit := fieldRef{node: n, key: 0}
+	if derived {
+		visit.key = 1
+	}
+	if !ok || seen[visit] {
+		return
+	}
+	seen[visit] = true
+	node := &g.nodes[n]
+	derived = derived || node.calculated
+	for _, c := range node.columns {
+		*out = append(*out, reach{column: c, derived: derived})
+	}
+	for _, up := range node.upstream {
+		g.reaches(up, derived, seen, out)
+	}
+}
+
+// workbookColumns gathers the columns that a workbook's sheet fields reach.
+func (g *fieldGraph) workbookColumns(refs []fieldRef) *WorkbookColumns {
+	var reached []reach
+	seen := map[fieldRef]bool{}
+	for _, r := range refs {
+		g.reaches(r, false, seen, &reached)
+	}
+	acc := columnSet{}
+	for _, r := range reached {
+		acc.add(&g.columns[r.column], r.derived)
+	}
+	return acc.result()
+}
