@@ -61,7 +61,7 @@ type rawNode struct {
 	Columns      map[string]struct {
 		Name string `json:"name"`
 	} `json:"columns"`
-	Config       struct {
+	Config struct {
 		Materialized string `json:"materialized"`
 		Enabled      *bool  `json:"enabled"`
 	} `json:"config"`

@@ -20,7 +20,7 @@ type Lineage struct {
 
 // ColumnLineage is where one dataset column (or measure) comes from.
 type ColumnLineage struct {
-	Table, Column string         // as the dataset names them
+	Table, Column string          // as the dataset names them
 	Sources       []mquery.Column // the warehouse columns it reads
 	Derived       bool            // a calculated column or measure, or computed in Power Query
 	Reason        string          // why it was not followed to the warehouse; "" when it was
