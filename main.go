@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"log"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -18,9 +20,18 @@ import (
 // version is set by goreleaser or `make build`.
 var version = "dev"
 
+// memoryTarget is where the Go runtime starts collecting harder: the
+// provider is a short-lived process beside Terraform, and a plan over a large
+// site should not double its heap before a collection. GOMEMLIMIT, when set,
+// is the user's and wins.
+const memoryTarget = 100 << 20
+
 func main() {
-	var debug bool
-	flag.BoolVar(&debug, "debug", false, "run with support for debuggers like delve")
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryTarget)
+	}
+	var debugMode bool
+	flag.BoolVar(&debugMode, "debug", false, "run with support for debuggers like delve")
 	flag.Parse()
 
 	server, err := provider.NewProtocol6(version)()
@@ -28,7 +39,7 @@ func main() {
 		log.Fatal(err.Error())
 	}
 	var opts []tf6server.ServeOpt
-	if debug {
+	if debugMode {
 		opts = append(opts, tf6server.WithManagedDebug())
 	}
 	err = tf6server.Serve("registry.terraform.io/dbtexposures/dbtexposures", func() tfprotov6.ProviderServer { return server }, opts...)

@@ -267,13 +267,7 @@ func dbtIndex(cfg exposuresModel, diags *diag.Diagnostics) *exposures.Index {
 // workbooks are the filtered Tableau workbooks, with the columns their
 // sheets use when include_columns is set.
 func (d *exposuresDataSource) workbooks(ctx context.Context, cfg exposuresModel, diags *diag.Diagnostics) []tableau.Workbook {
-	wbs := d.tableau.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags)
-	if cfg.IncludeColumns.ValueBool() && !diags.HasError() {
-		if err := d.tableau.WithColumns(ctx, wbs); err != nil {
-			d.tableau.report("read the columns of Tableau workbooks", err, diags)
-		}
-	}
-	return wbs
+	return d.tableau.FilteredWorkbooksWithColumns(ctx, cfg.workbookFilterModel, cfg.IncludeColumns.ValueBool(), diags)
 }
 
 // dashboards reads the filtered dashboards of every configured tool, and names

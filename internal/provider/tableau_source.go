@@ -28,7 +28,7 @@ type tableauSource struct {
 	client *tableau.Client
 	sourceState
 
-	mu        sync.Mutex
+	mu        sync.Mutex // guards failure
 	projects  lazy[[]tableau.Project]
 	workbooks lazy[[]tableau.Workbook]
 	tree      lazy[*bi.Tree]
@@ -81,20 +81,23 @@ func (s *tableauSource) Tree(ctx context.Context) (*bi.Tree, error) {
 	return load(ctx, s, &s.tree, s.client.Tree)
 }
 
-// lazy is a value read once per provider process.
+// lazy is a value read once per provider process. Its own lock is held
+// while it is read, so the data sources of a run share one read, and two
+// different values (the workbooks and their columns) are read at once.
 type lazy[T any] struct {
+	mu sync.Mutex
 	v  T
 	ok bool
 }
 
-// load answers l, reading it the first time. s.mu is held meanwhile, so the
-// data sources of a run share one read; a failure is remembered for the run.
+// load answers l, reading it the first time; a failure is remembered for
+// the run.
 func load[T any](ctx context.Context, s *tableauSource, l *lazy[T], read func(context.Context) (T, error)) (T, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.failure != nil {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := s.failed(); err != nil {
 		var zero T
-		return zero, s.failure
+		return zero, err
 	}
 	if !l.ok {
 		v, err := read(ctx)
@@ -107,10 +110,18 @@ func load[T any](ctx context.Context, s *tableauSource, l *lazy[T], read func(co
 	return l.v, nil
 }
 
+func (s *tableauSource) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failure
+}
+
 // remember keeps a failure, so the other data sources of the run do not ask
-// Tableau again only to fail the same way. s.mu is held.
+// Tableau again only to fail the same way.
 func (s *tableauSource) remember(ctx context.Context, err error) {
-	if ctx.Err() == nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ctx.Err() == nil && s.failure == nil {
 		s.failure = err
 	}
 }
@@ -136,16 +147,32 @@ func (s *tableauSource) Workbooks(ctx context.Context) ([]tableau.Project, []tab
 	return projects, wbs, nil
 }
 
-// WithColumns gives workbooks the columns their sheets use, read once per
-// provider process; a workbook whose upstream tables Tableau left empty gets
-// its columns' tables.
-func (s *tableauSource) WithColumns(ctx context.Context, wbs []tableau.Workbook) error {
-	cols, err := load(ctx, s, &s.columns, s.client.ListColumns)
+// FilteredWorkbooksWithColumns is FilteredWorkbooks; with columns, each
+// workbook also has the columns its sheets use (a workbook whose upstream
+// tables Tableau left empty gets its columns' tables), read once per
+// provider process at the same time as the workbooks.
+func (s *tableauSource) FilteredWorkbooksWithColumns(ctx context.Context, f workbookFilterModel, columns bool, diags *diag.Diagnostics) []tableau.Workbook {
+	if !columns {
+		return s.FilteredWorkbooks(ctx, f, diags)
+	}
+	var cols map[string]*tableau.WorkbookColumns
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cols, err = load(ctx, s, &s.columns, s.client.ListColumns)
+	}()
+	wbs := s.FilteredWorkbooks(ctx, f, diags)
+	<-done
+	if diags.HasError() {
+		return nil
+	}
 	if err != nil {
-		return err
+		s.report("read the columns of Tableau workbooks", err, diags)
+		return nil
 	}
 	tableau.AttachColumns(wbs, cols)
-	return nil
+	return wbs
 }
 
 // tableauFrom is the Tableau source for a data source, adding an error when the

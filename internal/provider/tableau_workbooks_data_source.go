@@ -143,13 +143,7 @@ func (d *tableauWorkbooksDataSource) results(ctx context.Context, config tfsdk.C
 	if diags.Append(config.Get(ctx, &cfg)...); diags.HasError() {
 		return nil
 	}
-	selected := d.src.FilteredWorkbooks(ctx, cfg.workbookFilterModel, diags)
-	if cfg.IncludeColumns.ValueBool() && !diags.HasError() {
-		if err := d.src.WithColumns(ctx, selected); err != nil {
-			d.src.report("read the columns of Tableau workbooks", err, diags)
-			return nil
-		}
-	}
+	selected := d.src.FilteredWorkbooksWithColumns(ctx, cfg.workbookFilterModel, cfg.IncludeColumns.ValueBool(), diags)
 	return map[string]resultAttr{"workbooks": workbooksResult(selected)}
 }
 

@@ -129,7 +129,7 @@ func TestWorkbooksValueEqualsReflection(t *testing.T) {
 			wb.Tags = []string{}
 		}
 		if i%5 == 2 {
-			wb.Columns = []tableau.UsedColumn{{Table: tableau.Table{Database: "db", Schema: "s", Name: "t"}, Name: "a"}}
+			wb.Columns = []tableau.UsedColumn{{Table: &tableau.Table{Database: "db", Schema: "s", Name: "t"}, Name: "a"}}
 			wb.UnresolvedColumns = []tableau.UnresolvedColumn{{Column: "x", Reason: "why"}}
 		}
 		wbs = append(wbs, wb)

@@ -3,7 +3,6 @@ package tableau
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 
@@ -22,7 +21,7 @@ const maxFieldRounds = 20
 
 // UsedColumn is a warehouse column a workbook's sheets use.
 type UsedColumn struct {
-	Table   Table
+	Table   *Table // shared by the columns of one table
 	Name    string
 	Derived bool // used only through calculated fields, never as it is
 }
@@ -59,6 +58,7 @@ type gqlSheet struct {
 	Workbook *struct {
 		LUID string `json:"luid"`
 	} `json:"workbook"`
+	UpstreamColumns  []*gqlColumn   `json:"upstreamColumns"`
 	DatasourceFields []*gqlFieldRef `json:"datasourceFields"`
 }
 
@@ -76,50 +76,90 @@ func (f *gqlField) calculated() bool {
 	return f.Typename == "CalculatedField" || (f.Typename == "" && len(f.UpstreamFields) > 0 && f.RemoteField == nil)
 }
 
+// gqlColumn is a column as the Metadata API names it: its table by type and ID.
 type gqlColumn struct {
 	Name  string `json:"name"`
 	Table *struct {
-		Typename       string `json:"__typename"`
-		ID             string `json:"id"`
-		Name           string `json:"name"`
-		Schema         string `json:"schema"`
-		FullName       string `json:"fullName"`
-		ConnectionType string `json:"connectionType"`
-		Query          string `json:"query"`
-		Database       *struct {
-			Name           string `json:"name"`
-			ConnectionType string `json:"connectionType"`
-		} `json:"database"`
+		Typename string `json:"__typename"`
+		ID       string `json:"id"`
 	} `json:"table"`
 }
 
 // ListColumns reads the warehouse columns each workbook's sheets use, by
-// workbook LUID: the site's sheets, page by page, then the fields they use
-// and the fields those are computed from, a round per step of lineage, in
-// pages of up to 1,000 IDs. No request is made per workbook.
+// workbook LUID: the site's sheets with the columns Tableau's lineage gives
+// them, page by page; for a sheet whose columns Tableau left empty, its
+// fields and, a round per step of lineage, the fields those are computed
+// from or stand for, in batches of 1,000 IDs; then each table once. No
+// request is made per workbook.
 func (c *Client) ListColumns(ctx context.Context) (map[string]*WorkbookColumns, error) {
-	g := newFieldGraph()
-	uses := map[string][]fieldRef{} // by workbook
-	err := pageAll(ctx, c, SheetsQuery, "sheetsConnection", func(page []gqlSheet) error {
+	cols := newColumnTable()
+	uses := map[string][]reach{} // by workbook
+	var empty []string           // sheets without upstreamColumns
+	err := pageByOffset(ctx, c, SheetsQuery, "sheetsConnection", func(page []gqlSheet) error {
 		for _, s := range page {
-			if s.Workbook != nil {
-				uses[s.Workbook.LUID] = append(uses[s.Workbook.LUID], g.refs(s.DatasourceFields)...)
+			switch {
+			case s.Workbook == nil:
+			case len(s.UpstreamColumns) == 0:
+				empty = append(empty, s.ID)
+			default:
+				for _, col := range s.UpstreamColumns {
+					if col != nil {
+						uses[s.Workbook.LUID] = append(uses[s.Workbook.LUID], reach{column: cols.add(col)})
+					}
+				}
 			}
 		}
 		return nil
 	})
+	if err == nil {
+		err = c.walkFields(ctx, cols, empty, uses)
+	}
+	if err == nil {
+		err = c.resolve(ctx, cols)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := c.readFields(ctx, g, g.unread()); err != nil {
-		return nil, err
-	}
-	g.index, g.colIndex = nil, nil // read: only the numbered graph is walked
 	out := make(map[string]*WorkbookColumns, len(uses))
-	for wb, refs := range uses {
-		out[wb] = g.workbookColumns(refs)
+	for wb, reached := range uses {
+		acc := columnSet{}
+		for _, r := range reached {
+			acc.add(&cols.entries[r.column], r.derived)
+		}
+		out[wb] = acc.result()
 	}
 	return out, nil
+}
+
+// walkFields follows the fields of sheets whose upstreamColumns Tableau left
+// empty, field by field, to the columns they reach.
+func (c *Client) walkFields(ctx context.Context, cols *columnTable, sheets []string, uses map[string][]reach) error {
+	if len(sheets) == 0 {
+		return nil
+	}
+	g := newFieldGraph(cols)
+	refs := map[string][]fieldRef{} // by workbook
+	for start := 0; start < len(sheets); start += maxFieldsPage {
+		batch := sheets[start:min(len(sheets), start+maxFieldsPage)]
+		err := pageAllWith(ctx, c, SheetFieldsQuery, "sheetsConnection", map[string]any{"ids": batch}, func(page []gqlSheet) error {
+			for _, s := range page {
+				if s.Workbook != nil {
+					refs[s.Workbook.LUID] = append(refs[s.Workbook.LUID], g.refs(s.DatasourceFields)...)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := c.readFields(ctx, g, g.unread()); err != nil {
+		return err
+	}
+	for wb, r := range refs {
+		uses[wb] = append(uses[wb], g.reachAll(r)...)
+	}
+	return nil
 }
 
 // fieldBatchesInFlight bounds how many batches of one step are read at once:
@@ -164,13 +204,6 @@ func keyOf(t Table, name string) string {
 	return strings.ToLower(strings.Join([]string{t.Database, t.Schema, t.Name, name}, "\x00"))
 }
 
-// sortColumns orders columns by table, then name.
-func sortColumns(cols []UsedColumn) {
-	sort.Slice(cols, func(i, j int) bool {
-		return keyOf(cols[i].Table, cols[i].Name) < keyOf(cols[j].Table, cols[j].Name)
-	})
-}
-
 // AttachColumns gives each workbook the columns its sheets use. A workbook
 // whose upstreamTables Tableau left empty, while its columns name tables,
 // gets those tables.
@@ -194,9 +227,9 @@ func tablesOf(cols []UsedColumn) []Table {
 	seen := map[string]bool{}
 	out := []Table{}
 	for _, c := range cols {
-		if k := keyOf(c.Table, ""); !seen[k] {
+		if k := keyOf(*c.Table, ""); !seen[k] {
 			seen[k] = true
-			out = append(out, c.Table)
+			out = append(out, *c.Table)
 		}
 	}
 	return out

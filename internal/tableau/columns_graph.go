@@ -3,18 +3,16 @@ package tableau
 import (
 	"hash/fnv"
 	"sort"
-	"strings"
 )
 
 // fieldGraph holds the fields read so far. A large site has hundreds of
 // thousands, so each is a few integers: the columns they read are kept once
 // each (and resolved once, custom SQL included), and fields are numbered.
 type fieldGraph struct {
-	index    map[string]int32 // field ID -> node
-	nodes    []fieldNode
-	byKey    map[uint64]int32 // hash of data source and name -> node, for references without an ID
-	columns  []columnEntry
-	colIndex map[string]int32 // a Metadata API column -> its entry
+	index map[string]int32 // field ID -> node
+	nodes []fieldNode
+	byKey map[uint64]int32 // hash of data source and name -> node, for references without an ID
+	cols  *columnTable     // the columns fields read
 }
 
 // fieldNode is one field: read once its answer came, asked once requested.
@@ -31,16 +29,8 @@ type fieldRef struct {
 	key  uint64
 }
 
-// columnEntry is a Metadata API column, resolved to warehouse columns or
-// to the reason it cannot be.
-type columnEntry struct {
-	name    string
-	used    []UsedColumn
-	problem string
-}
-
-func newFieldGraph() *fieldGraph {
-	return &fieldGraph{index: map[string]int32{}, byKey: map[uint64]int32{}, colIndex: map[string]int32{}}
+func newFieldGraph(cols *columnTable) *fieldGraph {
+	return &fieldGraph{index: map[string]int32{}, byKey: map[uint64]int32{}, cols: cols}
 }
 
 // keyHash names a field by data source and name, as upstream fields are
@@ -112,29 +102,10 @@ func (g *fieldGraph) add(f *gqlField) {
 	node := fieldNode{read: true, calculated: f.calculated(), upstream: g.refs(up)}
 	for _, col := range f.UpstreamColumns {
 		if col != nil {
-			node.columns = append(node.columns, g.column(col))
+			node.columns = append(node.columns, g.cols.add(col))
 		}
 	}
 	g.nodes[n] = node
-}
-
-// column numbers a Metadata API column, resolving it the first time.
-func (g *fieldGraph) column(col *gqlColumn) int32 {
-	key := col.Name
-	switch t := col.Table; {
-	case t != nil && t.ID != "":
-		key = t.ID + "\x00" + col.Name // a table's ID names it in the whole site
-	case t != nil:
-		key = strings.Join([]string{t.Typename, t.Name, t.Schema, t.FullName, col.Name}, "\x00")
-	}
-	if i, ok := g.colIndex[key]; ok {
-		return i
-	}
-	used, problem := warehouseColumns(col)
-	i := int32(len(g.columns))
-	g.columns = append(g.columns, columnEntry{name: intern(col.Name), used: used, problem: problem})
-	g.colIndex[key] = i
-	return i
 }
 
 // lookup finds a referenced field's node; ok is false for one never read.
@@ -177,16 +148,12 @@ func (g *fieldGraph) reaches(r fieldRef, derived bool, seen map[fieldRef]bool, o
 	}
 }
 
-// workbookColumns gathers the columns that a workbook's sheet fields reach.
-func (g *fieldGraph) workbookColumns(refs []fieldRef) *WorkbookColumns {
+// reachAll walks each of a workbook's sheet fields up to its columns.
+func (g *fieldGraph) reachAll(refs []fieldRef) []reach {
 	var reached []reach
 	seen := map[fieldRef]bool{}
 	for _, r := range refs {
 		g.reaches(r, false, seen, &reached)
 	}
-	acc := columnSet{}
-	for _, r := range reached {
-		acc.add(&g.columns[r.column], r.derived)
-	}
-	return acc.result()
+	return reached
 }

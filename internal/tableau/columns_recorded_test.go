@@ -32,7 +32,7 @@ func TestRecordedAnswersFollowFieldsByName(t *testing.T) {
 	if len(sheets) != 2 || sheets[1].Workbook.LUID != "65a404a8-48a2-4c2a-9eb0-14ee5e78b22b" || len(sheets[1].DatasourceFields) != 5 || len(fields) != 7 {
 		t.Fatalf("decoded %d sheets and %d fields: %+v", len(sheets), len(fields), sheets)
 	}
-	g := newFieldGraph()
+	g := newFieldGraph(newColumnTable())
 	for _, s := range sheets {
 		g.refs(s.DatasourceFields)
 	}
@@ -60,9 +60,12 @@ func TestRecordedAnswersFollowFieldsByName(t *testing.T) {
 	if got := strings.Join(visited, " "); got != want {
 		t.Fatalf("fields followed:\n got %s\nwant %s", got, want)
 	}
-	// The recorded column's table carries only its ID.
-	col := g.columns[node("0e1a7126-7f89-6bcd-d3ac-bc7a36dbe206").columns[0]]
-	if col.used != nil || !strings.Contains(col.problem, "does not name this column's table") {
-		t.Fatalf("a column of an unnamed table: %+v", col)
+	// The recorded column's table comes by type and ID, as the client asks.
+	col := &g.cols.entries[node("0e1a7126-7f89-6bcd-d3ac-bc7a36dbe206").columns[0]]
+	if col.tableType != "DatabaseTable" || col.tableID != "82c42950-210b-ba3f-b2e9-53240474a8fd" || col.name != "id" {
+		t.Fatalf("the recorded column: %+v", col)
+	}
+	if used, problem := warehouseColumns(col, nil); used != nil || !strings.Contains(problem, "does not name this column's table") {
+		t.Fatalf("a column whose table Tableau did not give: %v, %q", used, problem)
 	}
 }

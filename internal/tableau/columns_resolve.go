@@ -9,10 +9,16 @@ import (
 )
 
 // columnSet gathers a workbook's columns, each once: used as it is anywhere
-// wins over used only through calculations.
+// wins over used only through calculations. Columns are keyed by their
+// entry's sort keys, made once per distinct column, not per workbook.
 type columnSet struct {
-	cols       map[string]*UsedColumn
+	cols       map[string]*keyedColumn
 	unresolved map[string]UnresolvedColumn
+}
+
+type keyedColumn struct {
+	key string
+	UsedColumn
 }
 
 func (s *columnSet) add(e *columnEntry, derived bool) {
@@ -24,25 +30,29 @@ func (s *columnSet) add(e *columnEntry, derived bool) {
 		return
 	}
 	if s.cols == nil {
-		s.cols = map[string]*UsedColumn{}
+		s.cols = map[string]*keyedColumn{}
 	}
-	for _, u := range e.used {
+	for i, u := range e.used {
 		u.Derived = u.Derived || derived
-		k := keyOf(u.Table, u.Name)
+		k := e.keys[i]
 		if have, ok := s.cols[k]; ok {
 			have.Derived = have.Derived && u.Derived
 			continue
 		}
-		s.cols[k] = &u
+		s.cols[k] = &keyedColumn{k, u}
 	}
 }
 
 func (s *columnSet) result() *WorkbookColumns {
-	out := &WorkbookColumns{Columns: make([]UsedColumn, 0, len(s.cols)), Unresolved: make([]UnresolvedColumn, 0, len(s.unresolved))}
+	keyed := make([]*keyedColumn, 0, len(s.cols))
 	for _, c := range s.cols {
-		out.Columns = append(out.Columns, *c)
+		keyed = append(keyed, c)
 	}
-	sortColumns(out.Columns)
+	sort.Slice(keyed, func(i, j int) bool { return keyed[i].key < keyed[j].key })
+	out := &WorkbookColumns{Columns: make([]UsedColumn, len(keyed)), Unresolved: make([]UnresolvedColumn, 0, len(s.unresolved))}
+	for i, c := range keyed {
+		out.Columns[i] = c.UsedColumn
+	}
 	for _, u := range s.unresolved {
 		out.Unresolved = append(out.Unresolved, u)
 	}
@@ -61,31 +71,33 @@ func sortUnresolved(us []UnresolvedColumn) {
 
 // warehouseColumns are the warehouse columns a Metadata API column stands
 // for: itself for a database table's, the select list's sources for custom
-// SQL's; or why they are not clear.
-func warehouseColumns(col *gqlColumn) ([]UsedColumn, string) {
-	t := col.Table
+// SQL's; or why they are not clear. t is its table, nil when Tableau did not
+// give it.
+func warehouseColumns(e *columnEntry, t *tableInfo) ([]UsedColumn, string) {
 	switch {
-	case t == nil:
-		return nil, "Tableau does not say which table this column belongs to (the token's user may not see it)"
-	case t.Typename == "CustomSQLTable":
-		db := ""
-		if t.Database != nil {
-			db = t.Database.Name
-		}
-		return customSQLColumns(col.Name, t.Query, db, t.ConnectionType)
-	case t.Typename != "" && t.Typename != "DatabaseTable":
-		return nil, fmt.Sprintf("columns of a %s are not followed to the warehouse", t.Typename)
-	case t.Name == "" || col.Name == "":
+	case e.tableType != "" && e.tableType != "DatabaseTable" && e.tableType != "CustomSQLTable":
+		return nil, fmt.Sprintf("columns of a %s are not followed to the warehouse", e.tableType)
+	case t == nil || e.name == "":
 		return nil, "Tableau does not name this column's table (the token's user may not see it)"
 	}
-	tb := Table{Schema: intern(t.Schema), Name: intern(t.Name), FullName: intern(t.FullName), ConnectionType: intern(t.ConnectionType)}
+	db, dbType := "", ""
 	if t.Database != nil {
-		tb.Database = intern(t.Database.Name)
-		if tb.ConnectionType == "" {
-			tb.ConnectionType = intern(t.Database.ConnectionType)
-		}
+		db, dbType = t.Database.Name, t.Database.ConnectionType
 	}
-	return []UsedColumn{{Table: tb, Name: col.Name}}, ""
+	connType := t.ConnectionType
+	if connType == "" {
+		connType = dbType
+	}
+	if t.Typename == "CustomSQLTable" {
+		return customSQLColumns(e.name, t.Query, db, connType)
+	}
+	if t.Name == "" {
+		return nil, "Tableau does not name this column's table (the token's user may not see it)"
+	}
+	if t.table == nil {
+		t.table = &Table{Database: intern(db), Schema: intern(t.Schema), Name: intern(t.Name), FullName: intern(t.FullName), ConnectionType: intern(connType)}
+	}
+	return []UsedColumn{{Table: t.table, Name: e.name}}, ""
 }
 
 // customSQLColumns follows a custom SQL column back through the query's
@@ -102,7 +114,7 @@ func customSQLColumns(name, query, database, connType string) ([]UsedColumn, str
 			if problem != "" {
 				return nil, problem
 			}
-			out = append(out, UsedColumn{Table: t, Name: src.Name, Derived: o.Derived})
+			out = append(out, UsedColumn{Table: &t, Name: src.Name, Derived: o.Derived})
 		}
 		return out, ""
 	}
@@ -115,7 +127,7 @@ func customSQLColumns(name, query, database, connType string) ([]UsedColumn, str
 			if problem != "" {
 				return nil, problem
 			}
-			return []UsedColumn{{Table: t, Name: name}}, ""
+			return []UsedColumn{{Table: &t, Name: name}}, ""
 		}
 	}
 	return nil, fmt.Sprintf("the custom SQL returns no column %q that its select list names", name)

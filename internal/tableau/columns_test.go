@@ -3,7 +3,10 @@ package tableau_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau"
@@ -58,20 +61,46 @@ func describe(wc *tableau.WorkbookColumns) []string {
 	return out
 }
 
-func TestListColumnsFollowsFieldsToWarehouseColumns(t *testing.T) {
-	f := columnsSite()
-	_, srv := tableautest.NewServer(t, f)
-	cols, err := client(t, srv, f).ListColumns(context.Background())
-	if err != nil {
-		t.Fatal(err)
+// withoutSheetColumns stands for Tableau leaving every sheet's
+// upstreamColumns empty: the client follows the sheets' fields instead.
+func withoutSheetColumns(f *emulator.Fixture) *emulator.Fixture {
+	for i := range f.Workbooks {
+		for j := range f.Workbooks[i].Sheets {
+			f.Workbooks[i].Sheets[j].ColumnsMissing = true
+		}
 	}
+	return f
+}
+
+// The columns are the same whether Tableau's lineage gives them for the
+// sheet or the client follows the sheet's fields; only the field walk knows
+// which columns are used through calculations alone.
+func TestListColumnsFollowsFieldsToWarehouseColumns(t *testing.T) {
+	for _, walk := range []bool{false, true} {
+		t.Run(fmt.Sprintf("field walk %v", walk), func(t *testing.T) {
+			f := columnsSite()
+			derived := ""
+			if walk {
+				f, derived = withoutSheetColumns(f), " (derived)"
+			}
+			_, srv := tableautest.NewServer(t, f)
+			cols, err := client(t, srv, f).ListColumns(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkColumnsSite(t, srv, f, cols, derived)
+		})
+	}
+}
+
+func checkColumnsSite(t *testing.T, srv *httptest.Server, f *emulator.Fixture, cols map[string]*tableau.WorkbookColumns, derived string) {
+	t.Helper()
 	want := map[string]string{
 		// Amount as it is; Discount only through the calculated Net; Region
 		// through the published data source's field.
-		f.Workbooks[0].ID: "analytics.marts.customers.region|analytics.marts.orders.amount|analytics.marts.orders.discount (derived)",
+		f.Workbooks[0].ID: "analytics.marts.customers.region|analytics.marts.orders.amount|analytics.marts.orders.discount" + derived,
 		// Custom SQL: the alias followed back; the bare name over two tables is not guessed.
 		f.Workbooks[1].ID: "analytics.marts.orders.amount|unresolved region: custom SQL \"region\": `region` is not qualified and the query reads several relations (`o`, `c`); qualify it with its table to resolve it",
-		f.Workbooks[2].ID: "",
 	}
 	site, err := client(t, srv, f).Discover(context.Background())
 	if err != nil {
@@ -84,6 +113,9 @@ func TestListColumnsFollowsFieldsToWarehouseColumns(t *testing.T) {
 		}
 		if w.ID == f.Workbooks[1].ID && (len(w.UpstreamTables) != 1 || len(w.Columns) != 1) {
 			t.Errorf("a workbook with upstream tables keeps them: %+v, columns %+v", w.UpstreamTables, w.Columns)
+		}
+		if w.ID == f.Workbooks[2].ID && (w.Columns == nil || len(w.Columns) != 0) {
+			t.Errorf("a workbook whose sheet uses nothing has no columns, known: %+v", w.Columns)
 		}
 	}
 	for wb, w := range want {
@@ -108,7 +140,7 @@ func TestListColumnsPagesFieldsPastTheCap(t *testing.T) {
 		f.Fields = append(f.Fields, emulator.FixtureField{ID: id, Name: fmt.Sprintf("C%d", i), Type: "ColumnField", DatasourceID: f.Workbooks[0].ID,
 			Columns: []emulator.FixtureColumn{{TableID: "t-wide", Name: fmt.Sprintf("C%d", i)}}})
 	}
-	f.Workbooks[0].Sheets = []emulator.FixtureSheet{{ID: "s-wide", Name: "Wide", Fields: ids}}
+	f.Workbooks[0].Sheets = []emulator.FixtureSheet{{ID: "s-wide", Name: "Wide", Fields: ids, ColumnsMissing: true}}
 	emu, srv := tableautest.NewServer(t, f)
 	c := client(t, srv, f, func(c *tableau.Config) { c.PageSize = 5000 })
 	before := emu.Stats().GraphQL
@@ -119,16 +151,17 @@ func TestListColumnsPagesFieldsPastTheCap(t *testing.T) {
 	if n := len(cols[f.Workbooks[0].ID].Columns); n != 1200 {
 		t.Fatalf("%d columns, want 1200", n)
 	}
-	// One sheets page, then the 1,200 IDs in two batches of at most 1,000.
-	if got := emu.Stats().GraphQL - before; got != 3 {
-		t.Fatalf("%d Metadata API requests, want 3", got)
+	// One sheets page, one of the sheet's fields, the 1,200 field IDs in two
+	// batches of at most 1,000, and the one table.
+	if got := emu.Stats().GraphQL - before; got != 5 {
+		t.Fatalf("%d Metadata API requests, want 5", got)
 	}
 }
 
 // The column queries share the workbooks' guards: a node limit halves the
 // page and asks again, RATE_EXCEEDED is waited out, and the answer is the same.
 func TestListColumnsHalvesOnNodeLimitAndWaitsOutThrottling(t *testing.T) {
-	f := columnsSite()
+	f := withoutSheetColumns(columnsSite())
 	emu, srv := tableautest.NewServer(t, f)
 	emu.NodeLimit = 12
 	emu.Inject(emulator.Fault{PathContains: "/api/metadata/graphql", Times: 1, GraphQLCode: "RATE_EXCEEDED"})
@@ -143,4 +176,70 @@ func TestListColumnsHalvesOnNodeLimitAndWaitsOutThrottling(t *testing.T) {
 	if emu.Stats().GraphQL < 6 {
 		t.Fatalf("%d Metadata API requests: the limit and the throttle were not met", emu.Stats().GraphQL)
 	}
+}
+
+// wantColumns is how many columns the generator gives workbook i's sheet.
+func wantColumns(f *emulator.Fixture) map[string]int {
+	want := map[string]int{}
+	for i, w := range f.Workbooks {
+		if len(w.Sheets) > 0 {
+			want[w.ID] = 20 + i%21
+		}
+	}
+	return want
+}
+
+func checkCounts(t *testing.T, cols map[string]*tableau.WorkbookColumns, want map[string]int) {
+	t.Helper()
+	if len(cols) != len(want) {
+		t.Fatalf("columns of %d workbooks, want %d", len(cols), len(want))
+	}
+	for id, n := range want {
+		if got := len(cols[id].Columns); got != n {
+			t.Fatalf("workbook %s: %d columns, want %d", id, got, n)
+		}
+	}
+}
+
+// Sheets are read a few pages at once, by offset: every sheet comes once,
+// in one request per page.
+func TestListColumnsReadsSheetPagesByOffset(t *testing.T) {
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 300, TablesPerWorkbook: 4, VaryTables: true, Columns: true})
+	emu, srv := tableautest.NewServer(t, f)
+	cols, err := client(t, srv, f, func(c *tableau.Config) { c.PageSize = 20 }).ListColumns(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, cols, wantColumns(f))
+	// ⌈300 sheets / 20⌉ pages, then the tables.
+	if got := emu.Stats().GraphQL; got != 15+1 {
+		t.Fatalf("%d Metadata API requests, want 16", got)
+	}
+}
+
+// Content that changes while sheets are read by offset could make pages
+// skip a sheet: the count gives it away, and the sheets are read again with
+// cursors.
+func TestListColumnsRereadsWhenSheetsShift(t *testing.T) {
+	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 300, TablesPerWorkbook: 4, VaryTables: true, Columns: true})
+	emu, err := emulator.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := f.Workbooks[7].ID
+	want := wantColumns(f)
+	delete(want, gone)
+	var graphQL atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		emu.ServeHTTP(w, r)
+		if strings.Contains(r.URL.Path, "/metadata/graphql") && graphQL.Add(1) == 1 {
+			emu.DeleteWorkbook(gone) // after the first page: the offsets shift
+		}
+	}))
+	t.Cleanup(srv.Close)
+	cols, err := client(t, srv, f, func(c *tableau.Config) { c.PageSize = 20 }).ListColumns(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, cols, want)
 }

@@ -120,8 +120,9 @@ func (c *Client) answerErrors(ctx context.Context, host string, errs []GraphQLEr
 
 // connection is one page of a Metadata API connection of T nodes.
 type connection[T any] struct {
-	Nodes    []T
-	PageInfo pageInfo
+	Nodes      []T
+	PageInfo   pageInfo
+	TotalCount int
 	// other is set when the answer held something else under this name: the
 	// partial data Tableau sends beside an error may take any shape.
 	other bool
@@ -138,13 +139,14 @@ func (c *connection[T]) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var page struct {
-		Nodes    []T      `json:"nodes"`
-		PageInfo pageInfo `json:"pageInfo"`
+		Nodes      []T      `json:"nodes"`
+		PageInfo   pageInfo `json:"pageInfo"`
+		TotalCount int      `json:"totalCount"`
 	}
 	if err := json.Unmarshal(b, &page); err != nil {
 		return err
 	}
-	c.Nodes, c.PageInfo = page.Nodes, page.PageInfo
+	c.Nodes, c.PageInfo, c.TotalCount = page.Nodes, page.PageInfo, page.TotalCount
 	return nil
 }
 
@@ -162,8 +164,8 @@ func pageAll[T any](ctx context.Context, c *Client, query, field string, each fu
 // pageAllWith is pageAll with more query variables, such as a filter's IDs.
 func pageAllWith[T any](ctx context.Context, c *Client, query, field string, vars map[string]any, each func(nodes []T) error) error {
 	first := c.cfg.PageSize
-	if field == "fieldsConnection" {
-		first = maxFieldsPage // a field is a few nodes: a whole batch fits Tableau's node limit
+	if _, byID := vars["ids"]; byID {
+		first = maxFieldsPage // a batch of IDs is read whole; the node limit halves it if need be
 	}
 	var after *string
 	for pages := 0; pages < maxGraphQLPages; {

@@ -48,10 +48,27 @@ const CustomSQLQuery = `query CustomSQL($first: Int!, $after: String) {
   }
 }`
 
-// SheetsQuery pages through every sheet of the site with the data source
-// fields it uses; a sheet's workbook is null when the user may not see it.
-const SheetsQuery = `query Sheets($first: Int!, $after: String) {
-  sheetsConnection(first: $first, after: $after, orderBy: {field: ID, direction: ASC}) {
+// SheetsQuery pages through every sheet of the site with the columns it
+// uses, as Tableau's lineage gives them through calculated fields and
+// published data sources; a sheet's workbook is null when the user may not
+// see it. Tables come by ID, each read once (TablesQuery). Pages after the
+// first are asked for by offset, a few at once (pageByOffset).
+const SheetsQuery = `query Sheets($first: Int!, $after: String, $offset: Int) {
+  sheetsConnection(first: $first, after: $after, offset: $offset, orderBy: {field: ID, direction: ASC}) {
+    nodes {
+      id
+      workbook { luid }
+      upstreamColumns { name table { __typename id } }
+    }
+    pageInfo { hasNextPage endCursor }
+    totalCount
+  }
+}`
+
+// SheetFieldsQuery reads the fields of the sheets whose upstreamColumns
+// Tableau left empty, to follow them field by field.
+const SheetFieldsQuery = `query SheetFields($first: Int!, $after: String, $ids: [ID]) {
+  sheetsConnection(first: $first, after: $after, filter: {idWithin: $ids}, orderBy: {field: ID, direction: ASC}) {
     nodes {
       id
       workbook { luid }
@@ -72,16 +89,7 @@ const FieldsQuery = `query Fields($first: Int!, $after: String, $ids: [ID]) {
       id
       name
       datasource { id }
-      upstreamColumns {
-        name
-        table {
-          __typename
-          id
-          name
-          ... on DatabaseTable { schema fullName connectionType database { name connectionType } }
-          ... on CustomSQLTable { query connectionType database { name connectionType } }
-        }
-      }
+      upstreamColumns { name table { __typename id } }
       upstreamFields { id name datasource { id } }
       ... on DatasourceField { remoteField { id name datasource { id } } }
     }
@@ -90,5 +98,24 @@ const FieldsQuery = `query Fields($first: Int!, $after: String, $ids: [ID]) {
   }
 }`
 
+// TablesQuery reads the database tables columns belong to, by ID.
+const TablesQuery = `query Tables($first: Int!, $after: String, $ids: [ID]) {
+  databaseTablesConnection(first: $first, after: $after, filter: {idWithin: $ids}, orderBy: {field: ID, direction: ASC}) {
+    nodes { id name schema fullName connectionType database { name connectionType } }
+    pageInfo { hasNextPage endCursor }
+    totalCount
+  }
+}`
+
+// CustomSQLByIDQuery reads the custom SQL tables columns belong to, by ID.
+const CustomSQLByIDQuery = `query CustomSQLByID($first: Int!, $after: String, $ids: [ID]) {
+  customSQLTablesConnection(first: $first, after: $after, filter: {idWithin: $ids}, orderBy: {field: ID, direction: ASC}) {
+    nodes { id query connectionType database { name connectionType } }
+    pageInfo { hasNextPage endCursor }
+    totalCount
+  }
+}`
+
 // Queries lists every query the client can send, for validation.
-var Queries = map[string]string{"Workbooks": WorkbooksQuery, "CustomSQL": CustomSQLQuery, "Sheets": SheetsQuery, "Fields": FieldsQuery}
+var Queries = map[string]string{"Workbooks": WorkbooksQuery, "CustomSQL": CustomSQLQuery, "Sheets": SheetsQuery,
+	"SheetFields": SheetFieldsQuery, "Fields": FieldsQuery, "Tables": TablesQuery, "CustomSQLByID": CustomSQLByIDQuery}

@@ -13,10 +13,26 @@ func (x *executor) lineageRoot(name string, args map[string]any) (any, bool) {
 	case "sheets", "sheetsConnection":
 		var items []object
 		var ids []string
+		want := idFilter(args)
 		for _, sh := range x.site.sheets {
-			items, ids = append(items, sheetObj{sh}), append(ids, sh.ID)
+			if want == nil || want[sh.ID] {
+				items, ids = append(items, sheetObj{sh}), append(ids, sh.ID)
+			}
 		}
 		if name == "sheets" {
+			return items, true
+		}
+		return x.conn(items, ids, args, func(i int, _ string) string { return ids[i] }), true
+	case "databaseTables", "databaseTablesConnection":
+		var items []object
+		var ids []string
+		want := idFilter(args)
+		for id, t := range x.site.tables {
+			if _, ok := t.(tableObj); ok && (want == nil || want[id]) {
+				items, ids = append(items, t), append(ids, id)
+			}
+		}
+		if name == "databaseTables" {
 			return items, true
 		}
 		return x.conn(items, ids, args, func(i int, _ string) string { return ids[i] }), true
@@ -31,6 +47,25 @@ func (x *executor) lineageRoot(name string, args map[string]any) (any, bool) {
 		return x.conn(items, ids, args, func(i int, _ string) string { return ids[i] }), true
 	}
 	return nil, false
+}
+
+// idFilter is a filter's id and idWithin as a set; nil without them.
+func idFilter(args map[string]any) map[string]bool {
+	filter, _ := args["filter"].(map[string]any)
+	within, ok := filter["idWithin"].([]any)
+	if id, has := filter["id"].(string); has {
+		within, ok = append(within, id), true
+	}
+	if !ok {
+		return nil
+	}
+	want := make(map[string]bool, len(within))
+	for _, v := range within {
+		if id, isString := v.(string); isString {
+			want[id] = true
+		}
+	}
+	return want
 }
 
 // fields applies Field_Filter's id and idWithin, looking the IDs up rather
@@ -73,8 +108,43 @@ func (o sheetObj) field(x *executor, name string, _ map[string]any) any {
 		return &wbObj{o.s.w}
 	case "datasourceFields", "sheetFieldInstances":
 		return x.fieldObjects(o.s.Fields)
+	case "upstreamColumns":
+		if o.s.ColumnsMissing {
+			return []object{}
+		}
+		return x.upstreamColumns(o.s.Fields)
 	}
 	return nil
+}
+
+// upstreamColumns are the columns fields reach through the fields they are
+// computed from and the published fields they stand for, each once, as
+// Tableau's lineage gives a sheet's.
+func (x *executor) upstreamColumns(fields []string) []object {
+	out := []object{}
+	seenField, seenColumn := map[string]bool{}, map[FixtureColumn]bool{}
+	var walk func(id string)
+	walk = func(id string) {
+		f := x.site.fieldByID[id]
+		if f == nil || seenField[id] {
+			return
+		}
+		seenField[id] = true
+		for _, c := range f.Columns {
+			if !seenColumn[c] {
+				seenColumn[c] = true
+				out = append(out, columnObj{c, x.site.tables[c.TableID]})
+			}
+		}
+		for _, up := range f.UpstreamFields {
+			walk(up)
+		}
+		walk(f.RemoteField)
+	}
+	for _, id := range fields {
+		walk(id)
+	}
+	return out
 }
 
 // fieldObjects are the fields with these IDs.

@@ -59,11 +59,14 @@ type FixtureColumn struct {
 	Name    string `json:"name"`
 }
 
-// FixtureSheet is a sheet of a workbook and the fields it shows.
+// FixtureSheet is a sheet of a workbook and the fields it shows. Tableau
+// gives a sheet's upstreamColumns through all of them; ColumnsMissing
+// stands for the sheets whose upstreamColumns Tableau leaves empty.
 type FixtureSheet struct {
-	ID     string   `json:"id"`
-	Name   string   `json:"name"`
-	Fields []string `json:"fields"`
+	ID             string   `json:"id"`
+	Name           string   `json:"name"`
+	Fields         []string `json:"fields"`
+	ColumnsMissing bool     `json:"columns_missing,omitempty"`
 }
 
 // FixtureDatasource is a published data source; with HasExtracts its data is

@@ -259,6 +259,9 @@ func (x *executor) conn(items []object, ids []string, args map[string]any, key f
 			})
 		}
 	}
+	if off, ok := asInt(args["offset"]); ok && off > 0 && args["after"] == nil {
+		start = min(off, len(idx))
+	}
 	first := len(idx)
 	if f, ok := asInt(args["first"]); ok && f >= 0 {
 		first = f
@@ -360,9 +363,12 @@ func (queryRoot) field(x *executor, name string, args map[string]any) any {
 	case "customSQLTables", "customSQLTablesConnection":
 		var items []object
 		var ids []string
+		want := idFilter(args)
 		for _, s := range x.site.sqls {
-			items = append(items, &sqlObj{s})
-			ids = append(ids, s.ID)
+			if want == nil || want[s.ID] {
+				items = append(items, &sqlObj{s})
+				ids = append(ids, s.ID)
+			}
 		}
 		if name == "customSQLTables" {
 			return items
