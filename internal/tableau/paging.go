@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -38,18 +37,16 @@ func offsetPages[T any](ctx context.Context, c *Client, query, field string, eac
 	if err != nil {
 		return err
 	}
-	pages := [][]T{first}
-	var mu sync.Mutex
+	// Every page has its slot before any is read: each goroutine writes its own.
+	pages := make([][]T, 1+max(0, (total-size+size-1)/size))
+	pages[0] = first
 	group, gctx := errgroup.WithContext(ctx)
 	group.SetLimit(pagesInFlight)
-	for offset := size; offset < total; offset += size {
-		i := len(pages)
-		pages = append(pages, nil)
+	for i := 1; i < len(pages); i++ {
+		offset := i * size
 		group.Go(func() error {
 			nodes, err := pageAt[T](gctx, c, query, field, offset, min(size, total-offset), total)
-			mu.Lock()
 			pages[i] = nodes
-			mu.Unlock()
 			return err
 		})
 	}
