@@ -167,17 +167,19 @@ func (s *Server) postSync(w http.ResponseWriter, r *http.Request) {
 }
 
 func exposuresBody(pid int64, rec *store.ExposureRecord) map[string]any {
-	var ex, un []any
-	_ = json.Unmarshal([]byte(rec.ExposuresJSON), &ex)
-	_ = json.Unmarshal([]byte(rec.UnmatchedJSON), &un)
-	if ex == nil {
-		ex = []any{}
-	}
-	if un == nil {
-		un = []any{}
-	}
 	return map[string]any{"project_id": pid, "synced_at": nullable(rec.SyncedAt), "attempted_at": nullable(rec.AttemptedAt),
-		"sync_error": nullable(rec.Error), "exposures": ex, "unmatched_tables": un}
+		"sync_error": nullable(rec.Error), "exposures": storedList(rec.ExposuresJSON), "unmatched_tables": storedList(rec.UnmatchedJSON)}
+}
+
+// storedList is a JSON list as the sync stored it, answered as it is:
+// decoding it only to encode it again held every exposure of a large project
+// in memory, as maps, for each request.
+func storedList(s string) json.RawMessage {
+	b := []byte(s)
+	if len(b) == 0 || b[0] != '[' || !json.Valid(b) {
+		return json.RawMessage("[]")
+	}
+	return b
 }
 
 func nullable(s string) any {

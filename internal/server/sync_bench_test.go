@@ -79,11 +79,11 @@ func BenchmarkSync10000Workbooks50MBManifest(b *testing.B) {
 		syncTime += time.Since(start)
 		close(stop)
 		wg.Wait()
+		p, _ := watch.Stop() // before the benchmark decodes the answer: its maps are not the server's
+		peak = max(peak, p)
 		if a := decodeSync(b, body); code != 200 || a.Data.SyncError != nil || len(a.Data.Exposures) < 9000 {
 			b.Fatalf("sync: %d, error %v, %d exposures", code, a.Data.SyncError, len(a.Data.Exposures))
 		}
-		p, _ := watch.Stop()
-		peak = max(peak, p)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(syncTime.Milliseconds())/float64(b.N), "ms-per-sync")
