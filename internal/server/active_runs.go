@@ -118,7 +118,7 @@ func (s *Server) runInputs(ctx context.Context, accountID, pid int64) (map[strin
 // storedExposures are the last successful sync's exposures.
 func (s *Server) storedExposures(ctx context.Context, pid int64) ([]exposureJSON, error) {
 	var exps []exposureJSON
-	rec, err := s.store.Exposures(ctx, pid)
+	rec, err := s.store.Exposures(ctx, pid, false)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}

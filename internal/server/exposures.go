@@ -124,7 +124,7 @@ func spoolUpload(body io.Reader) (*os.File, error) {
 // getExposures answers the last sync: JSON in the envelope, or ?format=yaml.
 func (s *Server) getExposures(w http.ResponseWriter, r *http.Request) {
 	pid, _ := pathID(w, r, "project_id")
-	rec, err := s.store.Exposures(r.Context(), pid)
+	rec, err := s.store.Exposures(r.Context(), pid, r.URL.Query().Get("format") == "yaml")
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Project %d has no exposures yet: PUT its dbt manifest to .../projects/%d/manifest/ and select BI content through a lineage integration.", pid, pid))
 		return
@@ -142,7 +142,7 @@ func (s *Server) getExposures(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
 		_, _ = io.WriteString(w, rec.YAML)
 	case "", "json":
-		writeData(w, exposuresBody(pid, rec))
+		writeExposures(w, pid, rec)
 	default:
 		writeError(w, http.StatusBadRequest, "Query parameter format must be json or yaml.")
 	}
@@ -158,28 +158,42 @@ func (s *Server) postSync(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = s.syncProject(r.Context(), tokenAccount(r), pid) // a failure is recorded and shown below
 	release()
-	rec, err := s.store.Exposures(r.Context(), pid)
+	rec, err := s.store.Exposures(r.Context(), pid, false)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	writeData(w, exposuresBody(pid, rec))
+	writeExposures(w, pid, rec)
 }
 
-func exposuresBody(pid int64, rec *store.ExposureRecord) map[string]any {
-	return map[string]any{"project_id": pid, "synced_at": nullable(rec.SyncedAt), "attempted_at": nullable(rec.AttemptedAt),
-		"sync_error": nullable(rec.Error), "exposures": storedList(rec.ExposuresJSON), "unmatched_tables": storedList(rec.UnmatchedJSON)}
-}
-
-// storedList is a JSON list as the sync stored it, answered as it is:
-// decoding it only to encode it again held every exposure of a large project
-// in memory, as maps, for each request.
-func storedList(s string) json.RawMessage {
-	b := []byte(s)
-	if len(b) == 0 || b[0] != '[' || !json.Valid(b) {
-		return json.RawMessage("[]")
+// writeExposures answers a project's last sync in dbt Cloud's envelope,
+// with the stored JSON lists written as they are: decoding and encoding them
+// again held every exposure of a large project in memory, twice, for each
+// request.
+func writeExposures(w http.ResponseWriter, pid int64, rec *store.ExposureRecord) {
+	status, _ := json.Marshal(statusJSON{Code: http.StatusOK, IsSuccess: true})
+	head, _ := json.Marshal(struct {
+		ProjectID   int64 `json:"project_id"`
+		SyncedAt    any   `json:"synced_at"`
+		AttemptedAt any   `json:"attempted_at"`
+		SyncError   any   `json:"sync_error"`
+	}{pid, nullable(rec.SyncedAt), nullable(rec.AttemptedAt), nullable(rec.Error)})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	for _, part := range []string{`{"status":`, string(status), `,"data":`, string(head[:len(head)-1]),
+		`,"exposures":`, storedList(rec.ExposuresJSON), `,"unmatched_tables":`, storedList(rec.UnmatchedJSON), "}}\n"} {
+		if _, err := io.WriteString(w, part); err != nil {
+			return // the client left
+		}
 	}
-	return b
+}
+
+// storedList is a JSON list the sync stored; "[]" before any sync.
+func storedList(s string) string {
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return "[]"
+	}
+	return s
 }
 
 func nullable(s string) any {

@@ -87,10 +87,15 @@ func (s *Store) SaveSyncError(ctx context.Context, projectID int64, msg string) 
 	return err
 }
 
-// Exposures returns a project's last sync, or ErrNotFound if it never ran.
-func (s *Store) Exposures(ctx context.Context, projectID int64) (*ExposureRecord, error) {
+// Exposures returns a project's last sync, or ErrNotFound if it never ran;
+// its YAML only when asked for, as a large project's is megabytes.
+func (s *Store) Exposures(ctx context.Context, projectID int64, withYAML bool) (*ExposureRecord, error) {
 	var r ExposureRecord
-	err := s.db.QueryRowContext(ctx, `SELECT exposures_json, unmatched_json, yaml, synced_at, attempted_at, error FROM project_exposures WHERE project_id = ?`, projectID).
+	yaml := "''"
+	if withYAML {
+		yaml = "yaml"
+	}
+	err := s.db.QueryRowContext(ctx, `SELECT exposures_json, unmatched_json, `+yaml+`, synced_at, attempted_at, error FROM project_exposures WHERE project_id = ?`, projectID).
 		Scan(&r.ExposuresJSON, &r.UnmatchedJSON, &r.YAML, &r.SyncedAt, &r.AttemptedAt, &r.Error)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
