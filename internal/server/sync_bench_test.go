@@ -1,10 +1,17 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +20,6 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/heaptest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
 // warehouseManifest is a manifest of about size bytes whose first models are
@@ -23,6 +29,12 @@ func warehouseManifest(size int) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}, "nodes": {`)
 	filler := bytes.Repeat([]byte("select a, b, c from somewhere where x = 1 "), 40)
+	// The models the site reads document the 40 columns its sheets use.
+	documented := []string{`"id": {"name": "id", "description": "the id"}`}
+	for c := 0; c < 40; c++ {
+		documented = append(documented, fmt.Sprintf(`"col_%02d": {"name": "COL_%02d", "description": "a column"}`, c, c))
+	}
+	columns := strings.Join(documented, ", ")
 	for i := 0; b.Len() < size; i++ {
 		if i > 0 {
 			b.WriteString(",")
@@ -33,12 +45,64 @@ func warehouseManifest(size int) []byte {
 		} else if i < 100 {
 			alias = fmt.Sprintf("DIM_CUSTOMERS_%d", i-50)
 		}
+		cols := `"id": {"name": "id", "description": "the id"}`
+		if i < 100 {
+			cols = columns
+		}
 		fmt.Fprintf(&b, `"model.shop.m%d": {"resource_type": "model", "package_name": "shop", "name": "m%d", "database": "WAREHOUSE",
 			"schema": "ANALYTICS", "alias": %q, "config": {"materialized": "table"}, "raw_code": %q, "compiled_code": %q,
-			"columns": {"id": {"name": "id", "description": "the id"}}, "description": "A model."}`, i, i, alias, filler, filler)
+			"columns": {%s}, "description": "A model."}`, i, i, alias, filler, filler, cols)
 	}
 	b.WriteString(`}, "sources": {}, "macros": {}}`)
 	return b.Bytes()
+}
+
+// benchSiteOptions is the site the sync benchmark watches.
+var benchSiteOptions = emulator.GenerateOptions{Workbooks: 10000, TablesPerWorkbook: 4, VaryTables: true, Columns: true}
+
+// emulatorChild, set in the environment, makes this test binary serve the
+// benchmark's Tableau site instead of running tests.
+const emulatorChild = "DBTEXPOSURES_BENCH_EMULATOR"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(emulatorChild) != "" {
+		serveEmulator()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// serveEmulator serves the benchmark's site on loopback, prints its address
+// and serves until its input closes.
+func serveEmulator() {
+	emu, err := emulator.New(emulator.Generate(benchSiteOptions))
+	if err != nil {
+		fmt.Println("error", err)
+		return
+	}
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	fmt.Println(srv.URL)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// emulatorProcess starts this test binary again as the emulator, so that the
+// site's fixture and answers do not share the server's heap.
+func emulatorProcess(b *testing.B) *httptest.Server {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), emulatorChild+"=1")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "http://") {
+		b.Fatalf("the emulator process did not start: %v %q", err, line)
+	}
+	return &httptest.Server{URL: strings.TrimSpace(line)}
 }
 
 // BenchmarkSync10000Workbooks50MBManifest syncs the exposures of a watched
@@ -47,8 +111,11 @@ func warehouseManifest(size int) []byte {
 // sync's time, the heap it adds at its peak, and the slowest API answer
 // during it. The sync reads the columns too.
 func BenchmarkSync10000Workbooks50MBManifest(b *testing.B) {
-	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 10000, TablesPerWorkbook: 4, VaryTables: true, Columns: true})
-	_, tab := tableautest.NewServer(b, f)
+	site := benchSiteOptions
+	tab := emulatorProcess(b)
+	f := emulator.Generate(site)
+	f.Workbooks, f.Fields = nil, nil // the site lives in the emulator's process: the heap measured is the server's
+	runtime.GC()
 	srv := servertest.New(b)
 	in := withTableau(b, srv, tab, f)
 	base := fmt.Sprintf("%s/v3/accounts/1/projects/1/", srv.HostURL)

@@ -95,7 +95,7 @@ func (c *Client) ListColumns(ctx context.Context) (map[string]*WorkbookColumns, 
 	cols := newColumnTable()
 	uses := map[string][]reach{} // by workbook
 	var empty []string           // sheets without upstreamColumns
-	err := pageByOffset(ctx, c, SheetsQuery, "sheetsConnection", func(page []gqlSheet) error {
+	err := pageByOffset(ctx, c, SheetsQuery, "sheetsConnection", sheetNodes, func(page []gqlSheet) error {
 		for _, s := range page {
 			switch {
 			case s.Workbook == nil:
@@ -130,6 +130,10 @@ func (c *Client) ListColumns(ctx context.Context) (map[string]*WorkbookColumns, 
 	}
 	return out, nil
 }
+
+// sheetNodes is what a sheet costs of Tableau's node limit: itself, its
+// workbook, and each column with its table.
+func sheetNodes(s gqlSheet) int { return 2 + 2*len(s.UpstreamColumns) }
 
 // walkFields follows the fields of sheets whose upstreamColumns Tableau left
 // empty, field by field, to the columns they reach.

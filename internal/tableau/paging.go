@@ -15,14 +15,22 @@ const pagesInFlight = 4
 // may have skipped or repeated items.
 var errShifted = errors.New("the content changed while it was read")
 
+// probePage is the first page's size when reading by offset: small enough
+// to fit any node limit, large enough to learn how many nodes an item costs.
+const probePage = 50
+
+// nodeBudget is the share of Tableau's 20,000 nodes a page is sized for.
+const nodeBudget = 16000
+
 // pageByOffset reads a connection whose order is stable (by ID) a few pages
-// at once: the first page says how many items there are, and the others are
-// asked for by offset. Each page halves on Tableau's node and time limits. If
-// the count changes, or the pages do not add up to it, the read is done
-// again a page after another with cursors, which no change can make skip
-// items silently.
-func pageByOffset[T any](ctx context.Context, c *Client, query, field string, each func(nodes []T) error) error {
-	err := offsetPages(ctx, c, query, field, each)
+// at once: a small first page says how many items there are and how many
+// nodes one costs (nodes counts them), so that the others, asked for by
+// offset, fit Tableau's node limit; a page that does not is read as two
+// halves. If the count changes, or the pages do not add up to it, the read
+// is done again a page after another with cursors, which no change can make
+// skip items silently.
+func pageByOffset[T any](ctx context.Context, c *Client, query, field string, nodes func(T) int, each func(nodes []T) error) error {
+	err := offsetPages(ctx, c, query, field, nodes, each)
 	if !errors.Is(err, errShifted) {
 		return err
 	}
@@ -32,18 +40,20 @@ func pageByOffset[T any](ctx context.Context, c *Client, query, field string, ea
 
 // offsetPages is one attempt of pageByOffset. The pages' nodes reach each
 // in the order of their offsets, so results do not depend on timing.
-func offsetPages[T any](ctx context.Context, c *Client, query, field string, each func(nodes []T) error) error {
-	first, total, size, err := firstPage[T](ctx, c, query, field)
+func offsetPages[T any](ctx context.Context, c *Client, query, field string, nodes func(T) int, each func(nodes []T) error) error {
+	first, total, err := firstPage[T](ctx, c, query, field)
 	if err != nil {
 		return err
 	}
+	size := pageSize(c.cfg.PageSize, first, nodes)
 	// Every page has its slot before any is read: each goroutine writes its own.
-	pages := make([][]T, 1+max(0, (total-size+size-1)/size))
+	rest := max(0, total-len(first))
+	pages := make([][]T, 1+(rest+size-1)/size)
 	pages[0] = first
 	group, gctx := errgroup.WithContext(ctx)
 	group.SetLimit(pagesInFlight)
 	for i := 1; i < len(pages); i++ {
-		offset := i * size
+		offset := len(first) + (i-1)*size
 		group.Go(func() error {
 			nodes, err := pageAt[T](gctx, c, query, field, offset, min(size, total-offset), total)
 			pages[i] = nodes
@@ -68,22 +78,35 @@ func offsetPages[T any](ctx context.Context, c *Client, query, field string, eac
 	return nil
 }
 
-// firstPage reads the first page, halving on node and time limits, and
-// returns its nodes, the total and the page size that fit.
-func firstPage[T any](ctx context.Context, c *Client, query, field string) ([]T, int, int, error) {
-	size := c.cfg.PageSize
+// firstPage reads the small first page, halving on node and time limits,
+// and returns its nodes and the total.
+func firstPage[T any](ctx context.Context, c *Client, query, field string) ([]T, int, error) {
+	size := min(probePage, c.cfg.PageSize)
 	for {
 		conn, err := onePage[T](ctx, c, query, field, map[string]any{"first": size, "offset": 0})
 		if errors.Is(err, errTooBig) && size > 1 {
 			size = max(1, size/2)
-			c.log.InfoContext(ctx, "Tableau query hit a node or time limit; halving the page size", "field", field, "first", size)
 			continue
 		}
 		if err != nil {
-			return nil, 0, 0, err
+			return nil, 0, err
 		}
-		return conn.Nodes, conn.TotalCount, size, nil
+		return conn.Nodes, conn.TotalCount, nil
 	}
+}
+
+// pageSize is how many items a page holds within nodeBudget, as the first
+// page's items cost, and at most the configured page size.
+func pageSize[T any](configured int, sample []T, nodes func(T) int) int {
+	if len(sample) == 0 {
+		return configured
+	}
+	total := 0
+	for _, item := range sample {
+		total += nodes(item)
+	}
+	perItem := max(1, (total+len(sample)-1)/len(sample))
+	return max(1, min(configured, nodeBudget/perItem))
 }
 
 // pageAt reads n items from offset; a page over Tableau's limits is read
