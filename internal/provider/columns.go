@@ -39,8 +39,13 @@ func columnName(database, schema, table, column string) string {
 	return strings.ToLower(strings.Join([]string{database, schema, table, column}, "."))
 }
 
-// sortedUnique sorts names and keeps each once.
-func sortedUnique(names []string) []string {
+// columnNames are columns named by columnName, each once, sorted; parts
+// gives a column's database, schema, table and name, whichever tool's it is.
+func columnNames[C any](cols []C, parts func(*C) (string, string, string, string)) []string {
+	names := make([]string, len(cols))
+	for i := range cols {
+		names[i] = columnName(parts(&cols[i]))
+	}
 	sort.Strings(names)
 	out := names[:0]
 	for i, n := range names {
@@ -51,13 +56,9 @@ func sortedUnique(names []string) []string {
 	return out
 }
 
-// dashboardColumnNames are a dashboard's columns, named and sorted.
-func dashboardColumnNames(cols []bi.Column) []string {
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = columnName(c.Table.Database, c.Table.Schema, c.Table.Name, c.Name)
-	}
-	return sortedUnique(names)
+// biColumn is a dashboard column's parts, for columnNames.
+func biColumn(c *bi.Column) (string, string, string, string) {
+	return c.Table.Database, c.Table.Schema, c.Table.Name, c.Name
 }
 
 // columnCell is upstream_columns or unresolved_columns; null when the

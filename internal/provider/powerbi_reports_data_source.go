@@ -237,7 +237,7 @@ func (r *reportRow) attr(attr string) cell {
 		}
 		return strs(r.Derived)
 	}
-	if c, ok := columnCell(attr, r.Columns != nil, func() []string { return dashboardColumnNames(r.Columns) }, r.Unresolved); ok {
+	if c, ok := columnCell(attr, r.Columns != nil, func() []string { return columnNames(r.Columns, biColumn) }, r.Unresolved); ok {
 		return c
 	}
 	return unknownAttr(attr)

@@ -64,17 +64,11 @@ func TestAccSelectionNamedOnFirstPlan_tableau(t *testing.T) {
 provider "dbtexposures" {
   host_url   = %q
   account_id = %d
-  token      = %q
-  tableau = {
-    host       = %q
-    site_id    = %q
-    token_name = %q
-    token      = %q
-  }
+  token      = %q%s
 }
 
 data "dbtexposures_tableau_projects" "all" {}
-`, srv.HostURL, srv.AccountID, srv.Token, tab.URL, f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret)+
+`, srv.HostURL, srv.AccountID, srv.Token, tableauHCL(tab, f))+
 		connectionHCL(srv.ProjectID, tab.URL, f, f.PersonalAccessToken.Secret)+fmt.Sprintf(`
 resource "dbtexposures_auto_exposure_selection" "s" {
   project_id    = %d

@@ -178,7 +178,7 @@ func workbookAttr(w *tableau.Workbook, attr string) cell {
 	case "tags":
 		return strs(w.Tags)
 	}
-	if c, ok := columnCell(attr, w.Columns != nil, func() []string { return workbookColumnNames(w) }, w.UnresolvedColumns); ok {
+	if c, ok := columnCell(attr, w.Columns != nil, func() []string { return columnNames(w.Columns, tableauColumn) }, w.UnresolvedColumns); ok {
 		return c
 	}
 	return workbookLineage(w, attr)
@@ -200,13 +200,9 @@ func workbookLineage(w *tableau.Workbook, attr string) cell {
 	return unknownAttr(attr)
 }
 
-// workbookColumnNames are the columns a workbook's sheets use, named and sorted.
-func workbookColumnNames(w *tableau.Workbook) []string {
-	names := make([]string, len(w.Columns))
-	for i, c := range w.Columns {
-		names[i] = columnName(c.Table.Database, c.Table.Schema, c.Table.Name, c.Name)
-	}
-	return sortedUnique(names)
+// tableauColumn is a used column's parts, for columnNames.
+func tableauColumn(c *tableau.UsedColumn) (string, string, string, string) {
+	return c.Table.Database, c.Table.Schema, c.Table.Name, c.Name
 }
 
 func tableAttr(t *tableau.Table, attr string) cell {

@@ -4,16 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 )
 
-// maxFieldsPage is the most fieldsConnection returns in one page: Tableau
-// caps it at 1,000 and says so only through pageInfo.
-const maxFieldsPage = 1000
+// maxIDsPage is how many IDs a batch holds, read as one page: Tableau caps
+// fieldsConnection at 1,000 a page and says so only through pageInfo.
+const maxIDsPage = 1000
 
 // maxFieldRounds bounds how many steps of field lineage are followed up
 // (calculated field to field to published data source field …).
@@ -143,19 +140,16 @@ func (c *Client) walkFields(ctx context.Context, cols *columnTable, sheets []str
 	}
 	g := newFieldGraph(cols)
 	refs := map[string][]fieldRef{} // by workbook
-	for start := 0; start < len(sheets); start += maxFieldsPage {
-		batch := sheets[start:min(len(sheets), start+maxFieldsPage)]
-		err := pageAllWith(ctx, c, SheetFieldsQuery, "sheetsConnection", map[string]any{"ids": batch}, func(page []gqlSheet) error {
-			for _, s := range page {
-				if s.Workbook != nil {
-					refs[s.Workbook.LUID] = append(refs[s.Workbook.LUID], g.refs(s.DatasourceFields)...)
-				}
+	err := pageByIDs(ctx, c, SheetFieldsQuery, "sheetsConnection", sheets, 1, func(page []gqlSheet) error {
+		for _, s := range page {
+			if s.Workbook != nil {
+				refs[s.Workbook.LUID] = append(refs[s.Workbook.LUID], g.refs(s.DatasourceFields)...)
 			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := c.readFields(ctx, g, g.unread()); err != nil {
 		return err
@@ -179,23 +173,13 @@ func (c *Client) readFields(ctx context.Context, g *fieldGraph, ids []string) er
 		if round == maxFieldRounds {
 			return fmt.Errorf("Tableau: field lineage goes more than %d steps up; stopping rather than looping", maxFieldRounds)
 		}
-		var mu sync.Mutex
-		group, gctx := errgroup.WithContext(ctx)
-		group.SetLimit(fieldBatchesInFlight)
-		for start := 0; start < len(ids); start += maxFieldsPage {
-			batch := ids[start:min(len(ids), start+maxFieldsPage)]
-			group.Go(func() error {
-				return pageAllWith(gctx, c, FieldsQuery, "fieldsConnection", map[string]any{"ids": batch}, func(page []gqlField) error {
-					mu.Lock()
-					defer mu.Unlock()
-					for i := range page {
-						g.add(&page[i])
-					}
-					return nil
-				})
-			})
-		}
-		if err := group.Wait(); err != nil {
+		err := pageByIDs(ctx, c, FieldsQuery, "fieldsConnection", ids, fieldBatchesInFlight, func(page []gqlField) error {
+			for i := range page {
+				g.add(&page[i])
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		ids = g.unread()

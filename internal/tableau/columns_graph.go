@@ -126,18 +126,22 @@ type reach struct {
 	derived bool
 }
 
+// visit is a field reached, as it is or through a calculation: the same
+// field may be walked once each way.
+type visit struct {
+	node    int32
+	derived bool
+}
+
 // reaches walks a field's lineage up to its columns: its own, its upstream
 // fields' (derived when it is calculated) and its published field's.
-func (g *fieldGraph) reaches(r fieldRef, derived bool, seen map[fieldRef]bool, out *[]reach) {
+func (g *fieldGraph) reaches(r fieldRef, derived bool, seen map[visit]bool, out *[]reach) {
 	n, ok := g.lookup(r)
-	visit := fieldRef{node: n, key: 0}
-	if derived {
-		visit.key = 1
-	}
-	if !ok || seen[visit] {
+	v := visit{node: n, derived: derived}
+	if !ok || seen[v] {
 		return
 	}
-	seen[visit] = true
+	seen[v] = true
 	node := &g.nodes[n]
 	derived = derived || node.calculated
 	for _, c := range node.columns {
@@ -151,7 +155,7 @@ func (g *fieldGraph) reaches(r fieldRef, derived bool, seen map[fieldRef]bool, o
 // reachAll walks each of a workbook's sheet fields up to its columns.
 func (g *fieldGraph) reachAll(refs []fieldRef) []reach {
 	var reached []reach
-	seen := map[fieldRef]bool{}
+	seen := map[visit]bool{}
 	for _, r := range refs {
 		g.reaches(r, false, seen, &reached)
 	}

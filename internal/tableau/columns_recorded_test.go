@@ -47,7 +47,7 @@ func TestRecordedAnswersFollowFieldsByName(t *testing.T) {
 	for id, n := range g.index {
 		ids[n] = id
 	}
-	seen := map[fieldRef]bool{}
+	seen := map[visit]bool{}
 	var reached []reach
 	g.reaches(fieldRef{node: g.index["06922989-6ee4-81bb-79d4-f9f9faf17819"]}, false, seen, &reached)
 	var visited []string

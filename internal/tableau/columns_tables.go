@@ -74,24 +74,19 @@ func (t *columnTable) tableIDs(typename string) []string {
 // batches of 1,000 IDs, and resolves every column.
 func (c *Client) resolve(ctx context.Context, t *columnTable) error {
 	tables := map[string]*tableInfo{}
-	for typename, query := range map[string]string{"DatabaseTable": TablesQuery, "CustomSQLTable": CustomSQLByIDQuery} {
-		field := "databaseTablesConnection"
-		if typename == "CustomSQLTable" {
-			field = "customSQLTablesConnection"
-		}
-		ids := t.tableIDs(typename)
-		for start := 0; start < len(ids); start += maxFieldsPage {
-			batch := ids[start:min(len(ids), start+maxFieldsPage)]
-			err := pageAllWith(ctx, c, query, field, map[string]any{"ids": batch}, func(page []tableInfo) error {
-				for i := range page {
-					page[i].Typename = typename
-					tables[typename+"\x00"+page[i].ID] = &page[i]
-				}
-				return nil
-			})
-			if err != nil {
-				return err
+	for _, kind := range []struct{ typename, query, field string }{
+		{"DatabaseTable", TablesQuery, "databaseTablesConnection"},
+		{"CustomSQLTable", CustomSQLByIDQuery, "customSQLTablesConnection"},
+	} {
+		err := pageByIDs(ctx, c, kind.query, kind.field, t.tableIDs(kind.typename), 1, func(page []tableInfo) error {
+			for i := range page {
+				page[i].Typename = kind.typename
+				tables[kind.typename+"\x00"+page[i].ID] = &page[i]
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	for i := range t.entries {

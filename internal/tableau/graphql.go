@@ -165,7 +165,7 @@ func pageAll[T any](ctx context.Context, c *Client, query, field string, each fu
 func pageAllWith[T any](ctx context.Context, c *Client, query, field string, vars map[string]any, each func(nodes []T) error) error {
 	first := c.cfg.PageSize
 	if _, byID := vars["ids"]; byID {
-		first = maxFieldsPage // a batch of IDs is read whole; the node limit halves it if need be
+		first = maxIDsPage // a batch of IDs is read whole; the node limit halves it if need be
 	}
 	var after *string
 	for pages := 0; pages < maxGraphQLPages; {
@@ -173,11 +173,8 @@ func pageAllWith[T any](ctx context.Context, c *Client, query, field string, var
 		for k, v := range vars {
 			page[k] = v
 		}
-		data, err := graphQL[map[string]*connection[T]](ctx, c, query, page)
+		conn, err := onePage[T](ctx, c, query, field, page)
 		if errors.Is(err, errTooBig) {
-			if first == 1 {
-				return fmt.Errorf("Tableau: even one %s node exceeds the Metadata API's node or time limit", field)
-			}
 			first = max(1, first/2)
 			c.log.InfoContext(ctx, "Tableau query hit a node or time limit; halving the page size", "field", field, "first", first)
 			continue
@@ -186,10 +183,6 @@ func pageAllWith[T any](ctx context.Context, c *Client, query, field string, var
 			return err
 		}
 		pages++
-		conn := (*data)[field]
-		if conn == nil || conn.other {
-			return fmt.Errorf("Tableau: the Metadata API answer has no %s", field)
-		}
 		if err := each(conn.Nodes); err != nil {
 			return err
 		}

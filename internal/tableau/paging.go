@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -128,6 +129,26 @@ func pageAt[T any](ctx context.Context, c *Client, query, field string, offset, 
 		return nil, errShifted
 	}
 	return conn.Nodes, nil
+}
+
+// pageByIDs reads the nodes with these IDs in batches of up to maxIDsPage,
+// each read whole (halved on Tableau's limits), inFlight batches at once;
+// each gets one page at a time, never two at once.
+func pageByIDs[T any](ctx context.Context, c *Client, query, field string, ids []string, inFlight int, each func(nodes []T) error) error {
+	var mu sync.Mutex
+	group, gctx := errgroup.WithContext(ctx)
+	group.SetLimit(inFlight)
+	for start := 0; start < len(ids); start += maxIDsPage {
+		batch := ids[start:min(len(ids), start+maxIDsPage)]
+		group.Go(func() error {
+			return pageAllWith(gctx, c, query, field, map[string]any{"ids": batch}, func(nodes []T) error {
+				mu.Lock()
+				defer mu.Unlock()
+				return each(nodes)
+			})
+		})
+	}
+	return group.Wait()
 }
 
 // onePage runs one query for one page of field.

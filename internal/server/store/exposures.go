@@ -8,35 +8,39 @@ import (
 
 // PutManifest stores a project's dbt manifest, replacing the previous one.
 func (s *Store) PutManifest(ctx context.Context, projectID int64, manifest []byte) (string, error) {
-	ts := Now()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO project_manifests(project_id, manifest, uploaded_at) VALUES(?, ?, ?)
-		ON CONFLICT(project_id) DO UPDATE SET manifest = excluded.manifest, uploaded_at = excluded.uploaded_at`, projectID, manifest, ts)
-	return ts, err
+	return s.putArtifact(ctx, "project_manifests", "manifest", projectID, manifest)
 }
 
 // Manifest returns a project's manifest, or ErrNotFound.
 func (s *Store) Manifest(ctx context.Context, projectID int64) ([]byte, error) {
-	var b []byte
-	err := s.db.QueryRowContext(ctx, `SELECT manifest FROM project_manifests WHERE project_id = ?`, projectID).Scan(&b)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	return b, err
+	return s.artifact(ctx, "project_manifests", "manifest", projectID)
 }
 
 // PutCatalog stores a project's dbt catalog (its nodes' warehouse columns),
 // replacing the previous one.
 func (s *Store) PutCatalog(ctx context.Context, projectID int64, catalog []byte) (string, error) {
-	ts := Now()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO project_catalogs(project_id, catalog, uploaded_at) VALUES(?, ?, ?)
-		ON CONFLICT(project_id) DO UPDATE SET catalog = excluded.catalog, uploaded_at = excluded.uploaded_at`, projectID, catalog, ts)
-	return ts, err
+	return s.putArtifact(ctx, "project_catalogs", "catalog", projectID, catalog)
 }
 
 // Catalog returns a project's catalog, or ErrNotFound.
 func (s *Store) Catalog(ctx context.Context, projectID int64) ([]byte, error) {
+	return s.artifact(ctx, "project_catalogs", "catalog", projectID)
+}
+
+// putArtifact stores a project's dbt artifact in its table (one row per
+// project, the artifact in column), replacing the previous one. table and
+// column are this file's constants, never input.
+func (s *Store) putArtifact(ctx context.Context, table, column string, projectID int64, b []byte) (string, error) {
+	ts := Now()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO `+table+`(project_id, `+column+`, uploaded_at) VALUES(?, ?, ?)
+		ON CONFLICT(project_id) DO UPDATE SET `+column+` = excluded.`+column+`, uploaded_at = excluded.uploaded_at`, projectID, b, ts)
+	return ts, err
+}
+
+// artifact returns a project's dbt artifact, or ErrNotFound.
+func (s *Store) artifact(ctx context.Context, table, column string, projectID int64) ([]byte, error) {
 	var b []byte
-	err := s.db.QueryRowContext(ctx, `SELECT catalog FROM project_catalogs WHERE project_id = ?`, projectID).Scan(&b)
+	err := s.db.QueryRowContext(ctx, `SELECT `+column+` FROM `+table+` WHERE project_id = ?`, projectID).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -3,61 +3,53 @@ package emulator
 // Column lineage: sheets, the data source fields they use, and the columns
 // those fields read, as the Metadata API's Sheet, Field and Column types.
 
+import "strings"
+
 // fieldsPageCap is the most fieldsConnection returns in a page, whatever
 // "first" asks: Tableau says so only through pageInfo.
 const fieldsPageCap = 1000
 
 // lineageRoot answers the root fields of column lineage.
 func (x *executor) lineageRoot(name string, args map[string]any) (any, bool) {
+	l := listByID(args)
 	switch name {
 	case "sheets", "sheetsConnection":
-		var items []object
-		var ids []string
-		want := idFilter(args)
 		for _, sh := range x.site.sheets {
-			if want == nil || want[sh.ID] {
-				items, ids = append(items, sheetObj{sh}), append(ids, sh.ID)
-			}
+			l.add(sh.ID, sheetObj{sh})
 		}
-		if name == "sheets" {
-			return items, true
-		}
-		return x.conn(items, ids, args, func(i int, _ string) string { return ids[i] }), true
 	case "databaseTables", "databaseTablesConnection":
-		var items []object
-		var ids []string
-		want := idFilter(args)
 		for id, t := range x.site.tables {
-			if _, ok := t.(tableObj); ok && (want == nil || want[id]) {
-				items, ids = append(items, t), append(ids, id)
+			if _, ok := t.(tableObj); ok {
+				l.add(id, t)
 			}
 		}
-		if name == "databaseTables" {
-			return items, true
-		}
-		return x.conn(items, ids, args, func(i int, _ string) string { return ids[i] }), true
 	case "fields", "fieldsConnection":
-		items, ids := x.fields(args)
-		if name == "fields" {
-			return items, true
-		}
+		x.fields(l)
 		if f, ok := asInt(args["first"]); !ok || f > fieldsPageCap {
 			args["first"] = fieldsPageCap
 		}
-		return x.conn(items, ids, args, func(i int, _ string) string { return ids[i] }), true
+	default:
+		return nil, false
 	}
-	return nil, false
+	return x.answer(name, l, args), true
 }
 
-// idFilter is a filter's id and idWithin as a set; nil without them.
-func idFilter(args map[string]any) map[string]bool {
+// byID lists objects with their IDs: those a filter's id and idWithin keep.
+type byID struct {
+	items []object
+	ids   []string
+	want  map[string]bool // nil without a filter
+}
+
+// listByID reads a filter's id and idWithin.
+func listByID(args map[string]any) *byID {
 	filter, _ := args["filter"].(map[string]any)
 	within, ok := filter["idWithin"].([]any)
 	if id, has := filter["id"].(string); has {
 		within, ok = append(within, id), true
 	}
 	if !ok {
-		return nil
+		return &byID{}
 	}
 	want := make(map[string]bool, len(within))
 	for _, v := range within {
@@ -65,34 +57,37 @@ func idFilter(args map[string]any) map[string]bool {
 			want[id] = true
 		}
 	}
-	return want
+	return &byID{want: want}
 }
 
-// fields applies Field_Filter's id and idWithin, looking the IDs up rather
-// than scanning every field of a large site.
-func (x *executor) fields(args map[string]any) ([]object, []string) {
-	filter, _ := args["filter"].(map[string]any)
-	within, hasWithin := filter["idWithin"].([]any)
-	if id, ok := filter["id"].(string); ok {
-		within, hasWithin = append(within, id), true
+func (l *byID) add(id string, o object) {
+	if l.want == nil || l.want[id] {
+		l.items, l.ids = append(l.items, o), append(l.ids, id)
 	}
-	var items []object
-	var ids []string
-	if !hasWithin {
+}
+
+// answer is the list, or for a …Connection field a page of it by ID.
+func (x *executor) answer(name string, l *byID, args map[string]any) any {
+	if !strings.HasSuffix(name, "Connection") {
+		return l.items
+	}
+	return x.conn(l.items, l.ids, args, func(i int, _ string) string { return l.ids[i] })
+}
+
+// fields lists the fields a filter names by looking them up, rather than
+// scanning every field of a large site; every field without a filter.
+func (x *executor) fields(l *byID) {
+	if l.want == nil {
 		for _, f := range x.site.fields {
-			items, ids = append(items, fieldObj{f}), append(ids, f.ID)
+			l.add(f.ID, fieldObj{f})
 		}
-		return items, ids
+		return
 	}
-	seen := map[string]bool{}
-	for _, v := range within {
-		id, _ := v.(string)
-		if f := x.site.fieldByID[id]; f != nil && !seen[id] {
-			seen[id] = true
-			items, ids = append(items, fieldObj{f}), append(ids, id)
+	for id := range l.want {
+		if f := x.site.fieldByID[id]; f != nil {
+			l.add(id, fieldObj{f})
 		}
 	}
-	return items, ids
 }
 
 type sheetObj struct{ s *sheet }

@@ -361,19 +361,11 @@ func (queryRoot) field(x *executor, name string, args map[string]any) any {
 		}
 		return x.conn(items, ids, args, func(i int, f string) string { return items[i].(*wbObj).sortKey(f) })
 	case "customSQLTables", "customSQLTablesConnection":
-		var items []object
-		var ids []string
-		want := idFilter(args)
+		l := listByID(args)
 		for _, s := range x.site.sqls {
-			if want == nil || want[s.ID] {
-				items = append(items, &sqlObj{s})
-				ids = append(ids, s.ID)
-			}
+			l.add(s.ID, &sqlObj{s})
 		}
-		if name == "customSQLTables" {
-			return items
-		}
-		return x.conn(items, ids, args, func(i int, _ string) string { return ids[i] })
+		return x.answer(name, l, args)
 	}
 	return nil
 }
