@@ -83,23 +83,35 @@ output "columns" { value = length(flatten([for w in data.dbtexposures_tableau_wo
 		{"dbtexposures_exposures", fmt.Sprintf(`data "dbtexposures_exposures" "all" { manifest_path = %q }
 output "exposures" { value = length(data.dbtexposures_exposures.all.exposures) }`, manifest)},
 	}
-	var results []Result
-	for _, s := range sources {
-		r := Result{DataSource: s.name}
-		for i := 0; i < o.Runs; i++ {
+	// Runs alternate between the data sources, so that a slower spell of the
+	// machine weighs on each alike rather than on whichever ran then.
+	results := make([]Result, len(sources))
+	for i := 0; i < o.Runs; i++ {
+		for j, s := range sources {
 			config := "terraform {\n  required_providers {\n    dbtexposures = { source = \"dbtexposures/dbtexposures\" }\n  }\n}\n" +
 				"provider \"dbtexposures\" {" + tableau + "\n}\n" + s.config + "\n"
 			wall, tail, rss, err := planOnce(ctx, o, config, emu.LastAnswer)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", s.name, err)
 			}
+			r := &results[j]
+			r.DataSource = s.name
 			r.Wall, r.PeakRSS, r.AfterLastAnswer = append(r.Wall, wall), append(r.PeakRSS, rss), append(r.AfterLastAnswer, tail)
 			fmt.Fprintf(o.Out, "%-38s run %d: terraform plan %6.2f s (%5.2f s after Tableau's last answer), provider peak RSS %4d MB\n",
 				s.name, i+1, wall.Seconds(), tail.Seconds(), rss>>20)
 		}
-		results = append(results, r)
 	}
 	return results, nil
+}
+
+// Find is the result of the named data source, or nil.
+func Find(results []Result, name string) *Result {
+	for i := range results {
+		if results[i].DataSource == name {
+			return &results[i]
+		}
+	}
+	return nil
 }
 
 // planOnce starts a provider process, runs one terraform plan against it and

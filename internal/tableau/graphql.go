@@ -53,27 +53,30 @@ func graphQL[D any](ctx context.Context, c *Client, query string, vars map[strin
 	body := map[string]any{"query": query, "variables": vars}
 	for attempt := 0; ; attempt++ {
 		var ans gqlAnswer[D]
+		var host string
 		resp, raw, err := c.authed(ctx, metadataAPI, func(s *session, _ string, server *url.URL) (*http.Response, []byte, error) {
-			ans = gqlAnswer[D]{}
+			ans, host = gqlAnswer[D]{}, server.Host
 			return c.exchange(ctx, http.MethodPost, server.JoinPath("api", "metadata", "graphql").String(), body, s.token, &ans)
 		})
-		if err != nil {
+		shapeErr := partialOfOtherShape(err, ans.Errors)
+		if err != nil && shapeErr == nil {
 			return nil, err
 		}
-		host := resp.Request.URL.Host
-		if resp.StatusCode != http.StatusOK {
+		if shapeErr == nil && resp.StatusCode != http.StatusOK {
 			e := c.apiError(host, resp.StatusCode, raw)
 			if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusForbidden {
 				e.Hint = "Check that the Metadata API is enabled on this Tableau (Tableau Server: tsm maintenance metadata-services enable) and that the token's user may use it"
 			}
 			return nil, e
 		}
-		retry, err := c.answerErrors(ctx, host, ans.Errors, ans.Data != nil, attempt)
+		retry, err := c.answerErrors(ctx, host, ans.Errors, ans.Data != nil || shapeErr != nil, attempt)
 		switch {
 		case err != nil: // a wait for throttling that the context ended comes here too
 			return nil, err
 		case retry:
 			continue
+		case shapeErr != nil:
+			return nil, shapeErr
 		case ans.Data == nil:
 			return nil, fmt.Errorf("Tableau at %s: the Metadata API answered without data", host)
 		}
@@ -118,14 +121,13 @@ func (c *Client) answerErrors(ctx context.Context, host string, errs []GraphQLEr
 	return false, nil
 }
 
-// connection is one page of a Metadata API connection of T nodes.
+// connection is one page of a Metadata API connection of T nodes. It is
+// decoded in one pass, with no UnmarshalJSON of its own: its pages are the
+// largest answers the client reads.
 type connection[T any] struct {
-	Nodes      []T
-	PageInfo   pageInfo
-	TotalCount int
-	// other is set when the answer held something else under this name: the
-	// partial data Tableau sends beside an error may take any shape.
-	other bool
+	Nodes      []T      `json:"nodes"`
+	PageInfo   pageInfo `json:"pageInfo"`
+	TotalCount int      `json:"totalCount"`
 }
 
 type pageInfo struct {
@@ -133,20 +135,14 @@ type pageInfo struct {
 	EndCursor   string `json:"endCursor"`
 }
 
-func (c *connection[T]) UnmarshalJSON(b []byte) error {
-	if len(b) == 0 || b[0] != '{' {
-		c.other = true
-		return nil
-	}
-	var page struct {
-		Nodes      []T      `json:"nodes"`
-		PageInfo   pageInfo `json:"pageInfo"`
-		TotalCount int      `json:"totalCount"`
-	}
-	if err := json.Unmarshal(b, &page); err != nil {
+// partialOfOtherShape is the decoding error of an answer whose errors came
+// with partial data of another shape than asked for (Tableau sends any shape
+// beside an error), for the errors to be reported first; nil otherwise.
+func partialOfOtherShape(err error, errs []GraphQLError) error {
+	var shape *json.UnmarshalTypeError
+	if len(errs) > 0 && errors.As(err, &shape) {
 		return err
 	}
-	c.Nodes, c.PageInfo, c.TotalCount = page.Nodes, page.PageInfo, page.TotalCount
 	return nil
 }
 

@@ -161,7 +161,7 @@ func onePage[T any](ctx context.Context, c *Client, query, field string, vars ma
 		return nil, err
 	}
 	conn := (*data)[field]
-	if conn == nil || conn.other {
+	if conn == nil {
 		return nil, fmt.Errorf("Tableau: the Metadata API answer has no %s", field)
 	}
 	return conn, nil

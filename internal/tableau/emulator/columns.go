@@ -107,7 +107,7 @@ func (o sheetObj) field(x *executor, name string, _ map[string]any) any {
 		if o.s.ColumnsMissing {
 			return []object{}
 		}
-		return x.upstreamColumns(o.s.Fields)
+		return o.s.columns
 	}
 	return nil
 }
@@ -115,12 +115,12 @@ func (o sheetObj) field(x *executor, name string, _ map[string]any) any {
 // upstreamColumns are the columns fields reach through the fields they are
 // computed from and the published fields they stand for, each once, as
 // Tableau's lineage gives a sheet's.
-func (x *executor) upstreamColumns(fields []string) []object {
+func (s *site) upstreamColumns(fields []string) []object {
 	out := []object{}
 	seenField, seenColumn := map[string]bool{}, map[FixtureColumn]bool{}
 	var walk func(id string)
 	walk = func(id string) {
-		f := x.site.fieldByID[id]
+		f := s.fieldByID[id]
 		if f == nil || seenField[id] {
 			return
 		}
@@ -128,7 +128,7 @@ func (x *executor) upstreamColumns(fields []string) []object {
 		for _, c := range f.Columns {
 			if !seenColumn[c] {
 				seenColumn[c] = true
-				out = append(out, columnObj{c, x.site.tables[c.TableID]})
+				out = append(out, columnObj{c, s.tables[c.TableID]})
 			}
 		}
 		for _, up := range f.UpstreamFields {

@@ -44,7 +44,7 @@ type Stats struct {
 
 // Emulator is an in-memory Tableau site. It is an http.Handler.
 type Emulator struct {
-	mu       sync.Mutex
+	mu       sync.RWMutex
 	site     *site
 	sessions map[string]string // session token -> PAT name
 	byPAT    map[string]string // PAT name -> its one live session token
@@ -211,6 +211,16 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	if answer, ok := v.(answerObject); ok {
+		b, err := appendAnswer(make([]byte, 0, 64<<10), answer)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "500000", "Internal Server Error", err.Error())
+			return
+		}
+		w.WriteHeader(code)
+		_, _ = w.Write(append(b, '\n'))
+		return
+	}
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
 }

@@ -183,3 +183,45 @@ func TestFieldsConnectionCapsPagesSilently(t *testing.T) {
 		t.Fatalf("got %d nodes, pageInfo %v, errors %v; want 1,000, more to come, no error", n, conn["pageInfo"], out["errors"])
 	}
 }
+
+// TestAnswersKeepTheQueryOrder: a Metadata API answer lists fields in the
+// order the query asks for them, and strings that need escaping survive.
+func TestAnswersKeepTheQueryOrder(t *testing.T) {
+	f := Generate(GenerateOptions{Workbooks: 2, TablesPerWorkbook: 1})
+	f.Workbooks[0].Name = "Q1 \"plan\" <draft> & \\ naïve\n"
+	_, srv := serve(t, f)
+	tok, _ := signIn(t, srv.URL, f)
+	body, _ := json.Marshal(map[string]any{"query": `{ workbooksConnection(first: 5) { totalCount nodes { name luid __typename } pageInfo { hasNextPage } } }`})
+	req, _ := http.NewRequest("POST", srv.URL+"/api/metadata/graphql", bytes.NewReader(body))
+	req.Header.Set("X-Tableau-Auth", tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	order := []string{`{"data":{"workbooksConnection":{"totalCount":2,"nodes":[{"name":`, `"luid":`, `"__typename":"Workbook"}`, `"pageInfo":{"hasNextPage":false}}}}`}
+	at := 0
+	for _, want := range order {
+		i := bytes.Index(raw[at:], []byte(want))
+		if i < 0 {
+			t.Fatalf("want %s after byte %d of %s", want, at, raw)
+		}
+		at += i + len(want)
+	}
+	var out struct {
+		Data struct {
+			WorkbooksConnection struct{ Nodes []struct{ Name string } }
+		}
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, n := range out.Data.WorkbooksConnection.Nodes {
+		names[n.Name] = true
+	}
+	if !names[f.Workbooks[0].Name] {
+		t.Fatalf("the escaped name did not survive: %s", raw)
+	}
+}

@@ -92,12 +92,13 @@ func (e *Emulator) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 
 // execute runs a validated query over the site: its data, with a warning when
 // it passed the node limit, as Tableau answers.
-func (e *Emulator) execute(s *ast.Schema, op *ast.OperationDefinition, vars map[string]any) map[string]any {
-	e.mu.Lock()
+func (e *Emulator) execute(s *ast.Schema, op *ast.OperationDefinition, vars map[string]any) answerObject {
+	// Queries only read the site: several run at once, as on Tableau.
+	e.mu.RLock()
 	x := &executor{schema: s, site: e.site, vars: vars, limit: e.NodeLimit, maxPage: e.MaxPageSize}
 	data := x.object(queryRoot{}, op.SelectionSet)
-	e.mu.Unlock()
-	body := map[string]any{"data": data}
+	e.mu.RUnlock()
+	body := answerObject{{"data", data}}
 	var out []any
 	if x.exceeded {
 		out = append(out, map[string]any{
@@ -107,7 +108,7 @@ func (e *Emulator) execute(s *ast.Schema, op *ast.OperationDefinition, vars map[
 	}
 	out = append(out, x.warnings...)
 	if len(out) > 0 {
-		body["errors"] = out
+		body.set("errors", out)
 	}
 	return body
 }
@@ -169,21 +170,21 @@ func (x *executor) value(v any, sel ast.SelectionSet) any {
 	}
 }
 
-func (x *executor) object(o object, sel ast.SelectionSet) map[string]any {
-	out := map[string]any{}
-	x.collect(o, sel, out)
+func (x *executor) object(o object, sel ast.SelectionSet) answerObject {
+	out := make(answerObject, 0, len(sel))
+	x.collect(o, sel, &out)
 	return out
 }
 
-func (x *executor) collect(o object, sel ast.SelectionSet, out map[string]any) {
+func (x *executor) collect(o object, sel ast.SelectionSet, out *answerObject) {
 	for _, s := range sel {
 		switch f := s.(type) {
 		case *ast.Field:
 			if f.Name == "__typename" {
-				out[f.Alias] = o.typeName()
+				out.set(f.Alias, o.typeName())
 				continue
 			}
-			out[f.Alias] = x.value(o.field(x, f.Name, f.ArgumentMap(x.vars)), f.SelectionSet)
+			out.set(f.Alias, x.value(o.field(x, f.Name, f.ArgumentMap(x.vars)), f.SelectionSet))
 		case *ast.InlineFragment:
 			if x.applies(f.TypeCondition, o.typeName()) {
 				x.collect(o, f.SelectionSet, out)

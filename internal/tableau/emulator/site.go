@@ -25,6 +25,9 @@ type site struct {
 type sheet struct {
 	*FixtureSheet
 	w *workbook
+	// columns are the sheet's upstreamColumns, walked once: the fields never
+	// change while the emulator serves them.
+	columns []object
 }
 
 type workbook struct {
@@ -95,6 +98,9 @@ func (s *site) indexFields(sqls map[string]*customSQL) {
 		s.tables[id] = &sqlObj{q}
 	}
 	sort.Slice(s.sheets, func(i, j int) bool { return s.sheets[i].ID < s.sheets[j].ID })
+	for _, sh := range s.sheets {
+		sh.columns = s.upstreamColumns(sh.Fields)
+	}
 }
 
 func (s *site) deleteWorkbook(id string) bool {
