@@ -41,6 +41,10 @@ type ToolInfo struct {
 	JobKey string
 	// ScopeKey names a refresh target's scope in answers ("" when none).
 	ScopeKey string
+	// DatasetColumns says a dashboard's columns are those of the data it is
+	// built on, not those its visuals show: the tool does not say which
+	// visual uses which field (Power BI's Scanner API).
+	DatasetColumns bool
 }
 
 // Dashboard is what an exposure is made for: a Tableau workbook, a Power BI

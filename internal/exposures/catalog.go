@@ -120,7 +120,7 @@ func readCatalogNodes(dec *json.Decoder, c *Catalog) error {
 }
 
 // LoadCatalogFile reads a catalog.json from disk.
-func LoadCatalogFile(path string) (*Catalog, error) { return loadFile(path, LoadCatalog) }
+func LoadCatalogFile(path string) (*Catalog, error) { return LoadFile(path, LoadCatalog) }
 
 // Compact encodes the catalog as the server keeps it: the columns by node.
 func (c *Catalog) Compact() ([]byte, error) { return json.Marshal(c.Columns) }

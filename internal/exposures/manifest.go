@@ -48,23 +48,30 @@ type Manifest struct {
 	Nodes         []Node
 }
 
-type rawNode struct {
-	ResourceType string  `json:"resource_type"`
-	PackageName  string  `json:"package_name"`
-	Name         string  `json:"name"`
-	SourceName   string  `json:"source_name"`
-	Database     *string `json:"database"`
-	Schema       string  `json:"schema"`
-	Alias        string  `json:"alias"`
-	Identifier   string  `json:"identifier"`
-	RelationName *string `json:"relation_name"`
-	Columns      map[string]struct {
-		Name string `json:"name"`
-	} `json:"columns"`
-	Config struct {
-		Materialized string `json:"materialized"`
-		Enabled      *bool  `json:"enabled"`
-	} `json:"config"`
+// RawNode is a node as manifest.json writes it: the fields matching reads.
+type RawNode struct {
+	ResourceType string               `json:"resource_type"`
+	PackageName  string               `json:"package_name"`
+	Name         string               `json:"name"`
+	SourceName   string               `json:"source_name"`
+	Database     *string              `json:"database"`
+	Schema       string               `json:"schema"`
+	Alias        string               `json:"alias"`
+	Identifier   string               `json:"identifier"`
+	RelationName *string              `json:"relation_name"`
+	Columns      map[string]RawColumn `json:"columns"`
+	Config       RawConfig            `json:"config"`
+}
+
+// RawColumn is a node's documented column.
+type RawColumn struct {
+	Name string `json:"name"`
+}
+
+// RawConfig is the part of a node's config matching reads.
+type RawConfig struct {
+	Materialized string `json:"materialized"`
+	Enabled      *bool  `json:"enabled"`
 }
 
 var versionRE = regexp.MustCompile(`/manifest/v(\d+)\.json`)
@@ -77,40 +84,57 @@ const MinSchemaVersion = 10
 // macros, docs: most of a large manifest) is skipped token by token, so memory
 // stays near the size of the result, not of the document.
 func LoadManifest(r io.Reader) (*Manifest, error) {
+	m := &Manifest{}
+	err := ReadManifest(r, map[string]func(*json.Decoder) error{
+		"metadata": m.ReadMetadata,
+		"nodes":    func(dec *json.Decoder) error { return readNodes(dec, m.Add) },
+		"sources":  func(dec *json.Decoder) error { return readNodes(dec, m.Add) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.Sort()
+	return m, nil
+}
+
+// ReadManifest reads a manifest.json as a stream: the value of each top-level
+// key in read is handed to its function, which decodes it; every other is
+// skipped token by token. A manifest has nodes or sources, or it is refused.
+func ReadManifest(r io.Reader, read map[string]func(*json.Decoder) error) error {
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
 	if err := expectDelim(dec, '{'); err != nil {
-		return nil, fmt.Errorf("manifest is not valid JSON: %w", err)
+		return fmt.Errorf("manifest is not valid JSON: %w", err)
 	}
-	m := &Manifest{}
 	sawNodes := false
 	for dec.More() {
 		key, err := dec.Token()
 		if err != nil {
-			return nil, fmt.Errorf("manifest is not valid JSON: %w", err)
+			return fmt.Errorf("manifest is not valid JSON: %w", err)
 		}
-		switch key {
-		case "metadata":
-			err = m.readMetadata(dec)
-		case "nodes", "sources":
-			sawNodes = true
-			err = readNodes(dec, m.add)
-		default:
-			if err = skipValue(dec); err != nil {
-				err = fmt.Errorf("manifest is not valid JSON: %w", err)
-			}
+		sawNodes = sawNodes || key == "nodes" || key == "sources"
+		if f, ok := read[fmt.Sprint(key)]; ok {
+			err = f(dec)
+		} else if err = skipValue(dec); err != nil {
+			err = fmt.Errorf("manifest is not valid JSON: %w", err)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if !sawNodes {
-		return nil, fmt.Errorf("this JSON has no nodes or sources: is it a dbt manifest.json (target/manifest.json)?")
+		return fmt.Errorf("this JSON has no nodes or sources: is it a dbt manifest.json (target/manifest.json)?")
 	}
-	sort.Slice(m.Nodes, func(i, j int) bool { return m.Nodes[i].UniqueID < m.Nodes[j].UniqueID })
-	return m, nil
+	return nil
 }
 
-func (m *Manifest) readMetadata(dec *json.Decoder) error {
+// Sort orders the nodes by unique ID, as LoadManifest returns them.
+func (m *Manifest) Sort() {
+	sort.Slice(m.Nodes, func(i, j int) bool { return m.Nodes[i].UniqueID < m.Nodes[j].UniqueID })
+}
+
+// ReadMetadata reads the manifest's metadata: its schema version, refused
+// when older than MinSchemaVersion.
+func (m *Manifest) ReadMetadata(dec *json.Decoder) error {
 	var md struct {
 		SchemaVersion string `json:"dbt_schema_version"`
 	}
@@ -127,7 +151,21 @@ func (m *Manifest) readMetadata(dec *json.Decoder) error {
 }
 
 // readNodes decodes the object of nodes (or sources) one entry at a time.
-func readNodes(dec *json.Decoder, add func(id string, n *rawNode)) error {
+func readNodes(dec *json.Decoder, add func(id string, n *RawNode)) error {
+	return ReadEntries(dec, func(id string) error {
+		var n RawNode
+		if err := dec.Decode(&n); err != nil {
+			return fmt.Errorf("manifest node %v is not valid JSON: %w", id, err)
+		}
+		add(id, &n)
+		return nil
+	})
+}
+
+// ReadEntries walks an object (nodes, sources, macros) an entry at a time:
+// each is given the entry's key and decodes its value from dec. A null
+// object has no entries.
+func ReadEntries(dec *json.Decoder, each func(id string) error) error {
 	tok, err := dec.Token()
 	switch {
 	case err != nil:
@@ -135,28 +173,34 @@ func readNodes(dec *json.Decoder, add func(id string, n *rawNode)) error {
 	case tok == nil:
 		return nil // null: nothing to read
 	case tok != json.Delim('{'):
-		return fmt.Errorf("manifest nodes and sources must be objects")
+		return fmt.Errorf("manifest nodes, sources and macros must be objects")
 	}
 	for dec.More() {
 		id, err := dec.Token()
 		if err != nil {
 			return fmt.Errorf("manifest is not valid JSON: %w", err)
 		}
-		var n rawNode
-		if err := dec.Decode(&n); err != nil {
-			return fmt.Errorf("manifest node %v is not valid JSON: %w", id, err)
+		if err := each(fmt.Sprint(id)); err != nil {
+			return err
 		}
-		add(fmt.Sprint(id), &n)
 	}
 	_, err = dec.Token() // the closing brace
 	return err
 }
 
-// add keeps a node that a dashboard can depend on.
-func (m *Manifest) add(id string, n *rawNode) {
-	switch n.ResourceType {
+// Readable says whether a node of this resource type can be read by a
+// dashboard, or be upstream of one: a model, seed, snapshot or source.
+func Readable(resourceType string) bool {
+	switch resourceType {
 	case "model", "seed", "snapshot", "source":
-	default:
+		return true
+	}
+	return false
+}
+
+// Add keeps a node that a dashboard can depend on, and drops any other.
+func (m *Manifest) Add(id string, n *RawNode) {
+	if !Readable(n.ResourceType) {
 		return
 	}
 	if n.Config.Enabled != nil && !*n.Config.Enabled {
@@ -221,10 +265,10 @@ func skipValue(dec *json.Decoder) error {
 }
 
 // LoadManifestFile reads a manifest.json from disk.
-func LoadManifestFile(path string) (*Manifest, error) { return loadFile(path, LoadManifest) }
+func LoadManifestFile(path string) (*Manifest, error) { return LoadFile(path, LoadManifest) }
 
-// loadFile reads a dbt artifact from disk with load, naming the file in errors.
-func loadFile[T any](path string, load func(io.Reader) (T, error)) (T, error) {
+// LoadFile reads a dbt artifact from disk with load, naming the file in errors.
+func LoadFile[T any](path string, load func(io.Reader) (T, error)) (T, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		var zero T

@@ -14,7 +14,7 @@ import (
 
 // Tool is Power BI in the connector model.
 var Tool = bi.NewTool(bi.ToolInfo{Name: "powerbi", Label: "Power BI", Dashboard: "report", DashboardKey: "powerbi_report_id",
-	JobKey: "powerbi_request_id", ScopeKey: "powerbi_workspace_id"})
+	JobKey: "powerbi_request_id", ScopeKey: "powerbi_workspace_id", DatasetColumns: true})
 
 // Operator settings a program passes in bi.Env.Settings.
 const (

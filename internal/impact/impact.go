@@ -1,0 +1,267 @@
+package impact
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
+)
+
+// Input is what an analysis compares.
+type Input struct {
+	// Base is production's state; nil when Changed lists the changes.
+	Base *State
+	// Head is the pull request's state.
+	Head *State
+	// BaseCatalog and HeadCatalog give the columns' data types; optional.
+	BaseCatalog, HeadCatalog *exposures.Catalog
+	// Changed lists changed nodes by unique ID, instead of a Base.
+	Changed []string
+	// Dashboards are matched to nodes through the base manifest's relations
+	// (the pull request's, without a base).
+	Dashboards []Dashboard
+}
+
+// Dashboard is a dashboard and the dbt nodes it reads.
+type Dashboard struct {
+	Tool       string // the tool's name, e.g. "tableau"
+	ToolLabel  string // for people, e.g. "Tableau"
+	ID         string
+	Name       string
+	URL        string
+	OwnerName  string
+	OwnerEmail string
+	Nodes      []string            // unique IDs, sorted
+	Columns    map[string][]string // by node, lower-cased; nil when not read
+	// DatasetColumns says its columns are those of its dataset, not those
+	// its visuals show (Power BI): it "dataset uses" them.
+	DatasetColumns bool
+}
+
+// Severities, most serious first.
+const (
+	Breaking = "breaking"
+	Affected = "affected"
+)
+
+// Impact is a dashboard a change reaches.
+type Impact struct {
+	Dashboard
+	Severity string
+	// Reasons say what makes it breaking, one line each; none for affected.
+	Reasons []string
+	// Paths run from each change that reaches it to a node it reads.
+	Paths [][]string
+	// Columns are the used columns that changed: "node.column: removed".
+	Columns []string
+}
+
+// Result is an analysis: what changed, what it reaches, and counts.
+type Result struct {
+	Changed []ChangedNode // by unique ID
+	Impacts []Impact      // breaking first, then by tool, name and ID
+	Summary Summary
+	// Notes say what the analysis could not know, e.g. without a base.
+	Notes []string
+}
+
+// Summary counts the impacts by severity, and by tool.
+type Summary struct {
+	Breaking, Affected int
+	ByTool             []ToolCount // by tool name
+}
+
+// ToolCount is one tool's impacts by severity.
+type ToolCount struct {
+	Tool, ToolLabel    string
+	Breaking, Affected int
+}
+
+// NoBaseNote is the note of an analysis of listed changes.
+const NoBaseNote = "Changes were listed, not compared with a base manifest: column and relation changes are unknown, so no dashboard is marked breaking."
+
+// Analyze compares, follows the changes to the dashboards, and sorts the
+// result: the same input gives the same result.
+func Analyze(in Input) (*Result, error) {
+	if in.Head == nil {
+		return nil, fmt.Errorf("no pull request manifest to analyze")
+	}
+	changed, err := changes(in)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Changed: changed}
+	if in.Base == nil {
+		res.Notes = append(res.Notes, NoBaseNote)
+	}
+	byID := map[string]*ChangedNode{}
+	ids := make([]string, len(changed))
+	deleted := map[string]bool{}
+	for i := range changed {
+		c := &changed[i]
+		byID[c.UniqueID], ids[i] = c, c.UniqueID
+		if c.Kinds[0] == KindDeleted {
+			deleted[c.UniqueID] = true
+		}
+	}
+	g := newGraph(in.Base, in.Head, deleted, ids)
+	for _, d := range in.Dashboards {
+		if im, ok := reach(g, byID, d); ok {
+			res.Impacts = append(res.Impacts, im)
+		}
+	}
+	sortImpacts(res.Impacts)
+	res.Summary = summarize(res.Impacts)
+	return res, nil
+}
+
+// changes lists the changed nodes: compared with the base, or as listed.
+func changes(in Input) ([]ChangedNode, error) {
+	if in.Base == nil {
+		var out []ChangedNode
+		for _, id := range sortedUnique(in.Changed) {
+			if in.Head.Nodes[id] == nil {
+				return nil, fmt.Errorf("%s is not a model, seed, snapshot or source of the manifest; use unique IDs as the manifest writes them, e.g. model.my_project.orders", id)
+			}
+			out = append(out, ChangedNode{UniqueID: id, Kinds: []string{KindListed}})
+		}
+		return out, nil
+	}
+	reach := &macroReach{changed: changedMacros(in.Base.Macros, in.Head.Macros), macros: in.Head.Macros, memo: map[string]bool{}}
+	var out []ChangedNode
+	for _, id := range sortedKeys(in.Head.Nodes) {
+		cur, old := in.Head.Nodes[id], in.Base.Nodes[id]
+		kinds := compare(old, cur, old != nil && reach.any(cur.Macros))
+		var cols []ColumnChange
+		if old != nil {
+			cols = columnChanges(id, old, cur, in.BaseCatalog, in.HeadCatalog)
+		}
+		if len(cols) > 0 {
+			kinds = append(kinds, KindColumns)
+		}
+		if len(kinds) > 0 {
+			out = append(out, ChangedNode{UniqueID: id, Kinds: kinds, Columns: cols})
+		}
+	}
+	for _, id := range sortedKeys(in.Base.Nodes) {
+		if in.Head.Nodes[id] == nil {
+			out = append(out, ChangedNode{UniqueID: id, Kinds: []string{KindDeleted}})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UniqueID < out[j].UniqueID })
+	return out, nil
+}
+
+// reach is what the changes do to one dashboard, if they reach it.
+func reach(g *graph, byID map[string]*ChangedNode, d Dashboard) (Impact, bool) {
+	im := Impact{Dashboard: d, Severity: Affected}
+	seen := map[string]bool{}
+	for _, node := range d.Nodes {
+		if _, known := g.parents[node]; !known {
+			continue
+		}
+		g.upstream(node).each(func(i int) {
+			p := g.path(i, node)
+			if key := strings.Join(p, " "); !seen[key] {
+				seen[key] = true
+				im.Paths = append(im.Paths, p)
+			}
+		})
+		if c := byID[node]; c != nil {
+			im.breaks(c, d.Columns[node])
+		}
+	}
+	if len(im.Paths) == 0 {
+		return Impact{}, false
+	}
+	if len(im.Reasons) > 0 {
+		im.Severity = Breaking
+	}
+	sort.Slice(im.Paths, func(i, j int) bool { return strings.Join(im.Paths[i], " ") < strings.Join(im.Paths[j], " ") })
+	return im, true
+}
+
+// breaks records what about a node the dashboard reads breaks it: the node
+// deleted, its relation changed, or a column it uses removed or retyped.
+func (im *Impact) breaks(c *ChangedNode, used []string) {
+	uses := "uses"
+	if im.DatasetColumns {
+		uses = "dataset uses"
+	}
+	for _, k := range c.Kinds {
+		switch k {
+		case KindDeleted:
+			im.Reasons = append(im.Reasons, "reads "+c.UniqueID+", which the pull request deletes")
+		case KindRelation:
+			im.Reasons = append(im.Reasons, "reads "+c.UniqueID+", whose relation (database, schema or alias) changes")
+		}
+	}
+	for _, cc := range c.Columns {
+		if !contains(used, cc.Column) {
+			continue
+		}
+		what := "removed"
+		if cc.Change == "retyped" {
+			what = fmt.Sprintf("retyped from %s to %s", cc.From, cc.To)
+		}
+		im.Columns = append(im.Columns, c.UniqueID+"."+cc.Column+": "+what)
+		im.Reasons = append(im.Reasons, fmt.Sprintf("%s %s.%s, %s", uses, c.UniqueID, cc.Column, what))
+	}
+}
+
+func contains(sorted []string, s string) bool {
+	i := sort.SearchStrings(sorted, s)
+	return i < len(sorted) && sorted[i] == s
+}
+
+func sortImpacts(list []Impact) {
+	sort.Slice(list, func(i, j int) bool {
+		a, b := &list[i], &list[j]
+		if a.Severity != b.Severity {
+			return a.Severity == Breaking
+		}
+		if a.Tool != b.Tool {
+			return a.Tool < b.Tool
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.ID < b.ID
+	})
+}
+
+func summarize(list []Impact) Summary {
+	var s Summary
+	tools := map[string]*ToolCount{}
+	for _, im := range list {
+		t := tools[im.Tool]
+		if t == nil {
+			t = &ToolCount{Tool: im.Tool, ToolLabel: im.ToolLabel}
+			tools[im.Tool] = t
+		}
+		if im.Severity == Breaking {
+			s.Breaking++
+			t.Breaking++
+		} else {
+			s.Affected++
+			t.Affected++
+		}
+	}
+	for _, k := range sortedKeys(tools) {
+		s.ByTool = append(s.ByTool, *tools[k])
+	}
+	return s
+}
+
+// FromExposures are the dashboards of exposures, with the nodes and columns
+// they were matched to.
+func FromExposures(list []exposures.Exposure) []Dashboard {
+	out := make([]Dashboard, len(list))
+	for i, e := range list {
+		out[i] = Dashboard{Tool: e.Tool.Name, ToolLabel: e.Tool.Label, ID: e.DashboardID, Name: e.Label, URL: e.URL,
+			OwnerName: e.OwnerName, OwnerEmail: e.OwnerEmail, Nodes: e.DependsOnIDs, Columns: e.Columns,
+			DatasetColumns: e.Tool.DatasetColumns}
+	}
+	return out
+}
