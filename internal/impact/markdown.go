@@ -153,6 +153,9 @@ func impactRow(im Impact, opt MarkdownOptions) string {
 		for j, id := range p {
 			parts[j] = code(id)
 		}
+		if len(p) == 1 {
+			parts[0] += ", which it reads, changed"
+		}
 		b.WriteString("  - " + strings.Join(parts, " → ") + "\n")
 	}
 	return b.String()

@@ -34,23 +34,29 @@ type exposuresDataSource struct {
 	data    *providerData  // dbt Cloud, for a selection
 }
 
-type exposuresModel struct {
+// dashboardFilterModel says which dashboards to read: the filters of each
+// tool, or a connection's selection, and whether with their columns.
+type dashboardFilterModel struct {
 	workbookFilterModel
 	PowerBIWorkspaceNames []types.String `tfsdk:"powerbi_workspace_names"`
 	PowerBIEndorsement    types.String   `tfsdk:"powerbi_endorsement"`
 	PowerBINameRegex      types.String   `tfsdk:"powerbi_name_regex"`
-	ManifestPath          types.String   `tfsdk:"manifest_path"`
-	CatalogPath           types.String   `tfsdk:"catalog_path"`
-	IncludeColumns        types.Bool     `tfsdk:"include_columns"`
-	Maturity              types.String   `tfsdk:"maturity"`
-	OwnerName             types.String   `tfsdk:"owner_name"`
-	OwnerEmail            types.String   `tfsdk:"owner_email"`
 	ProjectID             types.Int64    `tfsdk:"project_id"`
 	ConnectionID          types.Int64    `tfsdk:"connection_id"`
-	Exposures             rawListValue   `tfsdk:"exposures"` // written by exposuresResult
-	YAML                  types.String   `tfsdk:"yaml"`
-	UnmatchedTables       rawListValue   `tfsdk:"unmatched_tables"`  // written by unmatchedResult
-	UnmatchedColumns      rawListValue   `tfsdk:"unmatched_columns"` // written by unmatchedColumnsResult
+	IncludeColumns        types.Bool     `tfsdk:"include_columns"`
+}
+
+type exposuresModel struct {
+	dashboardFilterModel
+	ManifestPath     types.String `tfsdk:"manifest_path"`
+	CatalogPath      types.String `tfsdk:"catalog_path"`
+	Maturity         types.String `tfsdk:"maturity"`
+	OwnerName        types.String `tfsdk:"owner_name"`
+	OwnerEmail       types.String `tfsdk:"owner_email"`
+	Exposures        rawListValue `tfsdk:"exposures"` // written by exposuresResult
+	YAML             types.String `tfsdk:"yaml"`
+	UnmatchedTables  rawListValue `tfsdk:"unmatched_tables"`  // written by unmatchedResult
+	UnmatchedColumns rawListValue `tfsdk:"unmatched_columns"` // written by unmatchedColumnsResult
 }
 
 func (d *exposuresDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -58,7 +64,7 @@ func (d *exposuresDataSource) Metadata(_ context.Context, req datasource.Metadat
 }
 
 func (d *exposuresDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	attrs := workbookFilterAttributes()
+	attrs := dashboardFilterAttributes()
 	str := func(desc string) schema.Attribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
 	}
@@ -72,21 +78,8 @@ func (d *exposuresDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 		MarkdownDescription: "Maturity of every exposure: `low`, `medium` or `high`. Left out of the YAML when unset.",
 		Validators:          []validator.String{stringvalidator.OneOf("low", "medium", "high")},
 	}
-	attrs["project_id"] = schema.Int64Attribute{Optional: true, MarkdownDescription: "With `connection_id`: only the dashboards the " +
-		"connection's selection imports (its watched folders, everything below them, and its watched dashboards), as dbt Cloud and " +
-		"dbtexposures-server import them. The provider reads the selection from dbt Cloud and the dashboards with its own `tableau` " +
-		"or `powerbi` settings (the connection's tool); the filters then narrow it further.",
-		Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("connection_id"))}}
-	attrs["connection_id"] = schema.Int64Attribute{Optional: true, MarkdownDescription: "With `project_id`: the connection " +
-		"(`integration_id` of a connection resource) whose selection to render.",
-		Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("project_id"))}}
 	attrs["owner_name"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Owner name for dashboards whose owner the BI tool does not know."}
 	attrs["owner_email"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Owner email for dashboards whose owner the BI tool does not know."}
-	attrs["powerbi_workspace_names"] = schema.ListAttribute{ElementType: types.StringType, Optional: true,
-		MarkdownDescription: "Power BI: only reports in these workspaces (exact names). Default: every workspace."}
-	attrs["powerbi_endorsement"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Power BI: only reports with this endorsement, `Promoted` or `Certified`.",
-		Validators: []validator.String{stringvalidator.OneOf("Promoted", "Certified")}}
-	attrs["powerbi_name_regex"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Power BI: only reports whose name matches this regular expression (Go RE2 syntax)."}
 	exposure := exposureObject()
 	attrs["exposures"] = schema.ListNestedAttribute{
 		Computed:            true,
@@ -112,6 +105,26 @@ func (d *exposuresDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 			"`meta.powerbi_workspace`, Tableau ones `meta.tableau_workbook_id` and `meta.tableau_project_path`.",
 		Attributes: attrs,
 	}
+}
+
+// dashboardFilterAttributes are the arguments of dashboardFilterModel but
+// include_columns, whose meaning each data source says.
+func dashboardFilterAttributes() map[string]schema.Attribute {
+	attrs := workbookFilterAttributes()
+	attrs["project_id"] = schema.Int64Attribute{Optional: true, MarkdownDescription: "With `connection_id`: only the dashboards the " +
+		"connection's selection imports (its watched folders, everything below them, and its watched dashboards), as dbt Cloud and " +
+		"dbtexposures-server import them. The provider reads the selection from dbt Cloud and the dashboards with its own `tableau` " +
+		"or `powerbi` settings (the connection's tool); the filters then narrow it further.",
+		Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("connection_id"))}}
+	attrs["connection_id"] = schema.Int64Attribute{Optional: true, MarkdownDescription: "With `project_id`: the connection " +
+		"(`integration_id` of a connection resource) whose selection to render.",
+		Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("project_id"))}}
+	attrs["powerbi_workspace_names"] = schema.ListAttribute{ElementType: types.StringType, Optional: true,
+		MarkdownDescription: "Power BI: only reports in these workspaces (exact names). Default: every workspace."}
+	attrs["powerbi_endorsement"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Power BI: only reports with this endorsement, `Promoted` or `Certified`.",
+		Validators: []validator.String{stringvalidator.OneOf("Promoted", "Certified")}}
+	attrs["powerbi_name_regex"] = schema.StringAttribute{Optional: true, MarkdownDescription: "Power BI: only reports whose name matches this regular expression (Go RE2 syntax)."}
+	return attrs
 }
 
 // computedString is a computed string attribute.
@@ -215,7 +228,7 @@ func (d *exposuresDataSource) results(ctx context.Context, config tfsdk.Config, 
 	if diags.HasError() {
 		return nil
 	}
-	dashboards, sources := d.dashboards(ctx, cfg, diags)
+	dashboards, sources := d.dashboards(ctx, cfg.dashboardFilterModel, diags)
 	if diags.HasError() {
 		return nil
 	}
@@ -240,10 +253,8 @@ func (d *exposuresDataSource) results(ctx context.Context, config tfsdk.Config, 
 
 // dbtIndex reads the manifest, and the catalog when one is given.
 func dbtIndex(cfg exposuresModel, diags *diag.Diagnostics) *exposures.Index {
-	manifest, err := exposures.LoadManifestFile(cfg.ManifestPath.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root("manifest_path"), "Cannot read the dbt manifest",
-			fmt.Sprintf("%s\n\nPoint manifest_path at target/manifest.json of your dbt project (run `dbt parse` to write it).", err))
+	manifest := dbtArtifact("manifest_path", cfg.ManifestPath, exposures.LoadManifestFile, diags)
+	if manifest == nil {
 		return nil
 	}
 	ix := exposures.NewIndex(manifest)
@@ -255,24 +266,21 @@ func dbtIndex(cfg exposuresModel, diags *diag.Diagnostics) *exposures.Index {
 			"The catalog's columns are only matched with include_columns = true. Set include_columns = true, or remove catalog_path.")
 		return nil
 	}
-	catalog, err := exposures.LoadCatalogFile(cfg.CatalogPath.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root("catalog_path"), "Cannot read the dbt catalog",
-			fmt.Sprintf("%s\n\nPoint catalog_path at target/catalog.json of your dbt project (run `dbt docs generate` to write it).", err))
-		return nil
+	if catalog := dbtArtifact("catalog_path", cfg.CatalogPath, exposures.LoadCatalogFile, diags); catalog != nil {
+		return ix.WithCatalog(catalog)
 	}
-	return ix.WithCatalog(catalog)
+	return nil
 }
 
 // workbooks are the filtered Tableau workbooks, with the columns their
 // sheets use when include_columns is set.
-func (d *exposuresDataSource) workbooks(ctx context.Context, cfg exposuresModel, diags *diag.Diagnostics) []tableau.Workbook {
+func (d *exposuresDataSource) workbooks(ctx context.Context, cfg dashboardFilterModel, diags *diag.Diagnostics) []tableau.Workbook {
 	return d.tableau.FilteredWorkbooksWithColumns(ctx, cfg.workbookFilterModel, cfg.IncludeColumns.ValueBool(), diags)
 }
 
 // dashboards reads the filtered dashboards of every configured tool, and names
 // where they came from. Power BI filters without Power BI settings are an error.
-func (d *exposuresDataSource) dashboards(ctx context.Context, cfg exposuresModel, diags *diag.Diagnostics) ([]bi.Dashboard, []string) {
+func (d *exposuresDataSource) dashboards(ctx context.Context, cfg dashboardFilterModel, diags *diag.Diagnostics) ([]bi.Dashboard, []string) {
 	if !cfg.ConnectionID.IsNull() {
 		return d.selected(ctx, cfg, diags)
 	}

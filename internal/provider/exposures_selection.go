@@ -17,7 +17,7 @@ import (
 // selected reads the selection of the configured connection from dbt Cloud
 // and the dashboards it covers from the connection's tool, read with the
 // provider's own settings for it.
-func (d *exposuresDataSource) selected(ctx context.Context, cfg exposuresModel, diags *diag.Diagnostics) ([]bi.Dashboard, []string) {
+func (d *exposuresDataSource) selected(ctx context.Context, cfg dashboardFilterModel, diags *diag.Diagnostics) ([]bi.Dashboard, []string) {
 	if d.data.dbt == nil {
 		diags.AddAttributeError(path.Root("connection_id"), "dbt Cloud is not configured",
 			"connection_id reads the connection's selection from dbt Cloud. "+d.data.dbtErr)
@@ -55,7 +55,7 @@ func toolMissing(diags *diag.Diagnostics, label, block string) {
 			"Add the provider's %s block (or its environment variables).", label, block, block))
 }
 
-func (d *exposuresDataSource) selectedWorkbooks(ctx context.Context, cfg exposuresModel, sel bi.Selection, diags *diag.Diagnostics) ([]bi.Dashboard, []string) {
+func (d *exposuresDataSource) selectedWorkbooks(ctx context.Context, cfg dashboardFilterModel, sel bi.Selection, diags *diag.Diagnostics) ([]bi.Dashboard, []string) {
 	if d.tableau == nil {
 		toolMissing(diags, tableau.Tool.Label, "tableau")
 		return nil, nil
@@ -69,7 +69,7 @@ func (d *exposuresDataSource) selectedWorkbooks(ctx context.Context, cfg exposur
 	return tableau.Dashboards(tableau.Selected(projects, wbs, sel)), []string{"Tableau at " + d.tableau.client.Host()}
 }
 
-func (d *exposuresDataSource) selectedReports(ctx context.Context, cfg exposuresModel, sel bi.Selection, diags *diag.Diagnostics) ([]bi.Dashboard, []string) {
+func (d *exposuresDataSource) selectedReports(ctx context.Context, cfg dashboardFilterModel, sel bi.Selection, diags *diag.Diagnostics) ([]bi.Dashboard, []string) {
 	if d.powerbi == nil {
 		toolMissing(diags, powerbi.Tool.Label, "powerbi")
 		return nil, nil

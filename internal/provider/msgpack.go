@@ -182,6 +182,7 @@ type cell struct {
 	s    string
 	ss   []string
 	rows rows
+	n    int64
 }
 
 type cellKind uint8
@@ -192,11 +193,17 @@ const (
 	cellNull
 	cellStrings
 	cellRows
+	cellNumber
+	cellObject // one object: rows.value(0, attr) gives its attributes
 )
 
-func str(s string) cell         { return cell{kind: cellString, s: s} }
-func strs(ss []string) cell     { return cell{kind: cellStrings, ss: ss} }
-func nested(r rows) cell        { return cell{kind: cellRows, rows: r} }
+func str(s string) cell     { return cell{kind: cellString, s: s} }
+func strs(ss []string) cell { return cell{kind: cellStrings, ss: ss} }
+func nested(r rows) cell    { return cell{kind: cellRows, rows: r} }
+func number(n int) cell     { return cell{kind: cellNumber, n: int64(n)} }
+func object(attr func(attr string) cell) cell {
+	return cell{kind: cellObject, rows: rows{1, func(_ int, a string) cell { return attr(a) }}}
+}
 func unknownAttr(a string) cell { return cell{kind: cellUnknown, s: a} }
 
 // null is a null value of any type.
@@ -226,6 +233,10 @@ func (p *packer) value(t tftypes.Type, v cell) {
 		p.strs(v.ss)
 	case cellRows:
 		p.rows(t, v.rows)
+	case cellNumber:
+		p.err = p.enc.EncodeInt(v.n)
+	case cellObject:
+		p.objectOf(t, v.rows)
 	default:
 		p.err = fmt.Errorf("the data source gives no value for its attribute %q", v.s)
 	}
@@ -238,14 +249,29 @@ func (p *packer) rows(t tftypes.Type, r rows) {
 		p.err = fmt.Errorf("rows given for %s, which is not a list of objects", t)
 		return
 	}
-	keys := p.sortedKeys(obj)
 	p.array(r.n)
 	for i := 0; i < r.n && p.err == nil; i++ {
-		p.object(len(keys))
-		for _, k := range keys {
-			p.str(k)
-			p.value(obj.AttributeTypes[k], r.value(i, k))
-		}
+		p.row(obj, r, i)
+	}
+}
+
+// objectOf writes one object of type t: row 0 of r.
+func (p *packer) objectOf(t tftypes.Type, r rows) {
+	obj, ok := t.(tftypes.Object)
+	if !ok {
+		p.err = fmt.Errorf("an object given for %s", t)
+		return
+	}
+	p.row(obj, r, 0)
+}
+
+// row writes row i of r as an object of obj's attributes.
+func (p *packer) row(obj tftypes.Object, r rows, i int) {
+	keys := p.sortedKeys(obj)
+	p.object(len(keys))
+	for _, k := range keys {
+		p.str(k)
+		p.value(obj.AttributeTypes[k], r.value(i, k))
 	}
 }
 

@@ -24,6 +24,7 @@ var directReads = map[string]func() datasource.DataSource{ // each a largeResult
 	"dbtexposures_tableau_workbooks": NewTableauWorkbooksDataSource,
 	"dbtexposures_exposures":         NewExposuresDataSource,
 	"dbtexposures_powerbi_reports":   NewPowerBIReportsDataSource,
+	"dbtexposures_impact":            NewImpactDataSource,
 }
 
 // NewProtocol6 returns the provider's plugin server: the framework's, with

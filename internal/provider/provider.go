@@ -332,6 +332,7 @@ func (p *dbtexposuresProvider) DataSources(_ context.Context) []func() datasourc
 		NewTableauProjectsDataSource,
 		NewTableauWorkbooksDataSource,
 		NewExposuresDataSource,
+		NewImpactDataSource,
 		NewPowerBIWorkspacesDataSource,
 		NewPowerBIReportsDataSource,
 		NewEnvironmentsDataSource,
