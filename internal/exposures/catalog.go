@@ -25,7 +25,12 @@ type CatalogColumn struct {
 // decoded and its statistics dropped. Bad input is an error that says what
 // the document is not.
 func LoadCatalog(r io.Reader) (*Catalog, error) {
-	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
+	return LoadCatalogFrom(json.NewDecoder(bufio.NewReaderSize(r, 64<<10)))
+}
+
+// LoadCatalogFrom reads a catalog.json that dec is at the start of, and
+// no further than its end: a catalog inside another document too.
+func LoadCatalogFrom(dec *json.Decoder) (*Catalog, error) {
 	if err := expectDelim(dec, '{'); err != nil {
 		return nil, fmt.Errorf("catalog is not valid JSON: %w", err)
 	}

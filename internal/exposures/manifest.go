@@ -101,7 +101,13 @@ func LoadManifest(r io.Reader) (*Manifest, error) {
 // key in read is handed to its function, which decodes it; every other is
 // skipped token by token. A manifest has nodes or sources, or it is refused.
 func ReadManifest(r io.Reader, read map[string]func(*json.Decoder) error) error {
-	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
+	return ReadManifestFrom(json.NewDecoder(bufio.NewReaderSize(r, 64<<10)), read)
+}
+
+// ReadManifestFrom is ReadManifest of the manifest dec is at the start of,
+// read to its closing brace and no further: a manifest inside another
+// document too.
+func ReadManifestFrom(dec *json.Decoder, read map[string]func(*json.Decoder) error) error {
 	if err := expectDelim(dec, '{'); err != nil {
 		return fmt.Errorf("manifest is not valid JSON: %w", err)
 	}
@@ -120,6 +126,9 @@ func ReadManifest(r io.Reader, read map[string]func(*json.Decoder) error) error 
 		if err != nil {
 			return err
 		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("manifest is not valid JSON: %w", err)
 	}
 	if !sawNodes {
 		return fmt.Errorf("this JSON has no nodes or sources: is it a dbt manifest.json (target/manifest.json)?")

@@ -30,17 +30,17 @@ const (
 
 // ChangedNode is a node that changed, with how.
 type ChangedNode struct {
-	UniqueID string
-	Kinds    []string // in the order of the constants above, then ref's keys
-	Columns  []ColumnChange
+	UniqueID string         `json:"unique_id"`
+	Kinds    []string       `json:"kinds"` // in the order of the constants above, then ref's keys
+	Columns  []ColumnChange `json:"columns"`
 }
 
 // ColumnChange is a column removed (or renamed away), or retyped.
 type ColumnChange struct {
-	Column string // lower-cased
-	Change string // "removed" or "retyped"
-	From   string // data types, for retyped
-	To     string
+	Column string `json:"column"`              // lower-cased
+	Change string `json:"change"`              // "removed" or "retyped"
+	From   string `json:"from_type,omitempty"` // data types, for retyped
+	To     string `json:"to_type,omitempty"`
 }
 
 // compare is one node's change kinds, by dbt's rules; nil when the same.

@@ -25,18 +25,18 @@ type Input struct {
 
 // Dashboard is a dashboard and the dbt nodes it reads.
 type Dashboard struct {
-	Tool       string // the tool's name, e.g. "tableau"
-	ToolLabel  string // for people, e.g. "Tableau"
-	ID         string
-	Name       string
-	URL        string
-	OwnerName  string
-	OwnerEmail string
-	Nodes      []string            // unique IDs, sorted
-	Columns    map[string][]string // by node, lower-cased; nil when not read
+	Tool       string              `json:"tool"`       // the tool's name, e.g. "tableau"
+	ToolLabel  string              `json:"tool_label"` // for people, e.g. "Tableau"
+	ID         string              `json:"dashboard_id"`
+	Name       string              `json:"dashboard"`
+	URL        string              `json:"url"`
+	OwnerName  string              `json:"owner_name"`
+	OwnerEmail string              `json:"owner_email"`
+	Nodes      []string            `json:"nodes"` // unique IDs, sorted
+	Columns    map[string][]string `json:"-"`     // by node, lower-cased; nil when not read
 	// DatasetColumns says its columns are those of its dataset, not those
 	// its visuals show (Power BI): it "dataset uses" them.
-	DatasetColumns bool
+	DatasetColumns bool `json:"dataset_columns,omitempty"`
 }
 
 // Severities, most serious first.
@@ -48,34 +48,37 @@ const (
 // Impact is a dashboard a change reaches.
 type Impact struct {
 	Dashboard
-	Severity string
+	Severity string `json:"severity"`
 	// Reasons say what makes it breaking, one line each; none for affected.
-	Reasons []string
+	Reasons []string `json:"reasons"`
 	// Paths run from each change that reaches it to a node it reads.
-	Paths [][]string
+	Paths [][]string `json:"paths"`
 	// Columns are the used columns that changed: "node.column: removed".
-	Columns []string
+	Columns []string `json:"columns"`
 }
 
 // Result is an analysis: what changed, what it reaches, and counts.
 type Result struct {
-	Changed []ChangedNode // by unique ID
-	Impacts []Impact      // breaking first, then by tool, name and ID
-	Summary Summary
+	Changed []ChangedNode `json:"changed_nodes"` // by unique ID
+	Impacts []Impact      `json:"impacts"`       // breaking first, then by tool, name and ID
+	Summary Summary       `json:"summary"`
 	// Notes say what the analysis could not know, e.g. without a base.
-	Notes []string
+	Notes []string `json:"notes"`
 }
 
 // Summary counts the impacts by severity, and by tool.
 type Summary struct {
-	Breaking, Affected int
-	ByTool             []ToolCount // by tool name
+	Breaking int         `json:"breaking"`
+	Affected int         `json:"affected"`
+	ByTool   []ToolCount `json:"by_tool"` // by tool name
 }
 
 // ToolCount is one tool's impacts by severity.
 type ToolCount struct {
-	Tool, ToolLabel    string
-	Breaking, Affected int
+	Tool      string `json:"tool"`
+	ToolLabel string `json:"tool_label"`
+	Breaking  int    `json:"breaking"`
+	Affected  int    `json:"affected"`
 }
 
 // NoBaseNote is the note of an analysis of listed changes.

@@ -5,9 +5,12 @@
 package impact
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -123,6 +126,12 @@ type Manifest struct {
 
 // Load reads a manifest.json once, as a stream.
 func Load(r io.Reader) (*Manifest, error) {
+	return LoadFrom(json.NewDecoder(bufio.NewReaderSize(r, 64<<10)))
+}
+
+// LoadFrom reads the manifest dec is at the start of, to its end and no
+// further: a manifest inside another document too.
+func LoadFrom(dec *json.Decoder) (*Manifest, error) {
 	st := &State{Nodes: map[string]*Node{}, Macros: map[string]*Macro{}}
 	m := &exposures.Manifest{}
 	nodes := func(dec *json.Decoder) error {
@@ -141,7 +150,7 @@ func Load(r io.Reader) (*Manifest, error) {
 			return nil
 		})
 	}
-	err := exposures.ReadManifest(r, map[string]func(*json.Decoder) error{
+	err := exposures.ReadManifestFrom(dec, map[string]func(*json.Decoder) error{
 		"metadata": m.ReadMetadata, "nodes": nodes, "sources": nodes,
 		"macros": func(d *json.Decoder) error { return st.readMacros(d) },
 	})
@@ -150,6 +159,47 @@ func Load(r io.Reader) (*Manifest, error) {
 	}
 	m.Sort()
 	return &Manifest{State: st, Matching: m}, nil
+}
+
+// Compact encodes the manifest as a server keeps it: the matching nodes as
+// exposures.Manifest.Compact writes them (which exposures.LoadStored reads),
+// and the state beside them.
+func (m *Manifest) Compact() ([]byte, error) {
+	matching, err := m.Matching.Compact()
+	if err != nil {
+		return nil, err
+	}
+	state, err := json.Marshal(m.State)
+	if err != nil {
+		return nil, err
+	}
+	out := append(matching[:len(matching)-1:len(matching)-1], `,"impact_state":`...)
+	return append(append(out, state...), '}'), nil
+}
+
+// ErrNoState means a stored manifest was kept before its state was: it
+// must be uploaded again for an impact analysis.
+var ErrNoState = errors.New("the stored manifest was uploaded before this server kept what impact analysis compares; upload it again (PUT …/manifest/)")
+
+// LoadStored reads a manifest that Compact encoded.
+func LoadStored(b []byte) (*Manifest, error) {
+	if !bytes.HasPrefix(b, []byte(`{"dbtexposures_manifest":`)) {
+		return Load(bytes.NewReader(b)) // kept whole, as early versions did
+	}
+	matching, err := exposures.LoadStored(b)
+	if err != nil {
+		return nil, err
+	}
+	var st struct {
+		State *State `json:"impact_state"`
+	}
+	if !bytes.Contains(b, []byte(`"impact_state":`)) {
+		return nil, ErrNoState
+	}
+	if err := json.Unmarshal(b, &st); err != nil || st.State == nil {
+		return nil, fmt.Errorf("the stored manifest's state cannot be read (%v); upload the manifest again", err)
+	}
+	return &Manifest{State: st.State, Matching: matching}, nil
 }
 
 // LoadFile reads a manifest.json from disk, naming the file in errors.

@@ -47,10 +47,11 @@ func revenueColumns(t *testing.T, b []byte) (refs map[string][]string, unmatched
 	return nil, ""
 }
 
-// A sync records the columns each dashboard uses and those its nodes lack;
-// an uploaded catalog's columns win over the documented ones. A bad catalog
-// is refused with the problem named, and the stored one is kept.
-func TestCatalogUploadAndColumnsInSync(t *testing.T) {
+// demoProject is project 1 of a server watching Revenue Overview on the
+// demo's Tableau site, with the demo's manifest uploaded when upload is set:
+// the server, the project's API base URL and the manifest.
+func demoProject(t *testing.T, upload bool) (*servertest.Server, string, []byte) {
+	t.Helper()
 	f, err := emulator.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -63,13 +64,23 @@ func TestCatalogUploadAndColumnsInSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, b := rawCall(t, "PUT", base+"manifest/", srv.Token, manifest); code != 200 {
-		t.Fatalf("manifest: %d %s", code, b)
+	if upload {
+		if code, b := rawCall(t, "PUT", base+"manifest/", srv.Token, manifest); code != 200 {
+			t.Fatalf("manifest: %d %s", code, b)
+		}
 	}
 	if _, err := srv.Client(t).UpdateSelections(context.Background(), 1, in.ID, dbtcloud.SelectionChange{
 		ToAdd: []dbtcloud.WatchSelectionItem{{Identifier: revenueOverview, Name: "Revenue Overview", Type: dbtcloud.ItemDashboard}}}); err != nil {
 		t.Fatal(err)
 	}
+	return srv, base, manifest
+}
+
+// A sync records the columns each dashboard uses and those its nodes lack;
+// an uploaded catalog's columns win over the documented ones. A bad catalog
+// is refused with the problem named, and the stored one is kept.
+func TestCatalogUploadAndColumnsInSync(t *testing.T) {
+	srv, base, manifest := demoProject(t, true)
 	_, b := rawCall(t, "POST", base+"exposures/sync/", srv.Token, nil)
 	refs, unmatched := revenueColumns(t, b)
 	if strings.Join(refs["model.jaffle_shop.orders"], ",") != "customer_id,discount_amount,order_cost,order_total,ordered_at" ||

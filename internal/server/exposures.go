@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 )
 
@@ -20,12 +21,12 @@ import (
 // temporary file, never to memory, until it is known to fit.
 func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 	s.upload(w, r, artifact{name: "manifest", put: s.store.PutManifest, parse: func(body io.Reader) ([]byte, map[string]any, error) {
-		m, err := exposures.LoadManifest(body)
+		m, err := impact.Load(body)
 		if err != nil {
 			return nil, nil, err
 		}
-		compact, err := m.Compact()
-		return compact, map[string]any{"schema_version": m.SchemaVersion, "nodes": len(m.Nodes)}, err
+		compact, err := m.Compact() // with what impact analysis compares
+		return compact, map[string]any{"schema_version": m.Matching.SchemaVersion, "nodes": len(m.Matching.Nodes)}, err
 	}})
 }
 
@@ -55,26 +56,11 @@ type artifact struct {
 // stream (bad input is a 400 that names the problem), keeps it and syncs.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request, a artifact) {
 	pid, _ := pathID(w, r, "project_id")
-	if r.ContentLength > MaxManifestBytes {
-		s.tooLarge(w, a.name)
-		return
-	}
-	release, ok := s.heavy.tryAcquire(tokenAccount(r))
+	spool, release, ok := s.spoolHeavy(w, r, a.name)
 	if !ok {
-		s.busy(w)
 		return
 	}
 	defer release()
-	spool, err := spoolUpload(r.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.tooLarge(w, a.name)
-			return
-		}
-		s.internal(w, r, err)
-		return
-	}
 	defer spool.Close()
 	compact, summary, err := a.parse(spool)
 	if err != nil {
@@ -89,6 +75,33 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, a artifact) {
 	s.triggerSync(tokenAccount(r), pid)
 	summary["project_id"], summary["uploaded_at"] = pid, ts
 	writeData(w, summary)
+}
+
+// spoolHeavy takes one of the account's heavy-work slots and spools the
+// body within MaxManifestBytes; when it cannot, it has answered. The caller
+// releases the slot and closes the file.
+func (s *Server) spoolHeavy(w http.ResponseWriter, r *http.Request, name string) (*os.File, func(), bool) {
+	if r.ContentLength > MaxManifestBytes {
+		s.tooLarge(w, name)
+		return nil, nil, false
+	}
+	release, ok := s.heavy.tryAcquire(tokenAccount(r))
+	if !ok {
+		s.busy(w)
+		return nil, nil, false
+	}
+	spool, err := spoolUpload(r.Body)
+	if err != nil {
+		release()
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.tooLarge(w, name)
+			return nil, nil, false
+		}
+		s.internal(w, r, err)
+		return nil, nil, false
+	}
+	return spool, release, true
 }
 
 func (s *Server) tooLarge(w http.ResponseWriter, name string) {

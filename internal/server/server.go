@@ -154,6 +154,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("PUT "+project+"catalog/{$}", s.authed(s.inProject(s.putCatalog)))
 	s.mux.HandleFunc("GET "+project+"exposures/{$}", s.authed(s.inProject(s.getExposures)))
 	s.mux.HandleFunc("POST "+project+"exposures/sync/{$}", s.authed(s.inProject(s.postSync)))
+	s.mux.HandleFunc("POST "+project+"impact/{$}", s.authed(s.inProject(s.postImpact)))
 	s.mux.HandleFunc("POST "+project+"active-exposures/runs/{$}", s.authed(s.inProject(s.postActiveRun)))
 	s.mux.HandleFunc("GET "+project+"active-exposures/runs/{$}", s.authed(s.inProject(s.listActiveRuns)))
 	s.mux.HandleFunc("GET "+project+"active-exposures/runs/{id}/{$}", s.authed(s.inProject(s.getActiveRun)))
@@ -176,7 +177,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		limit := int64(MaxBodyBytes)
 		switch {
-		case strings.HasSuffix(r.URL.Path, "/manifest/"), strings.HasSuffix(r.URL.Path, "/catalog/"):
+		case strings.HasSuffix(r.URL.Path, "/manifest/"), strings.HasSuffix(r.URL.Path, "/catalog/"), strings.HasSuffix(r.URL.Path, "/impact/"):
 			limit = MaxManifestBytes
 		case strings.HasSuffix(r.URL.Path, "/active-exposures/runs/"):
 			limit = MaxRunResultsBytes
