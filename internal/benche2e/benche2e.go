@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact/impacttest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 )
 
@@ -34,6 +35,7 @@ type Options struct {
 	Workbooks int           // size of the generated site
 	Latency   time.Duration // delay of every Tableau answer
 	Runs      int           // plans per data source; the median is reported
+	Impact    bool          // also plan dbtexposures_impact over a generated 5,000-model project
 	Out       io.Writer
 }
 
@@ -71,18 +73,11 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
     token_name = %q
     token      = %q
   }`, ln.Addr(), f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret)
-	manifest, err := filepath.Abs(o.Manifest)
+	sources, cleanup, err := planSources(o)
 	if err != nil {
 		return nil, err
 	}
-	sources := []struct{ name, config string }{
-		{"dbtexposures_tableau_workbooks", `data "dbtexposures_tableau_workbooks" "all" {}
-output "workbooks" { value = length(data.dbtexposures_tableau_workbooks.all.workbooks) }`},
-		{"dbtexposures_tableau_workbooks+columns", `data "dbtexposures_tableau_workbooks" "all" { include_columns = true }
-output "columns" { value = length(flatten([for w in data.dbtexposures_tableau_workbooks.all.workbooks : w.upstream_columns])) }`},
-		{"dbtexposures_exposures", fmt.Sprintf(`data "dbtexposures_exposures" "all" { manifest_path = %q }
-output "exposures" { value = length(data.dbtexposures_exposures.all.exposures) }`, manifest)},
-	}
+	defer cleanup()
 	// Runs alternate between the data sources, so that a slower spell of the
 	// machine weighs on each alike rather than on whichever ran then.
 	results := make([]Result, len(sources))
@@ -102,6 +97,63 @@ output "exposures" { value = length(data.dbtexposures_exposures.all.exposures) }
 		}
 	}
 	return results, nil
+}
+
+// source is a data source to plan, and the configuration that reads it.
+type source struct{ name, config string }
+
+// planSources are the data sources Run plans, and what removes the files
+// they read when it ends.
+func planSources(o Options) (sources []source, cleanup func(), err error) {
+	cleanup = func() {}
+	manifest, err := filepath.Abs(o.Manifest)
+	if err != nil {
+		return nil, nil, err
+	}
+	sources = []source{
+		{"dbtexposures_tableau_workbooks", `data "dbtexposures_tableau_workbooks" "all" {}
+output "workbooks" { value = length(data.dbtexposures_tableau_workbooks.all.workbooks) }`},
+		{"dbtexposures_tableau_workbooks+columns", `data "dbtexposures_tableau_workbooks" "all" { include_columns = true }
+output "columns" { value = length(flatten([for w in data.dbtexposures_tableau_workbooks.all.workbooks : w.upstream_columns])) }`},
+		{"dbtexposures_exposures", fmt.Sprintf(`data "dbtexposures_exposures" "all" { manifest_path = %q }
+output "exposures" { value = length(data.dbtexposures_exposures.all.exposures) }`, manifest)},
+	}
+	if o.Impact {
+		files, err := impactFiles()
+		if err != nil {
+			return nil, nil, err
+		}
+		cleanup = func() { os.RemoveAll(files["dir"]) }
+		sources = append(sources, source{"dbtexposures_impact", fmt.Sprintf(`data "dbtexposures_impact" "pr" {
+  manifest_path      = %q
+  base_manifest_path = %q
+  catalog_path       = %q
+  base_catalog_path  = %q
+}
+output "breaking" { value = data.dbtexposures_impact.pr.summary.breaking }`, files["manifest_path"], files["base_manifest_path"],
+			files["catalog_path"], files["base_catalog_path"])})
+	}
+	return sources, cleanup, nil
+}
+
+// impactFiles writes a generated 5,000-model project's two manifests (about
+// 50 MB each) and catalogs to a temporary folder ("dir"), by argument.
+func impactFiles() (map[string]string, error) {
+	dir, err := os.MkdirTemp("", "dbtexposures-bench-impact-")
+	if err != nil {
+		return nil, err
+	}
+	p := impacttest.Project{Models: 5000, Bytes: 50 << 20}
+	files := map[string]string{"dir": dir}
+	for arg, doc := range map[string]func() []byte{"manifest_path": func() []byte { return p.Manifest(true) },
+		"base_manifest_path": func() []byte { return p.Manifest(false) }, "catalog_path": func() []byte { return p.Catalog(true) },
+		"base_catalog_path": func() []byte { return p.Catalog(false) }} {
+		files[arg] = filepath.Join(dir, arg+".json")
+		if err := os.WriteFile(files[arg], doc(), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
 }
 
 // Find is the result of the named data source, or nil.

@@ -91,10 +91,11 @@ func BuildDashboards(dashboards []bi.Dashboard, ix *Index, opt Options) Result {
 		ids[i], labels[i], fallbacks[i] = c.d.ID, c.d.Name, c.d.Tool.Dashboard+"_"
 	}
 	names := uniqueNames(ids, labels, fallbacks)
+	lower := lowerCache()
 	for i, c := range cands {
 		e := exposureOf(c.d, names[i], c.deps, c.ids, opt)
 		var missing []UnmatchedColumn
-		e.Columns, missing = matchColumns(c.d, ix)
+		e.Columns, missing = matchColumns(c.d, ix, lower)
 		res.UnmatchedColumns = append(res.UnmatchedColumns, missing...)
 		if len(e.Columns) > 0 {
 			e.Meta = append(e.Meta[:len(e.Meta):len(e.Meta)], bi.Field{Key: "referenced_columns", Value: e.Columns})
@@ -154,19 +155,24 @@ func match(d bi.Dashboard, ix *Index) (deps, nodeIDs, missed []string) {
 // matchColumns finds the columns a dashboard uses of each dbt node, and the
 // ones a node with known columns does not have. Columns are matched
 // case-insensitively.
-func matchColumns(d bi.Dashboard, ix *Index) (map[string][]string, []UnmatchedColumn) {
+func matchColumns(d bi.Dashboard, ix *Index, lower func(string) string) (map[string][]string, []UnmatchedColumn) {
 	if d.Columns == nil {
 		return nil, nil
 	}
 	used := map[string]map[string]bool{}
 	var missing []UnmatchedColumn
+	nodes := map[bi.Table]*Node{} // a dashboard's columns come from a few tables
 	for _, c := range d.Columns {
-		db, schema, name := TableParts(c.Table.Database, c.Table.Schema, c.Table.Name, c.Table.FullName)
-		n := ix.Lookup(db, schema, name)
+		n, seen := nodes[c.Table]
+		if !seen {
+			db, schema, name := TableParts(c.Table.Database, c.Table.Schema, c.Table.Name, c.Table.FullName)
+			n = ix.Lookup(db, schema, name)
+			nodes[c.Table] = n
+		}
 		if n == nil {
 			continue // the table is no dbt node: reported as an unmatched table
 		}
-		col := strings.ToLower(c.Name)
+		col := lower(c.Name)
 		if used[n.UniqueID] == nil {
 			used[n.UniqueID] = map[string]bool{}
 		}
@@ -204,6 +210,20 @@ func exposureOf(d bi.Dashboard, name string, deps, ids []string, opt Options) Ex
 		e.OwnerName = d.Tool.Label // dbt requires an owner name or email
 	}
 	return e
+}
+
+// lowerCache lower-cases column names, each once: thousands of dashboards
+// use the same few names.
+func lowerCache() func(string) string {
+	seen := map[string]string{}
+	return func(s string) string {
+		l, ok := seen[s]
+		if !ok {
+			l = strings.ToLower(s)
+			seen[s] = l
+		}
+		return l
+	}
 }
 
 func dotted(parts ...string) string {

@@ -2,6 +2,7 @@ package exposures
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/sqlextract"
 )
@@ -23,18 +24,37 @@ type Index struct {
 	partial map[string][]*Node // schema.identifier
 	names   map[string]int     // model name -> how many packages define it
 	catalog *Catalog           // the warehouse's columns, when given
+
+	mu      sync.Mutex
+	columns map[string]map[string]bool // columnsOf, by unique ID: thousands of dashboards read one node
 }
 
 // WithCatalog gives the index the warehouse's columns of each node, which
 // win over the manifest's documented ones.
 func (ix *Index) WithCatalog(c *Catalog) *Index {
-	ix.catalog = c
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.catalog, ix.columns = c, nil
 	return ix
 }
 
 // columnsOf are a node's known columns, lower-cased: the catalog's when it
 // has the node, else the documented ones; nil when neither knows them.
 func (ix *Index) columnsOf(n *Node) map[string]bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if cols, ok := ix.columns[n.UniqueID]; ok {
+		return cols
+	}
+	if ix.columns == nil {
+		ix.columns = map[string]map[string]bool{}
+	}
+	cols := ix.readColumns(n)
+	ix.columns[n.UniqueID] = cols
+	return cols
+}
+
+func (ix *Index) readColumns(n *Node) map[string]bool {
 	var names []string
 	if ix.catalog != nil {
 		for _, c := range ix.catalog.Columns[n.UniqueID] {

@@ -2,8 +2,8 @@ package impact
 
 import (
 	"fmt"
+	"slices"
 	"sort"
-	"strings"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
 )
@@ -51,8 +51,11 @@ type Impact struct {
 	Severity string `json:"severity"`
 	// Reasons say what makes it breaking, one line each; none for affected.
 	Reasons []string `json:"reasons"`
-	// Paths run from each change that reaches it to a node it reads.
+	// Paths run from the changes nearest it to a node it reads: at most
+	// five, shortest first.
 	Paths [][]string `json:"paths"`
+	// Upstream counts the changed nodes at or above the nodes it reads.
+	Upstream int `json:"changes_upstream"`
 	// Columns are the used columns that changed: "node.column: removed".
 	Columns []string `json:"columns"`
 }
@@ -87,6 +90,25 @@ const NoBaseNote = "Changes were listed, not compared with a base manifest: colu
 // Analyze compares, follows the changes to the dashboards, and sorts the
 // result: the same input gives the same result.
 func Analyze(in Input) (*Result, error) {
+	c, err := Compare(in)
+	if err != nil {
+		return nil, err
+	}
+	return c.Reach(in.Dashboards), nil
+}
+
+// Comparison is what changed between the manifests, and the graph the
+// changes are followed down. It needs no dashboards, so it can be made
+// while they are read.
+type Comparison struct {
+	changed []ChangedNode
+	byID    map[string]*ChangedNode
+	graph   *graph
+	notes   []string
+}
+
+// Compare finds the changed nodes (in.Dashboards is not read).
+func Compare(in Input) (*Comparison, error) {
 	if in.Head == nil {
 		return nil, fmt.Errorf("no pull request manifest to analyze")
 	}
@@ -94,29 +116,35 @@ func Analyze(in Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Changed: changed}
+	c := &Comparison{changed: changed, byID: map[string]*ChangedNode{}}
 	if in.Base == nil {
-		res.Notes = append(res.Notes, NoBaseNote)
+		c.notes = append(c.notes, NoBaseNote)
 	}
-	byID := map[string]*ChangedNode{}
 	ids := make([]string, len(changed))
 	deleted := map[string]bool{}
 	for i := range changed {
-		c := &changed[i]
-		byID[c.UniqueID], ids[i] = c, c.UniqueID
-		if c.Kinds[0] == KindDeleted {
-			deleted[c.UniqueID] = true
+		n := &changed[i]
+		c.byID[n.UniqueID], ids[i] = n, n.UniqueID
+		if n.Kinds[0] == KindDeleted {
+			deleted[n.UniqueID] = true
 		}
 	}
-	g := newGraph(in.Base, in.Head, deleted, ids)
-	for _, d := range in.Dashboards {
-		if im, ok := reach(g, byID, d); ok {
+	c.graph = newGraph(in.Base, in.Head, deleted, ids)
+	return c, nil
+}
+
+// Reach follows the changes to the dashboards. A Comparison serves one
+// Reach at a time: it keeps what it found of the graph for the next.
+func (c *Comparison) Reach(dashboards []Dashboard) *Result {
+	res := &Result{Changed: c.changed, Notes: c.notes}
+	for _, d := range dashboards {
+		if im, ok := reach(c.graph, c.byID, d); ok {
 			res.Impacts = append(res.Impacts, im)
 		}
 	}
 	sortImpacts(res.Impacts)
 	res.Summary = summarize(res.Impacts)
-	return res, nil
+	return res
 }
 
 // changes lists the changed nodes: compared with the base, or as listed.
@@ -159,30 +187,48 @@ func changes(in Input) ([]ChangedNode, error) {
 // reach is what the changes do to one dashboard, if they reach it.
 func reach(g *graph, byID map[string]*ChangedNode, d Dashboard) (Impact, bool) {
 	im := Impact{Dashboard: d, Severity: Affected}
-	seen := map[string]bool{}
+	union := make(bitset, (len(g.changed)+63)/64)
+	var paths [][]string
 	for _, node := range d.Nodes {
 		if _, known := g.parents[node]; !known {
 			continue
 		}
-		g.upstream(node).each(func(i int) {
-			p := g.path(i, node)
-			if key := strings.Join(p, " "); !seen[key] {
-				seen[key] = true
-				im.Paths = append(im.Paths, p)
-			}
-		})
+		for w, word := range g.upstream(node) {
+			union[w] |= word
+		}
+		paths = append(paths, g.nearest(node)...)
 		if c := byID[node]; c != nil {
 			im.breaks(c, d.Columns[node])
 		}
 	}
-	if len(im.Paths) == 0 {
+	if im.Upstream = union.count(); im.Upstream == 0 {
 		return Impact{}, false
 	}
+	im.Paths = nearestPaths(paths)
 	if len(im.Reasons) > 0 {
 		im.Severity = Breaking
 	}
-	sort.Slice(im.Paths, func(i, j int) bool { return strings.Join(im.Paths[i], " ") < strings.Join(im.Paths[j], " ") })
 	return im, true
+}
+
+// nearestPaths keeps one path from each change, the shortest, and of those
+// the maxPaths shortest, ties by their text.
+func nearestPaths(paths [][]string) [][]string {
+	sort.SliceStable(paths, func(i, j int) bool {
+		if len(paths[i]) != len(paths[j]) {
+			return len(paths[i]) < len(paths[j])
+		}
+		return slices.Compare(paths[i], paths[j]) < 0
+	})
+	seen := map[string]bool{}
+	var out [][]string
+	for _, p := range paths {
+		if !seen[p[0]] && len(out) < maxPaths {
+			seen[p[0]] = true
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // breaks records what about a node the dashboard reads breaks it: the node

@@ -144,11 +144,8 @@ func impactRow(im Impact, opt MarkdownOptions) string {
 	for _, r := range im.Reasons {
 		b.WriteString("  - " + escape(r) + "\n")
 	}
-	for i, p := range im.Paths {
-		if i == 3 {
-			fmt.Fprintf(&b, "  - and %d more paths\n", len(im.Paths)-i)
-			break
-		}
+	shown := min(len(im.Paths), 3)
+	for _, p := range im.Paths[:shown] {
 		parts := make([]string, len(p))
 		for j, id := range p {
 			parts[j] = code(id)
@@ -157,6 +154,9 @@ func impactRow(im Impact, opt MarkdownOptions) string {
 			parts[0] += ", which it reads, changed"
 		}
 		b.WriteString("  - " + strings.Join(parts, " → ") + "\n")
+	}
+	if more := im.Upstream - shown; more > 0 {
+		fmt.Fprintf(&b, "  - and %s upstream\n", count(more, "more changed node"))
 	}
 	return b.String()
 }

@@ -12,24 +12,23 @@ type graph struct {
 	changed []string            // sorted; bit i of a set is changed[i]
 	index   map[string]int
 	memo    map[string]bitset
+	paths   map[string][][]string // nearest, by node
 }
 
 type bitset []uint64
 
 func (b bitset) has(i int) bool { return b[i/64]&(1<<(uint(i)%64)) != 0 }
 
-func (b bitset) each(f func(i int)) {
-	for w, word := range b {
-		for word != 0 {
-			i := bits.TrailingZeros64(word)
-			f(w*64 + i)
-			word &^= 1 << uint(i)
-		}
+func (b bitset) count() int {
+	n := 0
+	for _, word := range b {
+		n += bits.OnesCount64(word)
 	}
+	return n
 }
 
 func newGraph(base, head *State, deleted map[string]bool, changed []string) *graph {
-	g := &graph{parents: map[string][]string{}, changed: changed, index: map[string]int{}, memo: map[string]bitset{}}
+	g := &graph{parents: map[string][]string{}, changed: changed, index: map[string]int{}, memo: map[string]bitset{}, paths: map[string][][]string{}}
 	for i, id := range changed {
 		g.index[id] = i
 	}
@@ -75,26 +74,41 @@ func (g *graph) upstream(id string) bitset {
 	return b
 }
 
-// path runs from the change to id: from id, each step goes to the first
-// parent (by unique ID) that the change is upstream of.
-func (g *graph) path(change int, id string) []string {
-	out := []string{id}
-	for cur := id; cur != g.changed[change]; {
-		next := ""
+// maxPaths is how many paths an impact lists: those from the nearest
+// changes. The others are counted (Impact.Upstream); listing every path from
+// every change above a mart of a large project would be megabytes per
+// dashboard, and of no use to a reviewer.
+const maxPaths = 5
+
+// nearest are the paths to id from the changes nearest it, at most
+// maxPaths, shortest first: a breadth-first walk up the parents, in order of
+// unique ID, so the same graph gives the same paths. Each node's are found
+// once, for all the dashboards that read it.
+func (g *graph) nearest(id string) [][]string {
+	if p, ok := g.paths[id]; ok {
+		return p
+	}
+	next := map[string]string{id: ""}
+	queue := []string{id}
+	var out [][]string
+	for len(queue) > 0 && len(out) < maxPaths {
+		cur := queue[0]
+		queue = queue[1:]
+		if _, changed := g.index[cur]; changed {
+			var path []string
+			for n := cur; n != ""; n = next[n] {
+				path = append(path, n)
+			}
+			out = append(out, path)
+		}
 		for _, p := range g.parents[cur] {
-			if _, known := g.parents[p]; known && g.upstream(p).has(change) {
-				next = p
-				break
+			if _, seen := next[p]; !seen {
+				next[p] = cur
+				queue = append(queue, p)
 			}
 		}
-		if next == "" {
-			break
-		}
-		out, cur = append(out, next), next
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
+	g.paths[id] = out
 	return out
 }
 

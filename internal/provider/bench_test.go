@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/heaptest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact/impacttest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
@@ -136,4 +137,26 @@ func BenchmarkReadExposures10000(b *testing.B) {
 	benchReadDataSource(b, "dbtexposures_exposures", func(*emulator.Fixture) map[string]tftypes.Value {
 		return map[string]tftypes.Value{"manifest_path": tftypes.NewValue(tftypes.String, manifest)}
 	})
+}
+
+// BenchmarkReadImpact5000Models10000Workbooks is dbtexposures_impact through
+// the plugin protocol: a 5,000-model project's two manifests (about 50 MB
+// each) and catalogs, over the same site's 10,000 workbooks with their
+// columns. ms-after-last-answer is the provider's share beyond reading the
+// files and Tableau: matching, the analysis, the comment and the encoding.
+func BenchmarkReadImpact5000Models10000Workbooks(b *testing.B) {
+	project := impacttest.Project{Models: 5000, Bytes: 50 << 20}
+	dir := b.TempDir()
+	files := map[string][]byte{"base_manifest_path": project.Manifest(false), "manifest_path": project.Manifest(true),
+		"base_catalog_path": project.Catalog(false), "catalog_path": project.Catalog(true)}
+	set := map[string]tftypes.Value{}
+	for arg, doc := range files {
+		path := filepath.Join(dir, arg+".json")
+		if err := os.WriteFile(path, doc, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		set[arg] = tftypes.NewValue(tftypes.String, path)
+	}
+	files = nil
+	benchReadDataSource(b, "dbtexposures_impact", func(*emulator.Fixture) map[string]tftypes.Value { return set })
 }

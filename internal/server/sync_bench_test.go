@@ -3,7 +3,6 @@ package server_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/heaptest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
@@ -122,16 +120,7 @@ func BenchmarkSync10000Workbooks50MBManifest(b *testing.B) {
 	if code, body := rawCall(b, "PUT", base+"manifest/", srv.Token, warehouseManifest(50<<20)); code != 200 {
 		b.Fatalf("manifest: %d %s", code, body)
 	}
-	var watch []dbtcloud.WatchSelectionItem
-	for _, p := range f.Projects {
-		if p.ParentID == "" {
-			watch = append(watch, dbtcloud.WatchSelectionItem{Identifier: p.ID, Name: p.Name, Type: dbtcloud.ItemFolder})
-		}
-	}
-	if _, err := srv.Client(b).UpdateSelections(context.Background(), 1, in.ID, dbtcloud.SelectionChange{ToAdd: watch}); err != nil {
-		b.Fatal(err)
-	}
-	srv.API.Close() // let the background syncs of the upload and the selection end first
+	watchSite(b, srv, in.ID, f)
 	var syncTime, slowest time.Duration
 	var peak uint64
 	b.ResetTimer()
