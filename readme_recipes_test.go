@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
 )
 
@@ -155,5 +156,36 @@ func TestFirstPagesSpeakOfBothTools(t *testing.T) {
 		if !strings.Contains(text, "Tableau") || !strings.Contains(text, "Power BI") {
 			t.Errorf("%s does not speak of both Tableau and Power BI", name)
 		}
+	}
+}
+
+// The README's GitHub Actions step posts the pull request's manifest to the
+// impact endpoint with --fail-with-body and finds its earlier comment by the
+// comment's first line. Sent as written, after the manifest the base is,
+// the call answers the comment.
+func TestReadmeImpactRecipeRunsAgainstTheServer(t *testing.T) {
+	_, block, _ := strings.Cut(readmeSection(t, "A GitHub Actions step that posts the comment"), "```yaml\n")
+	block, _, _ = strings.Cut(block, "```\n")
+	cmd := regexp.MustCompile(`(?s)curl .*?"\$project/([^"]+)"`).FindStringSubmatch(block)
+	if cmd == nil || !strings.Contains(cmd[0], "--fail-with-body") || !strings.Contains(cmd[0], "-X POST") {
+		t.Fatalf("the step's curl does not post with --fail-with-body:\n%s", block)
+	}
+	if !strings.Contains(block, `startswith("`+impact.CommentMarker+`")`) {
+		t.Fatalf("the step does not find its comment by %q:\n%s", impact.CommentMarker, block)
+	}
+	manifest, err := os.ReadFile(filepath.Join("examples", "demo", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := servertest.New(t)
+	if code, body := send(t, srv, "POST", cmd[1], manifest); code != http.StatusConflict || !strings.Contains(body, "PUT …/manifest/") {
+		t.Fatalf("before any manifest: %d %s; want a 409 that says to upload one", code, body)
+	}
+	if code, body := send(t, srv, "PUT", "manifest/", manifest); code != http.StatusOK {
+		t.Fatalf("manifest: %d %s", code, body)
+	}
+	if code, body := send(t, srv, "POST", cmd[1], manifest); code != http.StatusOK || !strings.HasPrefix(body, impact.CommentMarker) ||
+		!strings.Contains(body, "no dbt node changed") {
+		t.Fatalf("POST %s: %d %s", cmd[1], code, body)
 	}
 }

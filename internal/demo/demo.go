@@ -110,6 +110,7 @@ func (d *demo) steps() []step {
 		{"The same run results again: every extract was refreshed less than 1440 minutes ago, so all are skipped", func(ctx context.Context) error {
 			return d.postRunResults(ctx, "skipped")
 		}},
+		{"A pull request drops orders." + prDroppedColumn + " and rewrites stg_customers; CI posts its manifest (POST .../impact/?format=markdown) and comments", d.showImpact},
 	}
 }
 

@@ -1,6 +1,7 @@
 package exposures
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -104,5 +105,40 @@ func TestLoadCatalogRefusesWhatIsNoCatalog(t *testing.T) {
 	c, err := LoadCatalog(strings.NewReader(string(b)))
 	if err != nil || len(c.Columns["model.jaffle_shop.orders"]) != 10 || c.Columns["model.jaffle_shop.orders"][0].Name != "ORDER_ID" {
 		t.Fatalf("catalog: %v, %+v", err, c)
+	}
+}
+
+// Many dashboards' columns are matched in parts at once; each exposure gets
+// its own dashboard's columns, and the unmatched ones stay in order.
+func TestManyDashboardsColumnsMatchedInParts(t *testing.T) {
+	ix, _ := jaffle(t)
+	var ds []bi.Dashboard
+	for i := range 1500 {
+		d := dashboardUsing("orders.order_total", "customers.customer_name")
+		if i%3 == 0 {
+			d = dashboardUsing("orders.discount", "products.price")
+		}
+		d.ID, d.Name = fmt.Sprintf("wb-%04d", i), fmt.Sprintf("Dashboard %04d", i)
+		ds = append(ds, d)
+	}
+	res := BuildDashboards(ds, ix, Options{})
+	if len(res.Exposures) != 1500 {
+		t.Fatalf("%d exposures", len(res.Exposures))
+	}
+	for _, e := range res.Exposures {
+		var i int
+		fmt.Sscanf(e.DashboardID, "wb-%d", &i)
+		want := "order_total"
+		if i%3 == 0 {
+			want = "discount"
+		}
+		if got := e.Columns["model.jaffle_shop.orders"]; len(got) != 1 || got[0] != want {
+			t.Fatalf("%s: orders columns %v, want [%s]", e.DashboardID, got, want)
+		}
+	}
+	for i := 1; i < len(res.UnmatchedColumns); i++ {
+		if res.UnmatchedColumns[i-1].DashboardID > res.UnmatchedColumns[i].DashboardID {
+			t.Fatalf("unmatched columns out of order at %d", i)
+		}
 	}
 }

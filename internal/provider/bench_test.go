@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,14 +16,33 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
-// benchSite is a Tableau site of 10,000 workbooks with 1 to 4 tables each,
-// whose sheets use 20 to 40 columns, behind 20 ms of network latency.
-func benchSite(b *testing.B) (*emulator.Emulator, *httptest.Server, *emulator.Fixture) {
+// benchSiteOptions is a Tableau site of 10,000 workbooks with 1 to 4 tables
+// each, whose sheets use 20 to 40 columns.
+var benchSiteOptions = emulator.GenerateOptions{Workbooks: 10000, TablesPerWorkbook: 4, VaryTables: true, Columns: true}
+
+// benchLatency is the network's delay of every Tableau answer.
+const benchLatency = 20 * time.Millisecond
+
+// benchTarget is where a benchmark's site answers, and when it last did.
+type benchTarget struct {
+	url        string
+	f          *emulator.Fixture
+	lastAnswer func() time.Time
+}
+
+// benchSite serves the site in this process; separate, when the heap and
+// the collector measured must be the provider's alone, in a process of its own.
+func benchSite(b *testing.B, separate bool) benchTarget {
 	b.Helper()
-	f := emulator.Generate(emulator.GenerateOptions{Workbooks: 10000, TablesPerWorkbook: 4, VaryTables: true, Columns: true})
+	f := emulator.Generate(benchSiteOptions)
+	if separate {
+		url, last := tableautest.Child(b, benchSiteOptions, benchLatency)
+		f.Workbooks, f.Fields = nil, nil
+		return benchTarget{url, f, last}
+	}
 	emu, srv := tableautest.NewServer(b, f)
-	emu.Latency = 20 * time.Millisecond
-	return emu, srv, f
+	emu.Latency = benchLatency
+	return benchTarget{srv.URL, f, emu.LastAnswer}
 }
 
 // protocolValue encodes v as the msgpack a Terraform CLI sends for typ.
@@ -52,7 +70,7 @@ func nullObject(typ tftypes.Object, set map[string]tftypes.Value) tftypes.Value 
 
 // configuredProvider starts a fresh provider (so nothing is cached from an
 // earlier iteration) and configures it for the site, as Terraform does.
-func configuredProvider(b *testing.B, tab *httptest.Server, f *emulator.Fixture) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
+func configuredProvider(b *testing.B, url string, f *emulator.Fixture) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
 	b.Helper()
 	ctx := context.Background()
 	p, err := NewProtocol6("bench")()
@@ -66,7 +84,7 @@ func configuredProvider(b *testing.B, tab *httptest.Server, f *emulator.Fixture)
 	ptype := schemas.Provider.ValueType().(tftypes.Object)
 	tabType := ptype.AttributeTypes["tableau"].(tftypes.Object)
 	cfg := nullObject(ptype, map[string]tftypes.Value{"tableau": nullObject(tabType, map[string]tftypes.Value{
-		"host":       tftypes.NewValue(tftypes.String, tab.URL),
+		"host":       tftypes.NewValue(tftypes.String, url),
 		"site_id":    tftypes.NewValue(tftypes.String, f.Site.ContentURL),
 		"token_name": tftypes.NewValue(tftypes.String, f.PersonalAccessToken.Name),
 		"token":      tftypes.NewValue(tftypes.String, f.PersonalAccessToken.Secret),
@@ -81,8 +99,9 @@ func configuredProvider(b *testing.B, tab *httptest.Server, f *emulator.Fixture)
 // benchReadDataSource reads a data source through the plugin protocol, as
 // Terraform does in a plan, and reports the wait that is the provider's own:
 // from the emulator's last answer to the protocol response.
-func benchReadDataSource(b *testing.B, typeName string, set func(f *emulator.Fixture) map[string]tftypes.Value) {
-	emu, tab, f := benchSite(b)
+func benchReadDataSource(b *testing.B, typeName string, separate bool, set func(f *emulator.Fixture) map[string]tftypes.Value) {
+	site := benchSite(b, separate)
+	f := site.f
 	ctx := context.Background()
 	var after, total time.Duration
 	watch := heaptest.Start()
@@ -90,7 +109,7 @@ func benchReadDataSource(b *testing.B, typeName string, set func(f *emulator.Fix
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		p, schemas := configuredProvider(b, tab, f)
+		p, schemas := configuredProvider(b, site.url, f)
 		dtype := schemas.DataSourceSchemas[typeName].ValueType().(tftypes.Object)
 		req := &tfprotov6.ReadDataSourceRequest{TypeName: typeName, Config: protocolValue(b, dtype, nullObject(dtype, set(f)))}
 		b.StartTimer()
@@ -100,7 +119,7 @@ func benchReadDataSource(b *testing.B, typeName string, set func(f *emulator.Fix
 		if err != nil || len(resp.Diagnostics) > 0 {
 			b.Fatalf("read: %v %v", err, resp.Diagnostics)
 		}
-		after += end.Sub(emu.LastAnswer())
+		after += end.Sub(site.lastAnswer())
 		total += end.Sub(start)
 	}
 	b.StopTimer()
@@ -113,13 +132,13 @@ func benchReadDataSource(b *testing.B, typeName string, set func(f *emulator.Fix
 // BenchmarkReadWorkbooks10000 is dbtexposures_tableau_workbooks with no filter
 // over 10,000 workbooks, through the plugin protocol.
 func BenchmarkReadWorkbooks10000(b *testing.B) {
-	benchReadDataSource(b, "dbtexposures_tableau_workbooks", func(*emulator.Fixture) map[string]tftypes.Value { return nil })
+	benchReadDataSource(b, "dbtexposures_tableau_workbooks", false, func(*emulator.Fixture) map[string]tftypes.Value { return nil })
 }
 
 // BenchmarkReadWorkbookColumns10000 is the same with include_columns: the
 // 20 to 40 columns each workbook's sheet uses.
 func BenchmarkReadWorkbookColumns10000(b *testing.B) {
-	benchReadDataSource(b, "dbtexposures_tableau_workbooks", func(*emulator.Fixture) map[string]tftypes.Value {
+	benchReadDataSource(b, "dbtexposures_tableau_workbooks", false, func(*emulator.Fixture) map[string]tftypes.Value {
 		return map[string]tftypes.Value{"include_columns": tftypes.NewValue(tftypes.Bool, true)}
 	})
 }
@@ -134,7 +153,7 @@ func BenchmarkReadExposures10000(b *testing.B) {
 	if _, err := os.Stat(manifest); err != nil {
 		b.Fatal(err)
 	}
-	benchReadDataSource(b, "dbtexposures_exposures", func(*emulator.Fixture) map[string]tftypes.Value {
+	benchReadDataSource(b, "dbtexposures_exposures", false, func(*emulator.Fixture) map[string]tftypes.Value {
 		return map[string]tftypes.Value{"manifest_path": tftypes.NewValue(tftypes.String, manifest)}
 	})
 }
@@ -142,8 +161,9 @@ func BenchmarkReadExposures10000(b *testing.B) {
 // BenchmarkReadImpact5000Models10000Workbooks is dbtexposures_impact through
 // the plugin protocol: a 5,000-model project's two manifests (about 50 MB
 // each) and catalogs, over the same site's 10,000 workbooks with their
-// columns. ms-after-last-answer is the provider's share beyond reading the
-// files and Tableau: matching, the analysis, the comment and the encoding.
+// columns, served from another process. ms-after-last-answer is the
+// provider's share beyond reading the files and Tableau: matching, the
+// analysis, the comment and the encoding.
 func BenchmarkReadImpact5000Models10000Workbooks(b *testing.B) {
 	project := impacttest.Project{Models: 5000, Bytes: 50 << 20}
 	dir := b.TempDir()
@@ -158,5 +178,5 @@ func BenchmarkReadImpact5000Models10000Workbooks(b *testing.B) {
 		set[arg] = tftypes.NewValue(tftypes.String, path)
 	}
 	files = nil
-	benchReadDataSource(b, "dbtexposures_impact", func(*emulator.Fixture) map[string]tftypes.Value { return set })
+	benchReadDataSource(b, "dbtexposures_impact", true, func(*emulator.Fixture) map[string]tftypes.Value { return set })
 }

@@ -91,13 +91,9 @@ func TestAccImpact(t *testing.T) {
 				checkImpactMarkdown(addr),
 			),
 		}, {
-			Config: config(fmt.Sprintf(`  base_manifest_path = %q
-  lifecycle {
-    postcondition {
-      condition     = self.summary.breaking == 0
-      error_message = "This change breaks ${self.summary.breaking} dashboard(s)."
-    }
-  }`, base)),
+			// The README's postcondition, on these manifests.
+			Config: providers + strings.NewReplacer(`"target/manifest.json"`, fmt.Sprintf("%q", pr),
+				`"prod-artifacts/manifest.json"`, fmt.Sprintf("%q", base)).Replace(readmeHCL(t, "**Fail the plan**")),
 			ExpectError: regexp.MustCompile(`This change breaks 3 dashboard\(s\)\.`),
 		}, {
 			Config: config(`  changed_nodes = ["model.jaffle_shop.stg_orders"]`),
@@ -132,8 +128,25 @@ func checkImpactMarkdown(addr string) resource.TestCheckFunc {
 	}
 }
 
-// A check block warns in a real terraform plan when a change breaks a
-// dashboard, and the plan still succeeds.
+// readmeHCL is the README's first hcl block after the text that starts with
+// after: its recipes are what the tests run.
+func readmeHCL(t *testing.T, after string) string {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "\n"+after)
+	_, block, ok2 := strings.Cut(rest, "```hcl\n")
+	block, _, ok3 := strings.Cut(block, "```\n")
+	if !ok || !ok2 || !ok3 {
+		t.Fatalf("README.md has no hcl block after %q", after)
+	}
+	return block
+}
+
+// The README's check block warns in a real terraform plan when a change
+// breaks a dashboard, and the plan still succeeds.
 func TestAccImpactCheckBlockWarns(t *testing.T) {
 	base, pr := prManifest(t)
 	w := newCLIWorkspace(t, requiredProviders+demoTools(t)+fmt.Sprintf(`
@@ -141,14 +154,7 @@ data "dbtexposures_impact" "pr" {
   manifest_path      = %q
   base_manifest_path = %q
 }
-
-check "no_breaking_dashboards" {
-  assert {
-    condition     = data.dbtexposures_impact.pr.summary.breaking == 0
-    error_message = "Breaks: ${join(", ", [for i in data.dbtexposures_impact.pr.impacts : i.dashboard if i.severity == "breaking"])}"
-  }
-}
-`, pr, base))
+`, pr, base)+readmeHCL(t, "**Warn in `terraform plan`**"))
 	out := w.mustRun("plan", "-input=false", "-no-color")
 	if !regexp.MustCompile(`(?s)Warning: Check block assertion failed.*Breaks: Revenue by Store, Customer 360, Revenue Overview`).MatchString(out) {
 		t.Fatalf("the check block did not warn:\n%s", out)

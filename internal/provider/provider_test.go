@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 )
@@ -19,6 +20,9 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 // TestMain points terraform-plugin-testing at the terraform on PATH, so that
 // acceptance tests never download a Terraform binary.
 func TestMain(m *testing.M) {
+	if tableautest.ServeChild() { // a benchmark's Tableau site, in a process of its own
+		return
+	}
 	if os.Getenv("TF_ACC") != "" && os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
 		path, err := exec.LookPath("terraform")
 		if err != nil {

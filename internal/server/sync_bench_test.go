@@ -1,14 +1,11 @@
 package server_test
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -18,6 +15,7 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/heaptest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
 // warehouseManifest is a manifest of about size bytes whose first models are
@@ -58,49 +56,19 @@ func warehouseManifest(size int) []byte {
 // benchSiteOptions is the site the sync benchmark watches.
 var benchSiteOptions = emulator.GenerateOptions{Workbooks: 10000, TablesPerWorkbook: 4, VaryTables: true, Columns: true}
 
-// emulatorChild, set in the environment, makes this test binary serve the
-// benchmark's Tableau site instead of running tests.
-const emulatorChild = "DBTEXPOSURES_BENCH_EMULATOR"
-
 func TestMain(m *testing.M) {
-	if os.Getenv(emulatorChild) != "" {
-		serveEmulator()
+	if tableautest.ServeChild() {
 		return
 	}
 	os.Exit(m.Run())
 }
 
-// serveEmulator serves the benchmark's site on loopback, prints its address
-// and serves until its input closes.
-func serveEmulator() {
-	emu, err := emulator.New(emulator.Generate(benchSiteOptions))
-	if err != nil {
-		fmt.Println("error", err)
-		return
-	}
-	srv := httptest.NewServer(emu)
-	defer srv.Close()
-	fmt.Println(srv.URL)
-	_, _ = io.Copy(io.Discard, os.Stdin)
-}
-
-// emulatorProcess starts this test binary again as the emulator, so that the
-// site's fixture and answers do not share the server's heap.
+// emulatorProcess serves the benchmark's site from another process, so that
+// its fixture and answers do not share the server's heap.
 func emulatorProcess(b *testing.B) *httptest.Server {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), emulatorChild+"=1")
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "http://") {
-		b.Fatalf("the emulator process did not start: %v %q", err, line)
-	}
-	return &httptest.Server{URL: strings.TrimSpace(line)}
+	url, _ := tableautest.Child(b, benchSiteOptions, 0)
+	return &httptest.Server{URL: url}
 }
 
 // BenchmarkSync10000Workbooks50MBManifest syncs the exposures of a watched
