@@ -21,6 +21,7 @@ func main() {
 	workbooks := flag.Int("workbooks", 10000, "workbooks in the generated Tableau site")
 	latency := flag.Duration("latency", 20*time.Millisecond, "delay of every Tableau answer")
 	runs := flag.Int("runs", 3, "plans per data source; the median is reported")
+	only := flag.String("only", "", "plan only this data source (as the results name it)")
 	withImpact := flag.Bool("impact", true, "also plan dbtexposures_impact over a generated 5,000-model project")
 	flag.Parse()
 	tf, err := exec.LookPath("terraform")
@@ -32,7 +33,7 @@ func main() {
 	defer stop()
 	fmt.Printf("terraform plan over %d workbooks with 1-4 tables each, %v of latency per Tableau answer\n", *workbooks, *latency)
 	results, err := benche2e.Run(ctx, benche2e.Options{Provider: *provider, Terraform: tf, Manifest: *manifest,
-		Workbooks: *workbooks, Latency: *latency, Runs: *runs, Impact: *withImpact, Out: os.Stdout})
+		Workbooks: *workbooks, Latency: *latency, Runs: *runs, Impact: *withImpact, Only: *only, Out: os.Stdout})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dbtexposures-bench-e2e:", err)
 		os.Exit(1)

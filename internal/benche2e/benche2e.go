@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ type Options struct {
 	Latency   time.Duration // delay of every Tableau answer
 	Runs      int           // plans per data source; the median is reported
 	Impact    bool          // also plan dbtexposures_impact over a generated 5,000-model project
+	Only      string        // plan only this data source (a name Run reports), when set
 	Out       io.Writer
 }
 
@@ -78,6 +80,9 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 		return nil, err
 	}
 	defer cleanup()
+	if o.Only != "" {
+		sources = slices.DeleteFunc(sources, func(s source) bool { return s.name != o.Only })
+	}
 	// Runs alternate between the data sources, so that a slower spell of the
 	// machine weighs on each alike rather than on whichever ran then.
 	results := make([]Result, len(sources))

@@ -191,18 +191,17 @@ func loadImpactInput(cfg impactModel, diags *diag.Diagnostics) (impact.Input, *e
 		return in, nil
 	}
 	in.Head = head.State
-	matching, catalog := head.Matching, in.HeadCatalog
+	matching := head.Matching
 	if base != nil {
-		in.Base, matching, catalog = base.State, base.Matching, in.BaseCatalog
+		in.Base, matching = base.State, base.Matching
 	}
 	for _, id := range cfg.ChangedNodes {
 		in.Changed = append(in.Changed, id.ValueString())
 	}
-	ix := exposures.NewIndex(matching)
-	if catalog != nil {
-		ix = ix.WithCatalog(catalog)
-	}
-	return in, ix
+	// No catalog on the index: it would only tell the columns a node lacks,
+	// which an impact does not report, and it would be held while the BI
+	// tools are read.
+	return in, exposures.NewIndex(matching)
 }
 
 // dbtArtifact reads the file an argument names with load; an argument not
