@@ -75,6 +75,7 @@ type rawNode struct {
 	exposures.RawNode
 	RawCode  string `json:"raw_code"`
 	Checksum struct {
+		Name     string `json:"name"`
 		Checksum string `json:"checksum"`
 	} `json:"checksum"`
 	FQN         []string       `json:"fqn"`
@@ -224,7 +225,9 @@ func (st *State) add(id string, n *rawNode) {
 	node := &Node{ResourceType: n.ResourceType, FQN: n.FQN, Body: fingerprint(n.RawCode),
 		Description: fingerprint(n.Description), Parents: n.DependsOn.Nodes, Macros: n.DependsOn.Macros}
 	if n.ResourceType == "seed" {
-		node.Body = n.Checksum.Checksum
+		// A seed's raw_code is empty: dbt's SeedNode.same_body compares the
+		// file's checksum (its kind and value) instead.
+		node.Body = n.Checksum.Name + ":" + n.Checksum.Checksum
 	}
 	node.Config, node.Relation, node.Ref = n.comparedConfig()
 	for _, k := range []string{"relation", "columns"} {
