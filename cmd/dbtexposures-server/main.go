@@ -30,18 +30,20 @@ import (
 )
 
 const usage = `Usage:
-  dbtexposures-server serve [--listen ADDR] [--db PATH] [--bootstrap-token TOKEN]
+  dbtexposures-server serve [--listen ADDR] [--db PATH|URL] [--bootstrap-token TOKEN]
                            [--sync-interval DURATION] [--bi-cache-ttl DURATION]
                            [--allowed-hosts HOSTS,IPS,CIDRS] [--log-level LEVEL]
                            [--refresh-timeout DURATION]
                            [--powerbi-api-url URL] [--powerbi-login-url URL]
-  dbtexposures-server admin create-account --db PATH --name NAME
-  dbtexposures-server admin create-environment --db PATH --project ID --name NAME [--deployment-type production|staging]
+  dbtexposures-server admin create-account --db PATH|URL --name NAME
+  dbtexposures-server admin create-environment --db PATH|URL --project ID --name NAME [--deployment-type production|staging]
   dbtexposures-server tableau-emulator [--listen ADDR] (--fixture FILE | --generate N) [--latency DURATION]
   dbtexposures-server powerbi-emulator [--listen ADDR] --fixture FILE [--scan-polls N]
 
 serve flags default to the environment: DBTEXPOSURES_LISTEN (127.0.0.1:8484),
-DBTEXPOSURES_DB (./dbtexposures.db), DBTEXPOSURES_BOOTSTRAP_TOKEN,
+DBTEXPOSURES_DB (./dbtexposures.db: a SQLite file, the default, served by one
+process; or postgres://user:password@host/db, which several replicas share),
+DBTEXPOSURES_BOOTSTRAP_TOKEN,
 DBTEXPOSURES_SYNC_INTERVAL (24h), DBTEXPOSURES_BI_CACHE_TTL (5m),
 DBTEXPOSURES_ALLOWED_HOSTS (any host but link-local and cloud-metadata
 addresses), DBTEXPOSURES_REFRESH_TIMEOUT (5m), DBTEXPOSURES_POWERBI_API_URL
@@ -188,7 +190,7 @@ func parseServe(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.SetOutput(stderr)
 	o := &serveOptions{}
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8484", "address to listen on")
-	fs.StringVar(&o.dbPath, "db", "./dbtexposures.db", "SQLite database file")
+	fs.StringVar(&o.dbPath, "db", "./dbtexposures.db", "SQLite database file, or a postgres:// URL")
 	fs.StringVar(&o.bootstrap, "bootstrap-token", "", "API token for account 1, created on an empty database")
 	fs.DurationVar(&o.interval, "sync-interval", 24*time.Hour, "how often exposures are synced besides on selection changes (0 disables)")
 	fs.DurationVar(&o.ttl, "bi-cache-ttl", server.DefaultBICacheTTL, "how long what was read from a BI tool (Tableau, Power BI) is reused")
@@ -251,6 +253,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	if err := db.LockForServing(); err != nil {
+		return err
+	}
 	if o.bootstrap != "" {
 		created, err := db.Bootstrap(ctx, o.bootstrap)
 		if err != nil {
@@ -264,7 +269,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", o.dbPath)
+	log.Info("dbtexposures-server listening", "url", "http://"+ln.Addr().String()+"/api", "db", store.RedactDSN(o.dbPath))
 	api := server.New(db, log, server.WithBICacheTTL(o.ttl), server.WithEgress(o.egress), server.WithRefreshTimeout(o.refreshTimeout),
 		server.WithPowerBI(o.powerbi))
 	defer api.Close()
@@ -384,7 +389,7 @@ func emulatorSite(fixture string, generate int) (*emulator.Fixture, error) {
 func createEnvironment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("admin create-environment", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", envOr("DBTEXPOSURES_DB", "./dbtexposures.db"), "SQLite database file")
+	dbPath := fs.String("db", envOr("DBTEXPOSURES_DB", "./dbtexposures.db"), "SQLite database file, or a postgres:// URL")
 	project := fs.Int64("project", 0, "project ID")
 	name := fs.String("name", "", "environment name")
 	deployment := fs.String("deployment-type", "", "production, staging, or empty for a general deployment environment")
@@ -414,7 +419,7 @@ func createEnvironment(ctx context.Context, args []string, stdout, stderr io.Wri
 func createAccount(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("admin create-account", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", envOr("DBTEXPOSURES_DB", "./dbtexposures.db"), "SQLite database file")
+	dbPath := fs.String("db", envOr("DBTEXPOSURES_DB", "./dbtexposures.db"), "SQLite database file, or a postgres:// URL")
 	name := fs.String("name", "", "account name")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -332,3 +332,33 @@ func TestHelpExitsZeroEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// A second server process on the SQLite file another one serves is refused
+// at start with a message that says what to do; one-off admin commands on it
+// still work.
+func TestSecondServerOnOneSQLiteFileIsRefused(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "one.db")
+	startServe(t, freeAddr(t), db, "tok")
+	out, err := command(t, "serve", "--listen", freeAddr(t), "--db", db).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "another dbtexposures-server process serves this database") ||
+		!strings.Contains(string(out), "stop the other process first") {
+		t.Fatalf("the second server: %v\n%s", err, out)
+	}
+	if out, err := command(t, "admin", "create-account", "--db", db, "--name", "Second").CombinedOutput(); err != nil {
+		t.Fatalf("an admin command beside the server: %v\n%s", err, out)
+	}
+}
+
+// A PostgreSQL URL's password appears neither in the error of a server
+// that cannot reach the database nor in its logs.
+func TestDatabasePasswordIsRedacted(t *testing.T) {
+	const password = "Pa55-w0rd-ZZZ"
+	dsn := "postgres://dbtx:" + password + "@" + freeAddr(t) + "/dbtexposures?sslmode=disable&connect_timeout=2"
+	out, err := command(t, "serve", "--listen", freeAddr(t), "--db", dsn).CombinedOutput()
+	if err == nil || strings.Contains(string(out), password) || !strings.Contains(string(out), "REDACTED") {
+		t.Fatalf("serve on an unreachable PostgreSQL: %v\n%s", err, out)
+	}
+	if got := store.RedactDSN("postgres://u@h/db?password=" + password); strings.Contains(got, password) {
+		t.Fatalf("a password= parameter: %s", got)
+	}
+}

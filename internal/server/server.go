@@ -128,6 +128,8 @@ func (s *Server) toolEnv(tool string) bi.Env {
 
 func (s *Server) routes() {
 	const lineage = "/api/v3/accounts/{account_id}/projects/{project_id}/integrations/lineage/"
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /api/v2/accounts/{$}", s.authed(s.listAccounts))
 	s.mux.HandleFunc("GET /api/v3/accounts/{$}", s.authed(s.listAccounts))
 	s.mux.HandleFunc("GET /api/v3/accounts/{account_id}/projects/{$}", s.authed(s.inAccount(s.listProjects)))

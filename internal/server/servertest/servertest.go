@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store/pgtest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
@@ -41,7 +43,21 @@ func New(t testing.TB, opts ...server.Option) *Server {
 // NewLogged is New with the server logging to log.
 func NewLogged(t testing.TB, log *slog.Logger, opts ...server.Option) *Server {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "dbtexposures.db")
+	if os.Getenv(DatabaseEnv) == "postgres" {
+		return NewOn(t, pgtest.DSN(t), log, opts...)
+	}
+	return NewOn(t, filepath.Join(t.TempDir(), "dbtexposures.db"), log, opts...)
+}
+
+// DatabaseEnv set to "postgres" runs the servers of New on PostgreSQL (a
+// throwaway cluster) instead of SQLite: make test runs the server's tests on both.
+const DatabaseEnv = "DBTEXPOSURES_TEST_DB"
+
+// NewOn starts a server on the database dsn names (a SQLite path or a
+// postgres:// URL), bootstrapped; it is stopped when the test ends.
+func NewOn(t testing.TB, dsn string, log *slog.Logger, opts ...server.Option) *Server {
+	t.Helper()
+	path := dsn
 	db, err := store.Open(path)
 	if err != nil {
 		t.Fatalf("opening store: %v", err)

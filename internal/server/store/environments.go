@@ -31,24 +31,22 @@ func scanEnvironment(row interface{ Scan(...any) error }) (*Environment, error) 
 	return &e, err
 }
 
-func createEnvironment(ctx context.Context, tx *sql.Tx, projectID int64, name, deploymentType string) (int64, error) {
+func createEnvironment(ctx context.Context, tx *sqlTx, projectID int64, name, deploymentType string) (int64, error) {
 	ts := Now()
 	var dt any
 	if deploymentType != "" {
 		dt = deploymentType
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO environments(account_id, project_id, name, type, deployment_type, created_at, updated_at)
-		SELECT account_id, id, ?, 'deployment', ?, ?, ? FROM projects WHERE id = ?`, name, dt, ts, ts, projectID)
-	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return 0, fmt.Errorf("%w: project %d already has an environment named %q", ErrConflict, projectID, name)
-		}
-		return 0, err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO environments(account_id, project_id, name, type, deployment_type, created_at, updated_at)
+		SELECT account_id, id, ?, 'deployment', ?, ?, ? FROM projects WHERE id = ? RETURNING id`, name, dt, ts, ts, projectID).Scan(&id)
+	switch {
+	case isUnique(err):
+		return 0, fmt.Errorf("%w: project %d already has an environment named %q", ErrConflict, projectID, name)
+	case errors.Is(err, sql.ErrNoRows):
 		return 0, fmt.Errorf("%w: project %d", ErrNotFound, projectID)
 	}
-	return res.LastInsertId()
+	return id, err
 }
 
 // CreateEnvironment adds a deployment environment to a project.
@@ -177,11 +175,11 @@ func (s *Store) CreateEnvVar(ctx context.Context, projectID int64, name string, 
 	}
 	var ids []int64
 	for env, value := range values {
-		res, err := tx.ExecContext(ctx, `INSERT INTO env_var_values(project_id, name, environment_id, value) VALUES(?, ?, ?, ?)`, projectID, name, env, value)
-		if err != nil {
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO env_var_values(project_id, name, environment_id, value) VALUES(?, ?, ?, ?) RETURNING id`,
+			projectID, name, env, value).Scan(&id); err != nil {
 			return nil, err
 		}
-		id, _ := res.LastInsertId()
 		ids = append(ids, id)
 	}
 	return ids, tx.Commit()

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Integration is a stored lineage integration: its tool's name and config,
@@ -49,16 +48,16 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (*Integra
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO lineage_integrations(account_id, project_id, name, host, site_id, token_name, tableau_token,
-		config, created_at, updated_at) VALUES(?, ?, ?, '', '', '', '', ?, ?, ?)`,
-		in.AccountID, in.ProjectID, in.Name, string(cfg), ts, ts)
+	var id int64
+	err = s.db.QueryRowContext(ctx, `INSERT INTO lineage_integrations(account_id, project_id, name, host, site_id, token_name, tableau_token,
+		config, created_at, updated_at) VALUES(?, ?, ?, '', '', '', '', ?, ?, ?) RETURNING id`,
+		in.AccountID, in.ProjectID, in.Name, string(cfg), ts, ts).Scan(&id)
+	if isUnique(err) {
+		return nil, ErrConflict
+	}
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return nil, ErrConflict
-		}
 		return nil, err
 	}
-	id, _ := res.LastInsertId()
 	return s.GetIntegration(ctx, in.AccountID, in.ProjectID, id)
 }
 

@@ -38,12 +38,11 @@ func (s *Store) SaveRun(ctx context.Context, r Run, refreshed []Target, at time.
 		return 0, err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO active_runs(project_id, environment_id, started_at, finished_at, status, refreshes_json, unknown_json)
-		VALUES(?, ?, ?, ?, ?, ?, ?)`, r.ProjectID, r.EnvironmentID, r.StartedAt, r.FinishedAt, r.Status, r.RefreshesJSON, r.UnknownJSON)
-	if err != nil {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO active_runs(project_id, environment_id, started_at, finished_at, status, refreshes_json, unknown_json)
+		VALUES(?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.ProjectID, r.EnvironmentID, r.StartedAt, r.FinishedAt, r.Status, r.RefreshesJSON, r.UnknownJSON).Scan(&id); err != nil {
 		return 0, err
 	}
-	id, _ := res.LastInsertId()
 	for _, t := range refreshed {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO extract_refreshes(project_id, target_type, target_id, refreshed_at) VALUES(?, ?, ?, ?)
 			ON CONFLICT(project_id, target_type, target_id) DO UPDATE SET refreshed_at = excluded.refreshed_at`,

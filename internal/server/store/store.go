@@ -12,9 +12,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
 	"net/url"
-	"slices"
+	"os"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite: no cgo toolchain needed
@@ -23,14 +23,33 @@ import (
 // ErrNotFound means the object does not exist within the caller's account.
 var ErrNotFound = errors.New("not found")
 
-// Store is the server's persistence: one SQLite file in WAL mode, where every
-// acknowledged write is committed with synchronous=FULL before we answer.
+// Store is the server's persistence: one SQLite file in WAL mode (the
+// default), or a PostgreSQL database that several replicas share. Every
+// acknowledged write is committed before we answer (SQLite with
+// synchronous=FULL).
 type Store struct {
-	db *sql.DB
+	db       *sqlDB
+	close    []func() error
+	lockFile *os.File // SQLite: held while a server serves the file
+	path     string   // SQLite: the file
 }
 
-// Open opens (creating if needed) the database at path and migrates it.
-func Open(path string) (*Store, error) {
+// Open opens the database dsn names, creating it if needed, and applies the
+// migrations it lacks: postgres:// or postgresql:// URLs are PostgreSQL;
+// sqlite:PATH or a bare path is SQLite.
+func Open(dsn string) (*Store, error) {
+	if IsPostgres(dsn) {
+		return openPostgres(dsn)
+	}
+	return openSQLite(strings.TrimPrefix(dsn, "sqlite:"))
+}
+
+// IsPostgres says whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+func openSQLite(path string) (*Store, error) {
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
@@ -42,7 +61,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db}
+	s := &Store{db: &sqlDB{DB: db}, close: []func() error{db.Close}, path: path}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
@@ -51,7 +70,16 @@ func Open(path string) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	var errs []error
+	for _, c := range s.close {
+		errs = append(errs, c())
+	}
+	if s.lockFile != nil {
+		errs = append(errs, s.lockFile.Close())
+	}
+	return errors.Join(errs...)
+}
 
 const schema = `
 CREATE TABLE IF NOT EXISTS accounts (
@@ -153,64 +181,6 @@ CREATE TABLE IF NOT EXISTS project_exposures (
 );
 `
 
-func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return err
-	}
-	// Databases made before Power BI integrations lack their columns, and
-	// those made before the connector model lack config.
-	if err := s.addColumns(ctx, "lineage_integrations", map[string]string{
-		"tenant_id": "TEXT NOT NULL DEFAULT ''", "client_id": "TEXT NOT NULL DEFAULT ''", "client_secret": "TEXT NOT NULL DEFAULT ''",
-		"config": "TEXT NOT NULL DEFAULT ''",
-	}); err != nil {
-		return err
-	}
-	return s.moveConfigs(ctx)
-}
-
-// moveConfigs copies the config of integrations stored by older versions, one
-// column per field, into the config column. The old columns are kept as they
-// were, so nothing stored is lost.
-func (s *Store) moveConfigs(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE lineage_integrations SET config = CASE name
-		WHEN 'powerbi' THEN json_object('tenant_id', tenant_id, 'client_id', client_id, 'client_secret', client_secret)
-		ELSE json_object('host', host, 'site_id', site_id, 'token_name', token_name, 'token', tableau_token) END
-		WHERE config = ''`)
-	if err != nil {
-		return fmt.Errorf("moving integration configs into one column: %w", err)
-	}
-	return nil
-}
-
-// addColumns adds the columns table lacks, keeping its rows.
-func (s *Store) addColumns(ctx context.Context, table string, cols map[string]string) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
-	if err != nil {
-		return err
-	}
-	have := map[string]bool{}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return err
-		}
-		have[name] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, name := range slices.Sorted(maps.Keys(cols)) {
-		if !have[name] {
-			if _, err := s.db.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE %s ADD COLUMN %s %s`, table, name, cols[name])); err != nil {
-				return fmt.Errorf("adding column %s.%s: %w", table, name, err)
-			}
-		}
-	}
-	return nil
-}
-
 // Now is the time as the API shows it (RFC 3339, microseconds, UTC).
 func Now() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000000Z07:00") }
 
@@ -288,18 +258,16 @@ func (s *Store) CreateAccount(ctx context.Context, name string) (accountID, proj
 	return accountID, projectID, token, tx.Commit()
 }
 
-func createAccount(ctx context.Context, tx *sql.Tx, name, projectName, tokenHash string) (int64, int64, error) {
+func createAccount(ctx context.Context, tx *sqlTx, name, projectName, tokenHash string) (int64, int64, error) {
 	ts := Now()
-	res, err := tx.ExecContext(ctx, `INSERT INTO accounts(name, created_at) VALUES(?, ?)`, name, ts)
-	if err != nil {
+	var accountID, projectID int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO accounts(name, created_at) VALUES(?, ?) RETURNING id`, name, ts).Scan(&accountID); err != nil {
 		return 0, 0, err
 	}
-	accountID, _ := res.LastInsertId()
-	res, err = tx.ExecContext(ctx, `INSERT INTO projects(account_id, name, created_at, updated_at) VALUES(?, ?, ?, ?)`, accountID, projectName, ts, ts)
-	if err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO projects(account_id, name, created_at, updated_at) VALUES(?, ?, ?, ?) RETURNING id`,
+		accountID, projectName, ts, ts).Scan(&projectID); err != nil {
 		return 0, 0, err
 	}
-	projectID, _ := res.LastInsertId()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO api_tokens(token_sha256, account_id, created_at) VALUES(?, ?, ?)`, tokenHash, accountID, ts); err != nil {
 		return 0, 0, err
 	}
