@@ -171,6 +171,7 @@ func (s *Server) activeRun(ctx context.Context, accountID, pid int64, env *store
 	for _, x := range rs {
 		s.log.Info("active exposure refresh", "project_id", pid, "environment", env.Name, "exposure", x.Exposure,
 			"tool", x.tool.Name, "target_type", x.TargetType, "target_id", x.TargetID, "action", x.Action, "reason", x.Reason, "job_id", x.jobID)
+		s.metrics.refreshes.WithLabelValues(x.Action).Inc()
 		switch x.Action {
 		case actionFailed:
 			run.Status = "failed"

@@ -40,6 +40,7 @@ type Server struct {
 	toolSettings map[string]map[string]string
 	bi           *biCache
 	sync         *syncer
+	metrics      *metrics
 	heavy        accountSlots // uploads and syncs running per account
 	runLocks     keyedLocks   // one active exposure run per project at a time
 	// refreshTimeout bounds how long a run waits for the tools' refresh jobs;
@@ -114,6 +115,7 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
 	if s.egress == nil {
 		s.egress = &Egress{}
 	}
+	s.metrics = newMetrics(st)
 	s.bi = newBICache(s.biTTL, log, s.toolEnv)
 	s.routes()
 	return s
@@ -122,7 +124,8 @@ func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
 // toolEnv is what the server gives a tool's clients: its egress rules, its
 // retries and the operator's settings for the tool.
 func (s *Server) toolEnv(tool string) bi.Env {
-	return bi.Env{Transport: s.egress.Transport(), Retry: biRetry, UserAgent: "dbtexposures-server", ReuseFor: s.biTTL,
+	transport := countingTransport{next: s.egress.Transport(), calls: s.metrics.biCalls, tool: tool}
+	return bi.Env{Transport: transport, Retry: biRetry, UserAgent: "dbtexposures-server", ReuseFor: s.biTTL,
 		Settings: s.toolSettings[tool]}
 }
 
@@ -130,6 +133,7 @@ func (s *Server) routes() {
 	const lineage = "/api/v3/accounts/{account_id}/projects/{project_id}/integrations/lineage/"
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", s.metrics.handler())
 	s.mux.HandleFunc("GET /api/v2/accounts/{$}", s.authed(s.listAccounts))
 	s.mux.HandleFunc("GET /api/v3/accounts/{$}", s.authed(s.listAccounts))
 	s.mux.HandleFunc("GET /api/v3/accounts/{account_id}/projects/{$}", s.authed(s.inAccount(s.listProjects)))
@@ -168,13 +172,18 @@ func (s *Server) routes() {
 // ServeHTTP adds body limits, panic recovery and an access log around the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	r = withRequestID(w, r)
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			s.log.Error("panic serving request", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			writeError(rec, http.StatusInternalServerError, "internal server error")
 		}
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration_ms", time.Since(start).Milliseconds())
+		took := time.Since(start)
+		s.metrics.request(r.Pattern, r.Method, rec.code, took)
+		s.log.Info("request", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "status", rec.code,
+			"duration_ms", took.Milliseconds())
 	}()
 	if r.Body != nil {
 		limit := int64(MaxBodyBytes)
@@ -287,6 +296,6 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {
 		return // the client went away; nothing to answer
 	}
-	s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "error", err.Error())
+	s.log.Error("internal error", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "error", err.Error())
 	writeError(w, http.StatusInternalServerError, "internal server error; the server log has the details")
 }

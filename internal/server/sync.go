@@ -203,7 +203,9 @@ func (s *Server) Close() {
 func (s *Server) syncProject(ctx context.Context, accountID, projectID int64) error {
 	unlock := s.sync.locks.lock(projectID)
 	defer unlock()
+	start := time.Now()
 	err := s.generate(ctx, accountID, projectID)
+	s.metrics.sync(err, time.Since(start))
 	if err != nil && ctx.Err() == nil {
 		if serr := s.store.SaveSyncError(context.Background(), projectID, err.Error()); serr != nil {
 			return serr

@@ -322,3 +322,6 @@ func (s *Store) ProjectExists(ctx context.Context, accountID, projectID int64) (
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM projects WHERE id = ? AND account_id = ?`, projectID, accountID).Scan(&n)
 	return n > 0, err
 }
+
+// Stats are the database pool's statistics, for metrics.
+func (s *Store) Stats() sql.DBStats { return s.db.DB.Stats() }
