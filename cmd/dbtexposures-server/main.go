@@ -37,6 +37,7 @@ const usage = `Usage:
                            [--powerbi-api-url URL] [--powerbi-login-url URL]
   dbtexposures-server admin create-account --db PATH|URL --name NAME
   dbtexposures-server admin create-environment --db PATH|URL --project ID --name NAME [--deployment-type production|staging]
+  dbtexposures-server admin copy --from sqlite:PATH --to postgres://URL
   dbtexposures-server tableau-emulator [--listen ADDR] (--fixture FILE | --generate N) [--latency DURATION]
   dbtexposures-server powerbi-emulator [--listen ADDR] --fixture FILE [--scan-polls N]
 
@@ -85,12 +86,14 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return createAccount(ctx, args[2:], stdout, stderr)
 		case len(args) >= 2 && args[1] == "create-environment":
 			return createEnvironment(ctx, args[2:], stdout, stderr)
+		case len(args) >= 2 && args[1] == "copy":
+			return copyDatabase(ctx, args[2:], stdout, stderr)
 		case len(args) >= 2 && (args[1] == "-h" || args[1] == "--help"):
 			fmt.Fprint(stdout, usage)
 			return nil
 		}
 		fmt.Fprint(stderr, usage)
-		return errors.New("admin takes the subcommand create-account or create-environment")
+		return errors.New("admin takes the subcommand create-account, create-environment or copy")
 	case "tableau-emulator":
 		return tableauEmulator(ctx, args[1:], stderr)
 	case "powerbi-emulator":
@@ -414,6 +417,39 @@ func createEnvironment(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(map[string]any{"environment_id": e.ID, "project_id": e.ProjectID, "name": e.Name})
+}
+
+// copyDatabase moves a database (SQLite) to another (PostgreSQL), which must
+// be empty: every row, in one transaction. Stop the server first.
+func copyDatabase(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("admin copy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "the database to copy: sqlite:PATH (or a postgres:// URL)")
+	to := fs.String("to", "", "the empty database to copy into: a postgres:// URL (or sqlite:PATH)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from == "" || *to == "" {
+		return errors.New("admin copy needs --from and --to, e.g. --from sqlite:./dbtexposures.db --to postgres://user@host/dbtexposures")
+	}
+	src, err := store.Open(*from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := src.LockForServing(); err != nil {
+		return fmt.Errorf("--from: %w", err) // a server still writing would make the copy incomplete
+	}
+	dst, err := store.Open(*to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	copied, err := src.CopyTo(ctx, dst)
+	if err != nil {
+		return fmt.Errorf("copying %s to %s: %w", store.RedactDSN(*from), store.RedactDSN(*to), err)
+	}
+	return json.NewEncoder(stdout).Encode(map[string]any{"copied_rows": copied})
 }
 
 func createAccount(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/logtest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store/pgtest"
 )
 
 // The test binary doubles as the server binary, so these tests run the real
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 func command(t *testing.T, args ...string) *exec.Cmd {
@@ -360,5 +361,82 @@ func TestDatabasePasswordIsRedacted(t *testing.T) {
 	}
 	if got := store.RedactDSN("postgres://u@h/db?password=" + password); strings.Contains(got, password) {
 		t.Fatalf("a password= parameter: %s", got)
+	}
+}
+
+// On SIGTERM the server stops taking connections, finishes the request in
+// flight (a manifest upload still arriving) and exits 0.
+func TestGracefulShutdown(t *testing.T) {
+	addr, db := freeAddr(t), filepath.Join(t.TempDir(), "d.db")
+	cmd := startServe(t, addr, db, "tok")
+	manifest, err := os.ReadFile(filepath.Join("..", "..", "examples", "demo", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, w := io.Pipe()
+	answer := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("PUT", "http://"+addr+"/api/v3/accounts/1/projects/1/manifest/", body)
+		req.Header.Set("Authorization", "Token tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answer <- 0
+			return
+		}
+		resp.Body.Close()
+		answer <- resp.StatusCode
+	}()
+	if _, err := w.Write(manifest[:len(manifest)/2]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the upload is in its handler
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Fatal("the server took a new connection after SIGTERM")
+	}
+	if _, err := w.Write(manifest[len(manifest)/2:]); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if code := <-answer; code != 200 {
+		t.Fatalf("the upload in flight at SIGTERM: %d", code)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the server's exit after SIGTERM: %v", err)
+	}
+}
+
+// admin copy moves a SQLite database to PostgreSQL; a server still serving
+// the file, or a destination with data, is refused.
+func TestAdminCopyToPostgreSQL(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "src.db")
+	out, err := command(t, "admin", "create-account", "--db", db, "--name", "Analytics").Output()
+	var acct created
+	if err != nil || json.Unmarshal(out, &acct) != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	dsn := pgtest.DSN(t)
+	out, err = command(t, "admin", "copy", "--from", "sqlite:"+db, "--to", dsn).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"accounts":1`) {
+		t.Fatalf("admin copy: %v\n%s", err, out)
+	}
+	st, err := store.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if a, err := st.GetAccount(context.Background(), 1); err != nil || a.Name != "Analytics" {
+		t.Fatalf("the copied account: %+v %v", a, err)
+	}
+	if out, err := command(t, "admin", "copy", "--from", "sqlite:"+db, "--to", dsn).CombinedOutput(); err == nil || !strings.Contains(string(out), "empty database") {
+		t.Fatalf("a copy into a database with data: %v\n%s", err, out)
+	}
+	startServe(t, freeAddr(t), db, acct.Token)
+	if out, err := command(t, "admin", "copy", "--from", db, "--to", pgtest.DSN(t)).CombinedOutput(); err == nil || !strings.Contains(string(out), "stop the other process first") {
+		t.Fatalf("a copy of a file a server serves: %v\n%s", err, out)
 	}
 }

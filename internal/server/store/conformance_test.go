@@ -191,14 +191,7 @@ func TestArtifactsSyncsAndRuns(t *testing.T) {
 
 // A database the last release wrote migrates in place, and keeps every row.
 func TestSQLiteOfTheLastReleaseMigratesInPlace(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "made-by-5a566d4.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "old.db")
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := releaseFixture(t)
 	for range 2 { // the second open finds nothing to migrate
 		s, err := store.Open(path)
 		if err != nil {
@@ -257,4 +250,56 @@ func TestOneServerPerDatabase(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The last release's SQLite file copies to PostgreSQL whole; the copy goes
+// on numbering after the copied rows; and a second copy into the now
+// non-empty database is refused, with nothing changed.
+func TestCopySQLiteToPostgreSQL(t *testing.T) {
+	path := releaseFixture(t)
+	src, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := store.Open(pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	ctx := context.Background()
+	copied, err := src.CopyTo(ctx, dst)
+	if err != nil || copied["accounts"] != 1 || copied["lineage_watches"] != 1 || copied["env_var_values"] != 2 || copied["active_runs"] != 1 {
+		t.Fatalf("copied %v, %v", copied, err)
+	}
+	if acct, err := dst.AccountForToken(ctx, "fixture-token"); err != nil || acct != 1 {
+		t.Fatalf("the token in the copy: %d %v", acct, err)
+	}
+	if list, _, _ := dst.ListIntegrations(ctx, 1, 1, 10, 0); len(list) != 1 || list[0].Config["token"] != "fixture-secret" {
+		t.Fatalf("integrations in the copy: %+v", list)
+	}
+	if m, err := dst.Manifest(ctx, 1); err != nil || !strings.HasPrefix(string(m), `{"dbtexposures_manifest"`) {
+		t.Fatalf("the manifest in the copy: %.40s %v", m, err)
+	}
+	acct, pid, _, err := dst.CreateAccount(ctx, "After the copy")
+	if err != nil || acct != 2 || pid != 2 {
+		t.Fatalf("an account created after the copy: %d %d %v", acct, pid, err)
+	}
+	if _, err := src.CopyTo(ctx, dst); err == nil || !strings.Contains(err.Error(), "already has 2 account(s)") {
+		t.Fatalf("a copy into a database with data: %v", err)
+	}
+}
+
+// releaseFixture is a copy of the SQLite file the last release wrote.
+func releaseFixture(t *testing.T) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "made-by-5a566d4.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "old.db")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
