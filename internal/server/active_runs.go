@@ -108,6 +108,9 @@ func (s *Server) runInputs(ctx context.Context, accountID, pid int64) (map[strin
 	}
 	// Exposures synced by an older version lack their refresh targets: sync
 	// once now rather than refresh nothing until the next sync.
+	if _, err := s.store.RequestSync(ctx, pid); err != nil {
+		return known, exps, err
+	}
 	if err := s.syncProject(ctx, accountID, pid); err != nil {
 		s.log.Warn("re-syncing exposures stored by an older version", "project_id", pid, "error", err.Error())
 	}

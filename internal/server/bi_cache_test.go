@@ -110,7 +110,7 @@ func TestSyncerForgetsFinishedProjects(t *testing.T) {
 	s.Close()
 	s.sync.mu.Lock()
 	defer s.sync.mu.Unlock()
-	if len(s.sync.running)+len(s.sync.again) != 0 || s.sync.locks.size() != 0 {
-		t.Fatalf("left behind: running %v, again %v, %d locks", s.sync.running, s.sync.again, s.sync.locks.size())
+	if len(s.sync.running)+len(s.sync.again) != 0 || s.store.LocalLocks() != 0 {
+		t.Fatalf("left behind: running %v, again %v, %d locks", s.sync.running, s.sync.again, s.store.LocalLocks())
 	}
 }

@@ -85,7 +85,7 @@ func (s *Server) spoolHeavy(w http.ResponseWriter, r *http.Request, name string)
 		s.tooLarge(w, name)
 		return nil, nil, false
 	}
-	release, ok := s.heavy.tryAcquire(tokenAccount(r))
+	release, ok := s.tryHeavy(r.Context(), tokenAccount(r))
 	if !ok {
 		s.busy(w)
 		return nil, nil, false
@@ -164,7 +164,11 @@ func (s *Server) getExposures(w http.ResponseWriter, r *http.Request) {
 // postSync syncs now and answers the result.
 func (s *Server) postSync(w http.ResponseWriter, r *http.Request) {
 	pid, _ := pathID(w, r, "project_id")
-	release, ok := s.heavy.tryAcquire(tokenAccount(r))
+	if _, err := s.store.RequestSync(r.Context(), pid); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	release, ok := s.tryHeavy(r.Context(), tokenAccount(r))
 	if !ok {
 		s.busy(w)
 		return

@@ -3,6 +3,10 @@ package server
 import (
 	"context"
 	"sync"
+	"time"
+
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/transport"
 )
 
 // heavyPerAccount bounds the manifest uploads and exposure syncs (the server's
@@ -135,4 +139,51 @@ func (a *accountSlots) accounts() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return len(a.by)
+}
+
+// tryHeavy takes one of the account's slots for heavy work if one is free,
+// in this process and in the database, so the bound holds across replicas.
+func (s *Server) tryHeavy(ctx context.Context, accountID int64) (release func(), ok bool) {
+	local, ok := s.heavy.tryAcquire(accountID)
+	if !ok {
+		return nil, false
+	}
+	shared, ok := s.sharedSlot(ctx, accountID)
+	if !ok {
+		local()
+		return nil, false
+	}
+	return func() { shared(); local() }, true
+}
+
+// acquireHeavy waits for a slot, for background work.
+func (s *Server) acquireHeavy(ctx context.Context, accountID int64) (release func(), err error) {
+	local, err := s.heavy.acquire(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		if shared, ok := s.sharedSlot(ctx, accountID); ok {
+			return func() { shared(); local() }, nil
+		}
+		if err := transport.Sleep(ctx, wait); err != nil {
+			local()
+			return nil, err
+		}
+	}
+}
+
+// sharedSlot takes one of the account's slots in the database, if free.
+func (s *Server) sharedSlot(ctx context.Context, accountID int64) (func(), bool) {
+	for slot := int64(0); slot < heavyPerAccount; slot++ {
+		release, ok, err := s.store.TryLock(ctx, store.LockHeavy, accountID*heavyPerAccount+slot)
+		if err != nil {
+			s.log.Warn("taking a slot for heavy work", "account_id", accountID, "error", err.Error())
+			return nil, false
+		}
+		if ok {
+			return release, true
+		}
+	}
+	return nil, false
 }

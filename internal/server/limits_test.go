@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store/pgtest"
 )
 
 // An account runs at most two uploads or syncs at once; a third is answered
@@ -78,12 +79,11 @@ func TestPerAccountAndProjectMapsArePruned(t *testing.T) {
 			}
 			release()
 			api.runLocks.lock(id)()
-			api.sync.locks.lock(id)()
 		}()
 	}
 	wg.Wait()
-	if a, r, s := api.heavy.accounts(), api.runLocks.size(), api.sync.locks.size(); a+r+s != 0 {
-		t.Fatalf("left behind: %d accounts' slots, %d run locks, %d sync locks", a, r, s)
+	if a, r := api.heavy.accounts(), api.runLocks.size(); a+r != 0 {
+		t.Fatalf("left behind: %d accounts' slots, %d run locks", a, r)
 	}
 	// A cancelled wait leaves nothing behind either.
 	hold1, _ := api.heavy.tryAcquire(7)
@@ -98,4 +98,41 @@ func TestPerAccountAndProjectMapsArePruned(t *testing.T) {
 	if api.heavy.accounts() != 0 {
 		t.Fatal("a cancelled wait kept its account's entry")
 	}
+}
+
+// The bound on heavy work holds per account across replicas: with the
+// account's two slots taken on one, another refuses a third.
+func TestHeavyWorkBoundAcrossReplicas(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	var servers []*Server
+	for range 2 {
+		db, err := store.Open(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		api := New(db, nil)
+		t.Cleanup(func() { api.Close(); db.Close() })
+		servers = append(servers, api)
+	}
+	ctx := context.Background()
+	first, ok1 := servers[0].tryHeavy(ctx, 1)
+	second, ok2 := servers[0].tryHeavy(ctx, 1)
+	if !ok1 || !ok2 {
+		t.Fatal("one replica could not take the account's two slots")
+	}
+	if _, ok := servers[1].tryHeavy(ctx, 1); ok {
+		t.Fatal("another replica took a third slot of the account")
+	}
+	if release, ok := servers[1].tryHeavy(ctx, 2); !ok {
+		t.Fatal("another account's slot was refused")
+	} else {
+		release()
+	}
+	first()
+	third, ok := servers[1].tryHeavy(ctx, 1)
+	if !ok {
+		t.Fatal("a freed slot was not taken")
+	}
+	third()
+	second()
 }

@@ -109,7 +109,6 @@ type syncer struct {
 	mu      sync.Mutex
 	running map[int64]bool
 	again   map[int64]bool
-	locks   keyedLocks
 	wg      sync.WaitGroup
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -120,8 +119,13 @@ func newSyncer() *syncer {
 	return &syncer{running: map[int64]bool{}, again: map[int64]bool{}, ctx: ctx, cancel: cancel}
 }
 
-// triggerSync schedules a sync of the project without waiting for it.
+// triggerSync schedules a sync of the project without waiting for it. The
+// request is recorded in the database first, so that a sync any replica
+// starts after it covers it.
 func (s *Server) triggerSync(accountID, projectID int64) {
+	if _, err := s.store.RequestSync(context.Background(), projectID); err != nil {
+		s.log.Warn("recording a sync request", "project_id", projectID, "error", err.Error())
+	}
 	y := s.sync
 	y.mu.Lock()
 	if y.ctx.Err() != nil {
@@ -145,7 +149,7 @@ func (s *Server) syncLoop(accountID, projectID int64) {
 	y := s.sync
 	defer y.wg.Done()
 	for {
-		if release, err := s.heavy.acquire(y.ctx, accountID); err == nil {
+		if release, err := s.acquireHeavy(y.ctx, accountID); err == nil {
 			if err := s.syncProject(y.ctx, accountID, projectID); err != nil {
 				s.log.Warn("exposure sync failed", "project_id", projectID, "error", err.Error())
 			}
@@ -165,26 +169,40 @@ func (s *Server) syncLoop(accountID, projectID int64) {
 }
 
 // Run syncs every project with a manifest each interval until ctx ends (dbt
-// Cloud syncs daily and whenever the selection changes). interval <= 0 disables it.
+// Cloud syncs daily and whenever the selection changes). interval <= 0
+// disables it. Every replica looks often; the one that claims a project's
+// due sync in the database runs it, so the schedule fires once.
 func (s *Server) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		return
 	}
-	t := time.NewTicker(interval)
+	t := time.NewTicker(min(interval, time.Minute))
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			projects, err := s.store.ProjectsWithManifest(ctx)
-			if err != nil {
-				s.log.Warn("listing projects to sync", "error", err.Error())
-				continue
-			}
-			for _, p := range projects {
-				s.triggerSync(p[0], p[1])
-			}
+		case now := <-t.C:
+			s.runScheduled(ctx, interval, now)
+		}
+	}
+}
+
+// runScheduled starts the syncs that are due and that this server claims.
+func (s *Server) runScheduled(ctx context.Context, interval time.Duration, now time.Time) {
+	projects, err := s.store.ProjectsWithManifest(ctx)
+	if err != nil {
+		s.log.Warn("listing projects to sync", "error", err.Error())
+		return
+	}
+	for _, p := range projects {
+		claimed, err := s.store.ClaimScheduled(ctx, p[1], interval, now)
+		if err != nil {
+			s.log.Warn("claiming a scheduled sync", "project_id", p[1], "error", err.Error())
+			continue
+		}
+		if claimed {
+			s.triggerSync(p[0], p[1])
 		}
 	}
 }
@@ -199,13 +217,31 @@ func (s *Server) Close() {
 
 // syncProject regenerates a project's exposures from its manifest and the
 // Tableau content its integration watches. A failure is recorded and the
-// previous exposures are kept.
+// previous exposures are kept. One sync of a project runs at a time across
+// replicas, and one that finds every recorded request (RequestSync) served
+// by a sync that started after it does nothing: syncs asked for at once, on
+// any replicas, run once.
 func (s *Server) syncProject(ctx context.Context, accountID, projectID int64) error {
-	unlock := s.sync.locks.lock(projectID)
-	defer unlock()
+	release, err := s.store.Lock(ctx, store.LockSync, projectID)
+	if err != nil {
+		return err
+	}
+	defer release()
+	// A sync that finds the requests it would serve served already, by a
+	// sync that started after them, has nothing to do.
+	requested, done, err := s.store.SyncState(ctx, projectID)
+	if err != nil {
+		return err
+	}
+	if requested > 0 && done >= requested {
+		return nil
+	}
 	start := time.Now()
-	err := s.generate(ctx, accountID, projectID)
+	err = s.generate(ctx, accountID, projectID)
 	s.metrics.sync(err, time.Since(start))
+	if err == nil && requested > 0 {
+		err = s.store.SyncDone(ctx, projectID, requested)
+	}
 	if err != nil && ctx.Err() == nil {
 		if serr := s.store.SaveSyncError(context.Background(), projectID, err.Error()); serr != nil {
 			return serr

@@ -303,3 +303,98 @@ func releaseFixture(t *testing.T) string {
 	}
 	return path
 }
+
+// twoServers are two stores on one database, as two replicas have: on
+// PostgreSQL each has its own pool and sessions.
+func twoServers(t *testing.T, dsn string) (*store.Store, *store.Store) {
+	t.Helper()
+	a, err := store.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := store.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+// A lock is held by one replica at a time; another waits for it; and a
+// replica that goes away releases what it held.
+func TestLocksAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoServers(t, pgtest.DSN(t))
+	release, ok, err := a.TryLock(ctx, store.LockSync, 42)
+	if err != nil || !ok {
+		t.Fatalf("the first lock: %v %v", ok, err)
+	}
+	if _, ok, _ := b.TryLock(ctx, store.LockSync, 42); ok {
+		t.Fatal("two replicas hold one lock")
+	}
+	if r, ok, _ := b.TryLock(ctx, store.LockHeavy, 42); !ok {
+		t.Fatal("another class's lock of the same key is taken")
+	} else {
+		r()
+	}
+	got := make(chan func(), 1)
+	go func() {
+		r, err := b.Lock(ctx, store.LockSync, 42)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- r
+	}()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-got:
+		t.Fatal("Lock did not wait for the holder")
+	default:
+	}
+	release()
+	(<-got)()
+	// A replica that goes away: its connections end, and so do its locks.
+	if _, ok, err := a.TryLock(ctx, store.LockSync, 7); !ok || err != nil {
+		t.Fatalf("lock 7: %v %v", ok, err)
+	}
+	a.Close()
+	if r, ok, _ := b.TryLock(ctx, store.LockSync, 7); !ok {
+		t.Fatal("a closed replica's lock outlived it")
+	} else {
+		r()
+	}
+}
+
+// Sync requests are numbered for every replica, and a scheduled sync is
+// claimed once per period whichever replica asks.
+func TestSyncRequestsAndSchedule(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		must[bool](t)(s.Bootstrap(ctx, "boot"))
+		for want := int64(1); want <= 2; want++ {
+			if n := must[int64](t)(s.RequestSync(ctx, 1)); n != want {
+				t.Fatalf("request %d numbered %d", want, n)
+			}
+		}
+		if err := s.SyncDone(ctx, 1, 2); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SyncDone(ctx, 1, 1); err != nil { // late, older: ignored
+			t.Fatal(err)
+		}
+		if req, done, err := s.SyncState(ctx, 1); err != nil || req != 2 || done != 2 {
+			t.Fatalf("state %d %d %v", req, done, err)
+		}
+		now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+		claims := 0
+		for tick := range 10 { // two replicas asking every 10 minutes for 50 minutes, hourly schedule
+			at := now.Add(time.Duration(tick/2) * 10 * time.Minute)
+			if ok := must[bool](t)(s.ClaimScheduled(ctx, 1, 30*time.Minute, at)); ok {
+				claims++
+			}
+		}
+		if claims != 1 { // due at 00:30 (first seen at 00:00), next at 01:00
+			t.Fatalf("%d claims in 50 minutes of a 30-minute schedule first seen at its start", claims)
+		}
+	})
+}

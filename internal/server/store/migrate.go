@@ -20,6 +20,25 @@ type migration struct {
 // has shipped.
 var migrations = []migration{
 	{1, "every table; the columns and configs of SQLite databases made before versioned migrations", baseline},
+	{2, "sync_state: sync requests and schedules that every replica sees", execute(`CREATE TABLE sync_state (
+	project_id INTEGER PRIMARY KEY REFERENCES projects(id),
+	requested  INTEGER NOT NULL, -- the last sync request's number
+	done       INTEGER NOT NULL, -- the last request a finished sync covered
+	due_at     TEXT NOT NULL     -- when the scheduled sync is next due ('' before the first claim)
+)`)},
+}
+
+// execute is a migration of one statement, written for SQLite and put in
+// PostgreSQL's types.
+func execute(ddl string) func(ctx context.Context, tx *sqlTx) error {
+	return func(ctx context.Context, tx *sqlTx) error {
+		stmt := ddl
+		if tx.postgres {
+			stmt = postgresSchema(ddl)
+		}
+		_, err := tx.ExecContext(ctx, stmt)
+		return err
+	}
 }
 
 // migrationLock is the advisory lock PostgreSQL replicas take to migrate one at a time.

@@ -21,6 +21,11 @@ func openPostgres(dsn string) (*Store, error) {
 	if err != nil {
 		return nil, redactError(fmt.Errorf("the PostgreSQL URL %s: %w", RedactDSN(dsn), err), dsn)
 	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// Locks held across replicas each keep a connection (coord.go):
+		// pgx's default of four would be too few.
+		cfg.MaxConns = 32
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, redactError(fmt.Errorf("connecting to PostgreSQL at %s: %w", RedactDSN(dsn), err), dsn)

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite: no cgo toolchain needed
@@ -32,6 +33,9 @@ type Store struct {
 	close    []func() error
 	lockFile *os.File // SQLite: held while a server serves the file
 	path     string   // SQLite: the file
+	locks    localLocks
+	heldMu   sync.Mutex
+	held     map[*sql.Conn]bool // PostgreSQL: the connections of locks held
 }
 
 // Open opens the database dsn names, creating it if needed, and applies the
@@ -71,6 +75,7 @@ func openSQLite(path string) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.releaseHeld()
 	var errs []error
 	for _, c := range s.close {
 		errs = append(errs, c())
