@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 )
@@ -23,12 +24,20 @@ type activeRun struct {
 	} `json:"refreshes"`
 }
 
+// invocationIDRE finds the run's invocation ID in run_results.json.
+var invocationIDRE = regexp.MustCompile(`"invocation_id":\s*"[^"]*"`)
+
 // postRunResults posts the run results, as CI does after `dbt build`, prints
-// the refresh log and checks that every target ended as want.
-func (d *demo) postRunResults(ctx context.Context, want string) error {
+// the refresh log and checks that every target ended as want. invocation
+// replaces the run's metadata.invocation_id unless empty: another dbt run of
+// the same nodes.
+func (d *demo) postRunResults(ctx context.Context, want, invocation string) error {
 	rr, err := os.ReadFile(d.RunResults)
 	if err != nil {
 		return err
+	}
+	if invocation != "" {
+		rr = invocationIDRE.ReplaceAll(rr, []byte(`"invocation_id": "`+invocation+`"`))
 	}
 	var body bytes.Buffer
 	body.WriteString(`{"environment_id": 1, "run_results": `)

@@ -105,10 +105,13 @@ func (d *demo) steps() []step {
 		{"The connections and their selections as the dbt Cloud API returns them", d.showConnections},
 		{"The exposures dbtexposures-server generated (GET .../exposures/?format=yaml)", d.showExposures},
 		{"dbt build finished: CI posts target/run_results.json (POST .../active-exposures/runs/), the server refreshes the extracts", func(ctx context.Context) error {
-			return d.postRunResults(ctx, "refreshed")
+			return d.postRunResults(ctx, "refreshed", "")
 		}},
-		{"The same run results again: every extract was refreshed less than 1440 minutes ago, so all are skipped", func(ctx context.Context) error {
-			return d.postRunResults(ctx, "skipped")
+		{"The same run posted again (CI retried): it is the run already recorded, answered as it was, nothing refreshed twice", func(ctx context.Context) error {
+			return d.postRunResults(ctx, "refreshed", "")
+		}},
+		{"Another dbt build of the same models: every extract was refreshed less than 1440 minutes ago, so all are skipped", func(ctx context.Context) error {
+			return d.postRunResults(ctx, "skipped", "00000000-0000-4000-8000-0000000d3m02")
 		}},
 		{"A pull request drops orders." + prDroppedColumn + " and rewrites stg_customers; CI posts its manifest (POST .../impact/?format=markdown) and comments", d.showImpact},
 	}

@@ -34,6 +34,8 @@ type runJSON struct {
 	Refreshes any `json:"refreshes"`
 	// UnknownUniqueIDs are run results the project's stored manifest does not know.
 	UnknownUniqueIDs []string `json:"unknown_unique_ids"`
+	// InvocationID is dbt's metadata.invocation_id of the run, when it wrote one.
+	InvocationID string `json:"invocation_id,omitempty"`
 }
 
 // postActiveRun records a dbt run and refreshes what it should.
@@ -47,8 +49,27 @@ func (s *Server) postActiveRun(w http.ResponseWriter, r *http.Request) {
 	if s.answerBad(w, r, err) {
 		return
 	}
+	// One run of a project at a time, whichever replica it is posted to: the
+	// refresh history and the interval decision are the database's.
 	unlock := s.runLocks.lock(pid)
 	defer unlock()
+	release, err := s.store.Lock(r.Context(), store.LockRun, pid)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	defer release()
+	// The same dbt run posted again, here or to another replica, is the
+	// run already recorded: its result is answered, nothing is refreshed twice.
+	if rr.invocationID != "" {
+		if done, err := s.store.RunByInvocation(r.Context(), pid, rr.invocationID); err == nil {
+			writeObject(w, http.StatusOK, toRunJSON(done))
+			return
+		} else if !errors.Is(err, store.ErrNotFound) {
+			s.internal(w, r, err)
+			return
+		}
+	}
 	run, err := s.activeRun(r.Context(), tokenAccount(r), pid, env, rr, known, exps)
 	if err != nil {
 		s.internal(w, r, err)
@@ -168,7 +189,7 @@ func (s *Server) activeRun(ctx context.Context, accountID, pid int64, env *store
 	if err := s.refreshPlanned(ctx, accountID, pid, rs); err != nil {
 		return nil, err
 	}
-	run := &runJSON{EnvironmentID: env.ID, StartedAt: started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano),
+	run := &runJSON{EnvironmentID: env.ID, InvocationID: rr.invocationID, StartedAt: started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano),
 		Status: "success", Refreshes: rs, UnknownUniqueIDs: unknown}
 	var refreshed []store.Target
 	for _, x := range rs {
@@ -186,7 +207,8 @@ func (s *Server) activeRun(ctx context.Context, accountID, pid int64, env *store
 	uj, _ := json.Marshal(unknown)
 	// Recorded even when the client went away: the refreshes happened.
 	id, err := s.store.SaveRun(context.WithoutCancel(ctx), store.Run{ProjectID: pid, EnvironmentID: env.ID, StartedAt: run.StartedAt,
-		FinishedAt: run.FinishedAt, Status: run.Status, RefreshesJSON: string(rj), UnknownJSON: string(uj)}, refreshed, time.Now())
+		FinishedAt: run.FinishedAt, Status: run.Status, RefreshesJSON: string(rj), UnknownJSON: string(uj), InvocationID: rr.invocationID},
+		refreshed, time.Now())
 	run.ID = id
 	return run, err
 }
@@ -297,7 +319,7 @@ func (s *Server) listActiveRuns(w http.ResponseWriter, r *http.Request) {
 
 func toRunJSON(r *store.Run) runJSON {
 	out := runJSON{ID: r.ID, EnvironmentID: r.EnvironmentID, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Status: r.Status,
-		Refreshes: json.RawMessage(r.RefreshesJSON)}
+		Refreshes: json.RawMessage(r.RefreshesJSON), InvocationID: r.InvocationID}
 	_ = json.Unmarshal([]byte(r.UnknownJSON), &out.UnknownUniqueIDs)
 	return out
 }

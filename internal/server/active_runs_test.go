@@ -493,3 +493,23 @@ func TestEveryJSONAnswerHasTheEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// A dbt run posted again (CI retried) is the run already recorded: the
+// answer is that run, and nothing is refreshed again.
+func TestActiveRunPostedTwiceIsOneRun(t *testing.T) {
+	g := newActiveRig(t, true)
+	body := []byte(`{"environment_id": 1, "run_results": ` +
+		strings.Replace(results(modelCustomers+"=success"), `"metadata": {`, `"metadata": {"invocation_id": "inv-retry", `, 1) + `}`)
+	code1, first := rawCall(t, "POST", g.base()+"active-exposures/runs/", g.srv.Token, body)
+	refreshed := refreshedTargets(g.emu)
+	code2, second := rawCall(t, "POST", g.base()+"active-exposures/runs/", g.srv.Token, body)
+	if code1 != 201 || code2 != 200 || refreshedTargets(g.emu) != refreshed || refreshed == "" {
+		t.Fatalf("first %d, second %d; refreshed %q then %q", code1, code2, refreshed, refreshedTargets(g.emu))
+	}
+	var a, b struct{ Data runAnswer }
+	_ = json.Unmarshal(first, &a)
+	_ = json.Unmarshal(second, &b)
+	if a.Data.ID == 0 || a.Data.ID != b.Data.ID || rows(a.Data) != rows(b.Data) {
+		t.Fatalf("the second answer is not the first run:\n%s\n%s", first, second)
+	}
+}

@@ -2,11 +2,14 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -137,5 +140,41 @@ func TestScheduleFiresOnceAcrossReplicas(t *testing.T) {
 	periods := int(time.Since(start) / interval)
 	if ran := syncs(t, a, b) - before; ran < 2 || ran > periods {
 		t.Fatalf("%d scheduled syncs on two replicas in %d periods: want one per due period at most", ran, periods)
+	}
+}
+
+// One dbt run posted to two replicas at once is one run: each target is
+// refreshed once, and both answers are that run, the second as recorded.
+func TestOneRunPostedToTwoReplicas(t *testing.T) {
+	t.Setenv(servertest.DatabaseEnv, "postgres")
+	g := newActiveRig(t, true)
+	b := servertest.NewOn(t, g.srv.DBPath, nil, g.opts...)
+	body := []byte(`{"environment_id": 1, "run_results": ` +
+		strings.Replace(results(modelCustomers+"=success", modelOrders+"=success"), `"metadata": {`, `"metadata": {"invocation_id": "inv-1", `, 1) + `}`)
+	var wg sync.WaitGroup
+	codes, ids := make([]int, 2), make([]int64, 2)
+	for i, s := range []*servertest.Server{g.srv, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, raw := rawCall(t, "POST", projectURL(s)+"active-exposures/runs/", s.Token, body)
+			var a struct{ Data struct{ ID int64 } }
+			_ = json.Unmarshal(raw, &a)
+			codes[i], ids[i] = code, a.Data.ID
+		}()
+	}
+	wg.Wait()
+	slices.Sort(codes)
+	if codes[0] != 200 || codes[1] != 201 || ids[0] != ids[1] || ids[0] == 0 {
+		t.Fatalf("answers %v, run IDs %v: want one 201 and one 200 of the same run", codes, ids)
+	}
+	seen := map[string]int{}
+	for _, j := range g.emu.Refreshes() {
+		if seen[j.TargetType+":"+j.TargetName]++; seen[j.TargetType+":"+j.TargetName] > 1 {
+			t.Fatalf("%s %s refreshed twice: %s", j.TargetType, j.TargetName, refreshedTargets(g.emu))
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("nothing was refreshed")
 	}
 }

@@ -18,6 +18,9 @@ var runResultsVersionRE = regexp.MustCompile(`/run-results/v(\d+)\.json$`)
 type runResults struct {
 	version int
 	results []nodeResult
+	// invocationID identifies the dbt run: the same run posted twice, to
+	// any replica, is one run. "" when dbt did not write one.
+	invocationID string
 }
 
 type nodeResult struct {
@@ -30,6 +33,7 @@ func parseRunResults(raw json.RawMessage) (*runResults, error) {
 	var doc struct {
 		Metadata *struct {
 			SchemaVersion string `json:"dbt_schema_version"`
+			InvocationID  string `json:"invocation_id"`
 		} `json:"metadata"`
 		Results *[]json.RawMessage `json:"results"`
 	}
@@ -53,7 +57,7 @@ func parseRunResults(raw json.RawMessage) (*runResults, error) {
 	if doc.Results == nil {
 		return nil, badField("run_results.results", "is required: the list of node results")
 	}
-	out := &runResults{version: v}
+	out := &runResults{version: v, invocationID: doc.Metadata.InvocationID}
 	for i, item := range *doc.Results {
 		var n nodeResult
 		if err := json.Unmarshal(item, &n); err != nil {

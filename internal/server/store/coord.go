@@ -12,6 +12,7 @@ import (
 const (
 	LockSync  int64 = 1 // one sync of a project at a time
 	LockHeavy int64 = 2 // an account's slots for heavy work
+	LockRun   int64 = 3 // one active exposure run of a project at a time
 )
 
 // localLocks are the locks of a SQLite database: one server process serves

@@ -26,6 +26,7 @@ var migrations = []migration{
 	done       INTEGER NOT NULL, -- the last request a finished sync covered
 	due_at     TEXT NOT NULL     -- when the scheduled sync is next due ('' before the first claim)
 )`)},
+	{3, "active_runs.invocation_id: a dbt run posted twice is one run", execute(`ALTER TABLE active_runs ADD COLUMN invocation_id TEXT NOT NULL DEFAULT ''`)},
 }
 
 // execute is a migration of one statement, written for SQLite and put in

@@ -17,13 +17,14 @@ type Run struct {
 	Status        string
 	RefreshesJSON string
 	UnknownJSON   string
+	InvocationID  string // dbt's metadata.invocation_id; "" when it wrote none
 }
 
-const runCols = `id, project_id, environment_id, started_at, finished_at, status, refreshes_json, unknown_json`
+const runCols = `id, project_id, environment_id, started_at, finished_at, status, refreshes_json, unknown_json, invocation_id`
 
 func scanRun(row interface{ Scan(...any) error }) (*Run, error) {
 	var r Run
-	err := row.Scan(&r.ID, &r.ProjectID, &r.EnvironmentID, &r.StartedAt, &r.FinishedAt, &r.Status, &r.RefreshesJSON, &r.UnknownJSON)
+	err := row.Scan(&r.ID, &r.ProjectID, &r.EnvironmentID, &r.StartedAt, &r.FinishedAt, &r.Status, &r.RefreshesJSON, &r.UnknownJSON, &r.InvocationID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -39,8 +40,9 @@ func (s *Store) SaveRun(ctx context.Context, r Run, refreshed []Target, at time.
 	}
 	defer tx.Rollback()
 	var id int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO active_runs(project_id, environment_id, started_at, finished_at, status, refreshes_json, unknown_json)
-		VALUES(?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.ProjectID, r.EnvironmentID, r.StartedAt, r.FinishedAt, r.Status, r.RefreshesJSON, r.UnknownJSON).Scan(&id); err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO active_runs(project_id, environment_id, started_at, finished_at, status, refreshes_json,
+		unknown_json, invocation_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.ProjectID, r.EnvironmentID, r.StartedAt, r.FinishedAt, r.Status,
+		r.RefreshesJSON, r.UnknownJSON, r.InvocationID).Scan(&id); err != nil {
 		return 0, err
 	}
 	for _, t := range refreshed {
@@ -99,4 +101,11 @@ func (s *Store) ListRuns(ctx context.Context, projectID int64, limit, offset int
 		out = append(out, *r)
 	}
 	return out, total, rows.Err()
+}
+
+// RunByInvocation is the project's recorded run of a dbt invocation, or
+// ErrNotFound.
+func (s *Store) RunByInvocation(ctx context.Context, projectID int64, invocationID string) (*Run, error) {
+	return scanRun(s.db.QueryRowContext(ctx, `SELECT `+runCols+` FROM active_runs WHERE project_id = ? AND invocation_id = ? AND invocation_id <> ''
+		ORDER BY id LIMIT 1`, projectID, invocationID))
 }

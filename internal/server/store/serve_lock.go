@@ -53,6 +53,12 @@ func (s *Store) lockPostgres() error {
 		conn.Close()
 		return fmt.Errorf("%w (PostgreSQL): stop the other process first; several replicas on one database are not supported yet", ErrInUse)
 	}
-	s.close = append([]func() error{conn.Close}, s.close...)
+	unlock := func() error {
+		// Explicitly: a closed connection's session, and its lock, end only
+		// when PostgreSQL notices.
+		_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, serveLock)
+		return conn.Close()
+	}
+	s.close = append([]func() error{unlock}, s.close...)
 	return nil
 }
