@@ -30,6 +30,9 @@ const (
 	actionRefreshed = "refreshed"
 	actionSkipped   = "skipped"
 	actionFailed    = "failed"
+	// actionUnknown is a refresh sent by a server that stopped before it
+	// learned the outcome: never sent again, its job is named to check.
+	actionUnknown = "unknown"
 )
 
 // refreshJSON is one target of a run and what became of it. The dashboard's
@@ -47,6 +50,7 @@ type refreshJSON struct {
 	dashboardID string
 	scope       string // where the tool addresses the target (a Power BI workspace)
 	jobID       string // the job polled: Tableau's job or Power BI's request
+	seq         int64  // its place in the run, as recorded (store.RunRefresh)
 }
 
 // target is what the refresh rebuilds, as the tool's client takes it.
@@ -179,15 +183,24 @@ func anyIn(ids []string, set map[string]bool) bool {
 // runRefreshes starts every planned refresh (Action "") of one tool, then
 // polls their jobs until all finish, the timeout passes or the run's request
 // ends. One failure does not stop the others.
-func (s *Server) runRefreshes(ctx context.Context, tool bi.Tool, c bi.Client, rs []*refreshJSON) {
+func (s *Server) runRefreshes(ctx context.Context, runID int64, tool bi.Tool, c bi.Client, rs []*refreshJSON) {
 	pending := map[*refreshJSON]bool{}
 	for _, r := range rs {
+		// The intent is recorded before the refresh is sent: a server taking
+		// over this run if this one dies never sends it again blindly.
+		if err := s.store.SetRefresh(ctx, runID, r.seq, store.RefreshStarted, "", ""); err != nil {
+			r.Action, r.Reason = actionFailed, "not sent: recording it first failed: "+err.Error()
+			continue
+		}
 		job, err := c.StartRefresh(ctx, r.target())
 		if err != nil {
 			r.Action, r.Reason = actionFailed, tool.Label+" refused the refresh: "+err.Error()
 			continue
 		}
 		r.jobID = job
+		if err := s.store.SetRefresh(context.WithoutCancel(ctx), runID, r.seq, store.RefreshStarted, "", job); err != nil {
+			s.log.Warn("recording a refresh's job", "run_id", runID, "job_id", job, "error", err.Error())
+		}
 		pending[r] = true
 	}
 	deadline := time.Now().Add(s.refreshTimeout)

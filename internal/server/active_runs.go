@@ -59,6 +59,10 @@ func (s *Server) postActiveRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
+	if err := s.takeOver(r.Context(), tokenAccount(r), pid); err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	// The same dbt run posted again, here or to another replica, is the
 	// run already recorded: its result is answered, nothing is refreshed twice.
 	if rr.invocationID != "" {
@@ -186,11 +190,39 @@ func (s *Server) activeRun(ctx context.Context, accountID, pid int64, env *store
 	if err != nil {
 		return nil, err
 	}
-	if err := s.refreshPlanned(ctx, accountID, pid, rs); err != nil {
+	uj, _ := json.Marshal(unknown)
+	runID, err := s.store.StartRun(ctx, store.Run{ProjectID: pid, EnvironmentID: env.ID, StartedAt: started.Format(time.RFC3339Nano),
+		UnknownJSON: string(uj), InvocationID: rr.invocationID}, recorded(rs))
+	if err != nil {
 		return nil, err
 	}
-	run := &runJSON{EnvironmentID: env.ID, InvocationID: rr.invocationID, StartedAt: started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano),
+	if err := s.refreshPlanned(ctx, accountID, pid, runID, rs); err != nil {
+		return nil, err
+	}
+	run := &runJSON{ID: runID, EnvironmentID: env.ID, InvocationID: rr.invocationID, StartedAt: started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano),
 		Status: "success", Refreshes: rs, UnknownUniqueIDs: unknown}
+	return run, s.finishRun(ctx, pid, env, run, rs)
+}
+
+// recorded are the run's refreshes as StartRun records them, numbered.
+func recorded(rs []refreshJSON) []store.RunRefresh {
+	out := make([]store.RunRefresh, len(rs))
+	for i := range rs {
+		r := &rs[i]
+		r.seq = int64(i)
+		state := r.Action
+		if state == "" {
+			state = store.RefreshPlanned
+		}
+		out[i] = store.RunRefresh{Seq: r.seq, Tool: r.tool.Name, Exposure: r.Exposure, DashboardID: r.dashboardID, TargetType: r.TargetType,
+			TargetID: r.TargetID, TargetName: r.TargetName, Scope: r.scope, State: state, Reason: r.Reason}
+	}
+	return out
+}
+
+// finishRun logs each refresh and records the run's end, with the targets
+// refreshed, so that the interval holds.
+func (s *Server) finishRun(ctx context.Context, pid int64, env *store.Environment, run *runJSON, rs []refreshJSON) error {
 	var refreshed []store.Target
 	for _, x := range rs {
 		s.log.Info("active exposure refresh", "project_id", pid, "environment", env.Name, "exposure", x.Exposure,
@@ -199,23 +231,26 @@ func (s *Server) activeRun(ctx context.Context, accountID, pid int64, env *store
 		switch x.Action {
 		case actionFailed:
 			run.Status = "failed"
+		case actionUnknown:
+			if run.Status != "failed" {
+				run.Status = actionUnknown
+			}
 		case actionRefreshed:
 			refreshed = append(refreshed, store.Target{Type: x.TargetType, ID: x.TargetID})
 		}
 	}
 	rj, _ := json.Marshal(rs)
-	uj, _ := json.Marshal(unknown)
+	uj, _ := json.Marshal(run.UnknownUniqueIDs)
 	// Recorded even when the client went away: the refreshes happened.
-	id, err := s.store.SaveRun(context.WithoutCancel(ctx), store.Run{ProjectID: pid, EnvironmentID: env.ID, StartedAt: run.StartedAt,
-		FinishedAt: run.FinishedAt, Status: run.Status, RefreshesJSON: string(rj), UnknownJSON: string(uj), InvocationID: rr.invocationID},
+	_, err := s.store.SaveRun(context.WithoutCancel(ctx), store.Run{ID: run.ID, ProjectID: pid, EnvironmentID: env.ID, StartedAt: run.StartedAt,
+		FinishedAt: run.FinishedAt, Status: run.Status, RefreshesJSON: string(rj), UnknownJSON: string(uj), InvocationID: run.InvocationID},
 		refreshed, time.Now())
-	run.ID = id
-	return run, err
+	return err
 }
 
 // refreshPlanned runs the planned refreshes through the project's
 // integrations, each tool's at once.
-func (s *Server) refreshPlanned(ctx context.Context, accountID, pid int64, rs []refreshJSON) error {
+func (s *Server) refreshPlanned(ctx context.Context, accountID, pid, runID int64, rs []refreshJSON) error {
 	byTool := map[bi.Tool][]*refreshJSON{}
 	for i := range rs {
 		if rs[i].Action == "" {
@@ -235,7 +270,7 @@ func (s *Server) refreshPlanned(ctx context.Context, accountID, pid int64, rs []
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.runRefreshes(ctx, tool, c, planned)
+			s.runRefreshes(ctx, runID, tool, c, planned)
 		}()
 	}
 	wg.Wait()

@@ -178,3 +178,47 @@ func TestOneRunPostedToTwoReplicas(t *testing.T) {
 		t.Fatal("nothing was refreshed")
 	}
 }
+
+// A run whose server stopped mid-run (as kill -9 leaves it: running, one
+// refresh sent with its job, one not yet sent) is taken over by the next
+// server to hold the project's run lock: the one sent is reported unknown
+// with its job and never sent again; the one not sent is sent; the run ends.
+func TestOrphanedRunIsTakenOver(t *testing.T) {
+	t.Setenv(servertest.DatabaseEnv, "postgres")
+	g := newActiveRig(t, true)
+	ctx := context.Background()
+	runID, err := g.srv.Store.StartRun(ctx, store.Run{ProjectID: 1, EnvironmentID: 1, StartedAt: store.Now(), UnknownJSON: "[]",
+		InvocationID: "inv-dead"}, []store.RunRefresh{
+		{Seq: 0, Tool: "tableau", Exposure: "customer_360", DashboardID: customer360, TargetType: "workbook", TargetID: customer360,
+			TargetName: "Customer 360", State: store.RefreshPlanned},
+		{Seq: 1, Tool: "tableau", Exposure: "quarterly_board_pack", DashboardID: boardPack, TargetType: "datasource", TargetID: dsOrders,
+			TargetName: "Orders (extract)", State: store.RefreshPlanned},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.srv.Store.SetRefresh(ctx, runID, 1, store.RefreshStarted, "", "job-sent-before-the-crash"); err != nil {
+		t.Fatal(err)
+	}
+	// Another server on the database, with its own sessions, takes it over on its schedule.
+	b := servertest.NewOn(t, g.srv.DBPath, nil, g.opts...)
+	runCtx, cancel := context.WithCancel(ctx)
+	go b.API.Run(runCtx, 50*time.Millisecond)
+	var run *store.Run
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if run, err = b.Store.GetRun(ctx, 1, runID); err == nil && run.Status != "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the orphaned run was not taken over: %+v %v", run, err)
+		}
+	}
+	cancel()
+	if run.Status != "unknown" || !strings.Contains(run.RefreshesJSON, `"action":"unknown"`) ||
+		!strings.Contains(run.RefreshesJSON, "job-sent-before-the-crash") {
+		t.Fatalf("the taken-over run: %+v", run)
+	}
+	if got := refreshedTargets(g.emu); got != "workbook:Customer 360" {
+		t.Fatalf("refreshes sent by the takeover: %q; want only the one never sent", got)
+	}
+}

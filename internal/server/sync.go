@@ -195,6 +195,7 @@ func (s *Server) runScheduled(ctx context.Context, interval time.Duration, now t
 		s.log.Warn("listing projects to sync", "error", err.Error())
 		return
 	}
+	s.takeOverOrphans(ctx, projects)
 	for _, p := range projects {
 		claimed, err := s.store.ClaimScheduled(ctx, p[1], interval, now)
 		if err != nil {

@@ -224,31 +224,35 @@ func TestSQLiteOfTheLastReleaseMigratesInPlace(t *testing.T) {
 	}
 }
 
-// One server per database: a second LockForServing is refused, on SQLite
-// and on PostgreSQL, until the first store closes.
-func TestOneServerPerDatabase(t *testing.T) {
-	for name, dsn := range map[string]string{"sqlite": filepath.Join(t.TempDir(), "one.db"), "postgres": pgtest.DSN(t)} {
-		t.Run(name, func(t *testing.T) {
-			first, err := store.Open(dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := first.LockForServing(); err != nil {
-				t.Fatal(err)
-			}
-			second, err := store.Open(dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer second.Close()
-			if err := second.LockForServing(); !errors.Is(err, store.ErrInUse) {
-				t.Fatalf("a second server: %v", err)
-			}
-			first.Close()
-			if err := second.LockForServing(); err != nil {
-				t.Fatalf("after the first closed: %v", err)
-			}
-		})
+// One server per SQLite file: a second LockForServing is refused until the
+// first store closes. PostgreSQL takes several.
+func TestOneServerPerSQLiteFile(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "one.db")
+	first, err := store.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.LockForServing(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := store.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if err := second.LockForServing(); !errors.Is(err, store.ErrInUse) {
+		t.Fatalf("a second server: %v", err)
+	}
+	first.Close()
+	if err := second.LockForServing(); err != nil {
+		t.Fatalf("after the first closed: %v", err)
+	}
+	a, b := twoServers(t, pgtest.DSN(t))
+	if err := a.LockForServing(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.LockForServing(); err != nil {
+		t.Fatalf("a second server on PostgreSQL: %v", err)
 	}
 }
 

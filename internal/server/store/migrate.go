@@ -27,6 +27,21 @@ var migrations = []migration{
 	due_at     TEXT NOT NULL     -- when the scheduled sync is next due ('' before the first claim)
 )`)},
 	{3, "active_runs.invocation_id: a dbt run posted twice is one run", execute(`ALTER TABLE active_runs ADD COLUMN invocation_id TEXT NOT NULL DEFAULT ''`)},
+	{4, "run_refreshes: each refresh of a run, recorded before it starts", execute(`CREATE TABLE run_refreshes (
+	run_id       INTEGER NOT NULL REFERENCES active_runs(id),
+	seq          INTEGER NOT NULL,
+	tool         TEXT NOT NULL,
+	exposure     TEXT NOT NULL,
+	dashboard_id TEXT NOT NULL,
+	target_type  TEXT NOT NULL,
+	target_id    TEXT NOT NULL,
+	target_name  TEXT NOT NULL,
+	scope        TEXT NOT NULL,
+	state        TEXT NOT NULL, -- planned, started (sent to the tool), or how it ended: refreshed, skipped, failed, unknown
+	reason       TEXT NOT NULL DEFAULT '',
+	job_id       TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (run_id, seq)
+)`)},
 }
 
 // execute is a migration of one statement, written for SQLite and put in

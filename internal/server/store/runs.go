@@ -39,10 +39,16 @@ func (s *Store) SaveRun(ctx context.Context, r Run, refreshed []Target, at time.
 		return 0, err
 	}
 	defer tx.Rollback()
-	var id int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO active_runs(project_id, environment_id, started_at, finished_at, status, refreshes_json,
-		unknown_json, invocation_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.ProjectID, r.EnvironmentID, r.StartedAt, r.FinishedAt, r.Status,
-		r.RefreshesJSON, r.UnknownJSON, r.InvocationID).Scan(&id); err != nil {
+	id := r.ID
+	if id != 0 { // a run StartRun recorded: it ends
+		_, err = tx.ExecContext(ctx, `UPDATE active_runs SET finished_at = ?, status = ?, refreshes_json = ?, unknown_json = ? WHERE id = ?`,
+			r.FinishedAt, r.Status, r.RefreshesJSON, r.UnknownJSON, id)
+	} else {
+		err = tx.QueryRowContext(ctx, `INSERT INTO active_runs(project_id, environment_id, started_at, finished_at, status, refreshes_json,
+			unknown_json, invocation_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.ProjectID, r.EnvironmentID, r.StartedAt, r.FinishedAt, r.Status,
+			r.RefreshesJSON, r.UnknownJSON, r.InvocationID).Scan(&id)
+	}
+	if err != nil {
 		return 0, err
 	}
 	for _, t := range refreshed {
