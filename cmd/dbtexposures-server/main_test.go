@@ -21,6 +21,8 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store/pgtest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
 
 // The test binary doubles as the server binary, so these tests run the real
@@ -50,9 +52,9 @@ func freeAddr(t *testing.T) string {
 }
 
 // startServe runs `serve` and waits for it to answer with token.
-func startServe(t *testing.T, addr, db, token string) *exec.Cmd {
+func startServe(t *testing.T, addr, db, token string, more ...string) *exec.Cmd {
 	t.Helper()
-	cmd := command(t, "serve", "--listen", addr, "--db", db, "--bootstrap-token", token)
+	cmd := command(t, append([]string{"serve", "--listen", addr, "--db", db, "--bootstrap-token", token}, more...)...)
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
@@ -438,5 +440,127 @@ func TestAdminCopyToPostgreSQL(t *testing.T) {
 	startServe(t, freeAddr(t), db, acct.Token)
 	if out, err := command(t, "admin", "copy", "--from", db, "--to", pgtest.DSN(t)).CombinedOutput(); err == nil || !strings.Contains(string(out), "stop the other process first") {
 		t.Fatalf("a copy of a file a server serves: %v\n%s", err, out)
+	}
+}
+
+// Two replicas on one PostgreSQL database; the one running an active
+// exposure run is killed with -9 while its refresh jobs run. The other takes
+// the run over once the killed one's lock has ended with its connection: the
+// refreshes in flight are reported unknown with their jobs, and none is sent
+// again.
+func TestReplicaKilledMidRunIsTakenOver(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	f, err := emulator.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu, tab := tableautest.NewServer(t, f)
+	emu.JobPolls = 1 << 30 // the refresh jobs never finish
+	addrA := freeAddr(t)
+	a := startServe(t, addrA, dsn, "tok")
+	b := freeAddr(t)
+	startServe(t, b, dsn, "tok", "--sync-interval", "200ms")
+	setUpActiveProject(t, "http://"+addrA+"/api", tab.URL, f)
+	rr, err := os.ReadFile(filepath.Join("..", "..", "examples", "demo", "run_results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { // answered by nobody: its server dies
+		_, _ = apiCall("http://"+addrA+"/api", "POST", "active-exposures/runs/", []byte(`{"environment_id": 1, "run_results": `+string(rr)+`}`))
+	}()
+	for deadline := time.Now().Add(10 * time.Second); len(emu.Refreshes()) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the run sent %d refreshes", len(emu.Refreshes()))
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // every refresh is sent, its job recorded, and polled
+	sent := len(emu.Refreshes())
+	if err := a.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	run := waitRunEnded(t, "http://"+b+"/api")
+	if run.Status != "unknown" || !strings.Contains(string(run.Refreshes), `"action":"unknown"`) || !strings.Contains(string(run.Refreshes), "check Tableau job") {
+		t.Fatalf("the run after the takeover: %s %s", run.Status, run.Refreshes)
+	}
+	if again := len(emu.Refreshes()); again != sent {
+		t.Fatalf("%d refreshes were sent again after the takeover", again-sent)
+	}
+}
+
+// setUpActiveProject gives project 1 a Tableau integration watching Finance
+// and Customer 360 on the demo site, the demo's manifest, a sync, and
+// active exposures on.
+func setUpActiveProject(t *testing.T, host, tableauURL string, f *emulator.Fixture) {
+	t.Helper()
+	c, err := dbtcloud.New(dbtcloud.Config{HostURL: host, AccountID: 1, Token: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	site, name, tok := f.Site.ContentURL, f.PersonalAccessToken.Name, f.PersonalAccessToken.Secret
+	in, err := c.CreateLineageIntegration(ctx, 1, dbtcloud.CreateLineageIntegrationRequest{Name: "tableau",
+		Config: dbtcloud.IntegrationConfig{Host: &tableauURL, SiteID: &site, TokenName: &name, Token: &tok}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := os.ReadFile(filepath.Join("..", "..", "examples", "demo", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range []struct {
+		method, path string
+		body         []byte
+	}{
+		{"PUT", "manifest/", manifest},
+		{"POST", "environment-variables/bulk/", []byte(`{"env_var": {"new_name": "DBT_ACTIVE_EXPOSURES", "project": "0", "Production": "1"}}`)},
+	} {
+		if b, err := apiCall(host, call.method, call.path, call.body); err != nil {
+			t.Fatalf("%s %s: %v %s", call.method, call.path, err, b)
+		}
+	}
+	if _, err := c.UpdateSelections(ctx, 1, in.ID, dbtcloud.SelectionChange{ToAdd: []dbtcloud.WatchSelectionItem{
+		{Identifier: f.Projects[1].ID, Name: "Finance", Type: dbtcloud.ItemFolder},
+		{Identifier: "00000004-0000-4000-8000-000000000003", Name: "Customer 360", Type: dbtcloud.ItemDashboard}}}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := apiCall(host, "POST", "exposures/sync/", nil); err != nil || !strings.Contains(string(b), "customer_360") {
+		t.Fatalf("sync: %v %s", err, b)
+	}
+}
+
+// apiCall calls project 1 of the server with the token "tok"; a status over
+// 299 is an error.
+func apiCall(host, method, path string, body []byte) ([]byte, error) {
+	req, _ := http.NewRequest(method, host+"/v3/accounts/1/projects/1/"+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Token tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode > 299 {
+		return b, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return b, nil
+}
+
+type runState struct {
+	Status    string          `json:"status"`
+	Refreshes json.RawMessage `json:"refreshes"`
+}
+
+// waitRunEnded waits for the project's newest run to be no longer running.
+func waitRunEnded(t *testing.T, host string) runState {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		b, err := apiCall(host, "GET", "active-exposures/runs/", nil)
+		var list struct{ Data []runState }
+		if err == nil && json.Unmarshal(b, &list) == nil && len(list.Data) > 0 && list.Data[0].Status != "running" {
+			return list.Data[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not end: %v %s", err, b)
+		}
 	}
 }
