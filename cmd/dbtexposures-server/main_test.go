@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -563,4 +565,113 @@ func waitRunEnded(t *testing.T, host string) runState {
 			t.Fatalf("the run did not end: %v %s", err, b)
 		}
 	}
+}
+
+// A load of 32 accounts spread over two replicas on one PostgreSQL
+// database, one replica killed with -9 halfway: every write either replica
+// acknowledged is stored, and the survivor answers every request after the
+// kill with a 2xx.
+func TestLoadAcrossReplicasSurvivesAKill(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	addrA, addrB := freeAddr(t), freeAddr(t)
+	a := startServe(t, addrA, dsn, "boot")
+	startServe(t, addrB, dsn, "boot")
+	type account struct {
+		created
+		host string
+	}
+	var accounts []account
+	st, err := store.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range 32 {
+		var c created
+		if c.AccountID, c.ProjectID, c.Token, err = st.CreateAccount(context.Background(), fmt.Sprint("load-", i)); err != nil {
+			t.Fatal(err)
+		}
+		host := "http://" + addrA
+		if i%2 == 1 {
+			host = "http://" + addrB
+		}
+		accounts = append(accounts, account{c, host})
+	}
+	var killed atomic.Bool
+	var mu sync.Mutex
+	acked := map[int64][]string{} // project -> variables acknowledged
+	var failedAfterKill []string
+	var wg sync.WaitGroup
+	stop := time.Now().Add(3 * time.Second)
+	for _, acct := range accounts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; time.Now().Before(stop); n++ {
+				host := acct.host
+				if killed.Load() {
+					host = "http://" + addrB // the load balancer drops the dead replica
+				}
+				name := fmt.Sprintf("DBT_LOAD_%d", n)
+				body := fmt.Sprintf(`{"env_var": {"new_name": %q, "project": "%d"}}`, name, n)
+				url := fmt.Sprintf("%s/api/v3/accounts/%d/projects/%d/environment-variables/bulk/", host, acct.AccountID, acct.ProjectID)
+				req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+				req.Header.Set("Authorization", "Token "+acct.Token)
+				sentAfterKill := killed.Load()
+				resp, err := http.DefaultClient.Do(req)
+				ok := err == nil && resp.StatusCode/100 == 2
+				if resp != nil {
+					resp.Body.Close()
+				}
+				mu.Lock()
+				if ok {
+					acked[acct.ProjectID] = append(acked[acct.ProjectID], name)
+				} else if sentAfterKill {
+					failedAfterKill = append(failedAfterKill, fmt.Sprintf("%s: %v", url, err))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := a.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed.Store(true)
+	wg.Wait()
+	if len(failedAfterKill) > 0 {
+		t.Fatalf("%d requests to the survivor after the kill failed, e.g. %s", len(failedAfterKill), failedAfterKill[0])
+	}
+	checkAcknowledged(t, dsn, acked)
+}
+
+// checkAcknowledged reads every acknowledged variable back from the database.
+func checkAcknowledged(t *testing.T, dsn string, acked map[int64][]string) {
+	t.Helper()
+	st, err := store.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	total := 0
+	for project, names := range acked {
+		vars, err := st.EnvVars(context.Background(), project)
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[string]bool{}
+		for _, v := range vars {
+			have[v.Name] = true
+		}
+		for _, n := range names {
+			if !have[n] {
+				t.Fatalf("project %d: acknowledged %s is not stored", project, n)
+			}
+		}
+		total += len(names)
+	}
+	if total < 100 {
+		t.Fatalf("only %d writes were acknowledged: the load did not run", total)
+	}
+	t.Logf("%d acknowledged writes, every one stored", total)
 }

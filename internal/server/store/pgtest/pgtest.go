@@ -26,6 +26,9 @@ type cluster struct {
 	port  int
 	pgCtl string
 	runAs string // "postgres" when the tests run as root
+	// durable keeps fsync on: for benchmarks that compare with SQLite's
+	// synchronous=FULL. Tests turn it off, for speed.
+	durable bool
 }
 
 var (
@@ -71,9 +74,14 @@ func DSN(tb testing.TB) string {
 type Cluster struct{ c *cluster }
 
 // NewCluster starts a cluster for one test; it is removed when the test ends.
-func NewCluster(tb testing.TB) *Cluster {
+func NewCluster(tb testing.TB) *Cluster { tb.Helper(); return newCluster(tb, false) }
+
+// NewDurableCluster is NewCluster with fsync on, as in production.
+func NewDurableCluster(tb testing.TB) *Cluster { tb.Helper(); return newCluster(tb, true) }
+
+func newCluster(tb testing.TB, durable bool) *Cluster {
 	tb.Helper()
-	c := &cluster{}
+	c := &cluster{durable: durable}
 	tb.Cleanup(func() {
 		if c.dir != "" {
 			_ = c.command("pg_ctl", "-D", c.dir, "-m", "immediate", "stop").Run()
@@ -155,7 +163,10 @@ func (c *cluster) start() error {
 
 // run starts the cluster's server.
 func (c *cluster) run() error {
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", c.port, c.root)
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200", c.port, c.root)
+	if !c.durable {
+		opts += " -c fsync=off"
+	}
 	if out, err := c.command("pg_ctl", "-D", c.dir, "-l", filepath.Join(c.root, "log"), "-o", opts, "-w", "start").CombinedOutput(); err != nil {
 		return fmt.Errorf("pg_ctl start: %v\n%s", err, out)
 	}
