@@ -8,9 +8,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -451,12 +455,7 @@ func TestAdminCopyToPostgreSQL(t *testing.T) {
 // refreshes in flight are reported unknown with their jobs, and none is sent
 // again.
 func TestReplicaKilledMidRunIsTakenOver(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	f, err := emulator.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	emu, tab := tableautest.NewServer(t, f)
+	dsn, emu, tab, f := demoOnPostgres(t)
 	emu.JobPolls = 1 << 30 // the refresh jobs never finish
 	addrA := freeAddr(t)
 	a := startServe(t, addrA, dsn, "tok")
@@ -674,4 +673,142 @@ func checkAcknowledged(t *testing.T, dsn string, acked map[int64][]string) {
 		t.Fatalf("only %d writes were acknowledged: the load did not run", total)
 	}
 	t.Logf("%d acknowledged writes, every one stored", total)
+}
+
+// syncsRun is how many syncs the server processes ran, from their metrics.
+func syncsRun(t *testing.T, hosts ...string) int {
+	t.Helper()
+	n := 0
+	for _, h := range hosts {
+		resp, err := http.Get(h + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, m := range regexp.MustCompile(`(?m)^dbtexposures_sync_duration_seconds_count\{outcome="\w+"\} (\d+)$`).FindAllStringSubmatch(string(b), -1) {
+			v, _ := strconv.Atoi(m[1])
+			n += v
+		}
+	}
+	return n
+}
+
+// Three server processes on one PostgreSQL database: a sync asked of two at
+// once runs once; one dbt run posted to two at once refreshes each target
+// once, one answer 201 and the other 200 with the same run.
+func TestThreeReplicaProcesses(t *testing.T) {
+	dsn, emu, tab, f := demoOnPostgres(t)
+	var hosts []string
+	for range 3 {
+		addr := freeAddr(t)
+		startServe(t, addr, dsn, "tok")
+		hosts = append(hosts, "http://"+addr)
+	}
+	setUpActiveProject(t, hosts[0]+"/api", tab.URL, f)
+	checkSyncOnce(t, dsn, hosts[:2])
+	checkRunOnce(t, emu, hosts[1:])
+}
+
+// Three server processes with a 300 ms schedule fire it once per period
+// between them, not once each.
+func TestScheduleAcrossReplicaProcesses(t *testing.T) {
+	dsn, _, tab, f := demoOnPostgres(t)
+	const interval = 300 * time.Millisecond
+	var hosts []string
+	for range 3 {
+		addr := freeAddr(t)
+		startServe(t, addr, dsn, "tok", "--sync-interval", interval.String())
+		hosts = append(hosts, "http://"+addr)
+	}
+	setUpActiveProject(t, hosts[0]+"/api", tab.URL, f)
+	before, start := syncsRun(t, hosts...), time.Now()
+	time.Sleep(2400 * time.Millisecond)
+	ran, periods := syncsRun(t, hosts...)-before, int(time.Since(start)/interval)
+	if ran < 2 || ran > periods+1 {
+		t.Fatalf("%d scheduled syncs on three servers in %d periods: want one per period", ran, periods)
+	}
+}
+
+// checkSyncOnce asks two servers to sync at once, both requests recorded
+// while the project's sync lock is held, and counts the syncs that ran.
+func checkSyncOnce(t *testing.T, dsn string, hosts []string) {
+	t.Helper()
+	st, err := store.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	release, err := st.Lock(ctx, store.LockSync, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := syncsRun(t, hosts...)
+	requested, _, _ := st.SyncState(ctx, 1)
+	var wg sync.WaitGroup
+	for _, h := range hosts {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, _ = apiCall(h+"/api", "POST", "exposures/sync/", nil) }()
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if now, _, _ := st.SyncState(ctx, 1); now >= requested+2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the sync requests were not recorded")
+		}
+	}
+	release()
+	wg.Wait()
+	if ran := syncsRun(t, hosts...) - before; ran != 1 {
+		t.Fatalf("a sync asked of two server processes at once ran %d times", ran)
+	}
+}
+
+// checkRunOnce posts one dbt run to two servers at once.
+func checkRunOnce(t *testing.T, emu *emulator.Emulator, hosts []string) {
+	t.Helper()
+	rr, err := os.ReadFile(filepath.Join("..", "..", "examples", "demo", "run_results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"environment_id": 1, "run_results": ` + string(rr) + `}`)
+	var wg sync.WaitGroup
+	codes := make([]int, len(hosts))
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("POST", h+"/api/v3/accounts/1/projects/1/active-exposures/runs/", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Token tok")
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				codes[i] = resp.StatusCode
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(codes)
+	if codes[0] != 200 || codes[1] != 201 {
+		t.Fatalf("answers %v: want one 201 and one 200", codes)
+	}
+	seen := map[string]bool{}
+	for _, j := range emu.Refreshes() {
+		if seen[j.TargetID] {
+			t.Fatalf("%s %s refreshed twice", j.TargetType, j.TargetName)
+		}
+		seen[j.TargetID] = true
+	}
+}
+
+// demoOnPostgres is a new PostgreSQL database and the demo's Tableau site.
+func demoOnPostgres(t *testing.T) (string, *emulator.Emulator, *httptest.Server, *emulator.Fixture) {
+	t.Helper()
+	f, err := emulator.LoadFixture(filepath.Join("..", "..", "examples", "demo", "tableau-site.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu, tab := tableautest.NewServer(t, f)
+	return pgtest.DSN(t), emu, tab, f
 }

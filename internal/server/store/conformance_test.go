@@ -402,3 +402,24 @@ func TestSyncRequestsAndSchedule(t *testing.T) {
 		}
 	})
 }
+
+// Servers starting at once on a new database migrate it once, in turn.
+func TestConcurrentStartsMigrateOnce(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			s, err := store.Open(dsn)
+			if err == nil {
+				err = s.Ready(context.Background())
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a server starting beside others: %v", err)
+		}
+	}
+}
