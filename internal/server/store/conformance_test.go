@@ -423,3 +423,16 @@ func TestConcurrentStartsMigrateOnce(t *testing.T) {
 		}
 	}
 }
+
+// A server's sessions are kept alive with short keepalives, so that the
+// locks of a server whose host stops answering end within seconds.
+func TestSessionsKeepAliveShortly(t *testing.T) {
+	s, err := store.Open(pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if idle := s.Setting(context.Background(), "tcp_keepalives_idle"); idle != "10" {
+		t.Fatalf("tcp_keepalives_idle = %q", idle)
+	}
+}

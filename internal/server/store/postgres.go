@@ -26,6 +26,15 @@ func openPostgres(dsn string) (*Store, error) {
 		// pgx's default of four would be too few.
 		cfg.MaxConns = 32
 	}
+	// PostgreSQL ends the session, and the locks a server holds in it, when
+	// the server's connection is gone: at once when its process dies, and
+	// within about 25 s when its host stops answering, by these keepalives
+	// (the system default is hours). A DSN's own settings win.
+	for k, v := range map[string]string{"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"} {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set && !strings.Contains(dsn, k) {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, redactError(fmt.Errorf("connecting to PostgreSQL at %s: %w", RedactDSN(dsn), err), dsn)
@@ -77,4 +86,15 @@ func dsnPassword(dsn string) string {
 		return pw
 	}
 	return u.Query().Get("password")
+}
+
+// Setting is a run-time setting of a PostgreSQL session ("" on SQLite or
+// when it cannot be read), for tests and diagnostics.
+func (s *Store) Setting(ctx context.Context, name string) string {
+	if !s.db.postgres {
+		return ""
+	}
+	var v string
+	_ = s.db.QueryRowContext(ctx, `SELECT current_setting(?)`, name).Scan(&v)
+	return v
 }
