@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/bi"
 )
@@ -66,6 +67,7 @@ type Emulator struct {
 	failRefresh map[string]string
 	// ScanPolls is how many scanStatus polls a scan takes (default 2).
 	ScanPolls int
+	signing   *signingKey
 }
 
 type scan struct {
@@ -87,8 +89,12 @@ func New(f *Fixture) (*Emulator, error) {
 		Workspaces []map[string]json.RawMessage `json:"workspaces"`
 	}
 	_ = json.Unmarshal(f.ScanResult, &sr)
+	key, err := newSigningKey()
+	if err != nil {
+		return nil, err
+	}
 	return &Emulator{fixture: f, workspace: sr.Workspaces, tokens: map[string]bool{}, scans: map[string]*scan{},
-		throttle: map[string]int{}, failRefresh: map[string]string{}, ScanPolls: 2}, nil
+		throttle: map[string]int{}, failRefresh: map[string]string{}, ScanPolls: 2, signing: key}, nil
 }
 
 // Throttle makes the next n requests whose path contains fragment answer 429.
@@ -144,10 +150,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.token(w, r)
 		return
 	}
-	if r.Method == http.MethodGet && r.URL.Path == "/"+e.fixture.TenantID+"/v2.0/.well-known/openid-configuration" {
-		// Entra ID's discovery document: where tokens come from (and a readiness probe).
-		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": "http://" + r.Host + "/" + e.fixture.TenantID + "/v2.0",
-			"token_endpoint": "http://" + r.Host + "/" + e.fixture.TenantID + "/oauth2/v2.0/token"})
+	if e.discovery(w, r) { // Entra ID's discovery document and keys (and a readiness probe)
 		return
 	}
 	if !e.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
@@ -171,10 +174,14 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 		entraError(w, http.StatusBadRequest, "unauthorized_client", 700016, fmt.Sprintf("Application with identifier '%s' was not found in the directory.", r.PostForm.Get("client_id")))
 	case r.PostForm.Get("client_secret") != e.fixture.ClientSecret:
 		entraError(w, http.StatusUnauthorized, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.")
-	case r.PostForm.Get("scope") != "https://analysis.windows.net/powerbi/api/.default":
+	case !powerBIScope(r.PostForm.Get("scope")):
 		entraError(w, http.StatusBadRequest, "invalid_scope", 70011, fmt.Sprintf("The provided value for the input parameter 'scope' is not valid. The scope %s is not valid.", r.PostForm.Get("scope")))
 	default:
-		tok := "emulator-" + newID()
+		tok, err := e.accessToken(r, time.Hour)
+		if err != nil {
+			entraError(w, http.StatusInternalServerError, "temporarily_unavailable", 50000, err.Error())
+			return
+		}
 		e.tokens[tok] = true
 		_ = json.NewEncoder(w).Encode(map[string]any{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": tok})
 	}
