@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -40,6 +41,7 @@ const usage = `Usage:
   dbtexposures-server admin copy --from sqlite:PATH --to postgres://URL
   dbtexposures-server tableau-emulator [--listen ADDR] (--fixture FILE | --generate N) [--latency DURATION]
   dbtexposures-server powerbi-emulator [--listen ADDR] --fixture FILE [--scan-polls N]
+                           [--tls-cert FILE --tls-key FILE | --tls-self-signed CA_FILE]
 
 serve flags default to the environment: DBTEXPOSURES_LISTEN (127.0.0.1:8484),
 DBTEXPOSURES_DB (./dbtexposures.db: a SQLite file, the default, served by one
@@ -348,6 +350,10 @@ func powerbiEmulator(ctx context.Context, args []string, stderr io.Writer) error
 	listen := fs.String("listen", "127.0.0.1:8486", "address to listen on; use it as both api_url and login_url")
 	fixture := fs.String("fixture", "", "tenant fixture (JSON): tenant_id, client_id, client_secret and a scan_result")
 	polls := fs.Int("scan-polls", 2, "scanStatus polls a scan takes to succeed")
+	var tlsOpts emulatorTLS
+	fs.StringVar(&tlsOpts.cert, "tls-cert", "", "serve HTTPS with this certificate (PEM), with --tls-key")
+	fs.StringVar(&tlsOpts.key, "tls-key", "", "the certificate's private key (PEM)")
+	fs.StringVar(&tlsOpts.selfSignedCA, "tls-self-signed", "", "serve HTTPS with a certificate of a CA made at start, whose certificate is written to this file for clients to trust")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -366,11 +372,23 @@ func powerbiEmulator(ctx context.Context, args []string, stderr io.Writer) error
 		return err
 	}
 	emu.ScanPolls = *polls
+	host, _, _ := net.SplitHostPort(*listen)
+	tlsConfig, err := tlsOpts.config(host)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
-	slog.New(slog.NewTextHandler(stderr, nil)).Info("Power BI emulator listening", "url", "http://"+ln.Addr().String(), "tenant", f.TenantID)
+	scheme, log := "http://", slog.New(slog.NewTextHandler(stderr, nil))
+	if tlsConfig != nil {
+		scheme, ln = "https://", tls.NewListener(ln, tlsConfig)
+	}
+	if tlsOpts.selfSignedCA != "" {
+		log.Info("the emulator's CA certificate: trust it in clients (e.g. SSL_CERT_FILE)", "ca_file", tlsOpts.selfSignedCA)
+	}
+	log.Info("Power BI emulator listening", "url", scheme+ln.Addr().String(), "tenant", f.TenantID)
 	return serveUntilSignal(ctx, ln, emu)
 }
 

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +28,7 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/logtest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi"
+	pbiemulator "github.com/dbtexposures/terraform-provider-dbtexposures/internal/powerbi/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/store/pgtest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
@@ -811,4 +815,57 @@ func demoOnPostgres(t *testing.T) (string, *emulator.Emulator, *httptest.Server,
 	}
 	emu, tab := tableautest.NewServer(t, f)
 	return pgtest.DSN(t), emu, tab, f
+}
+
+// powerbi-emulator --tls-self-signed serves HTTPS with a certificate of the
+// CA it writes; a client trusting that CA gets the discovery document, whose
+// URLs are https, and a token.
+func TestPowerBIEmulatorSelfSignedTLS(t *testing.T) {
+	addr, ca := freeAddr(t), filepath.Join(t.TempDir(), "ca.pem")
+	cmd := command(t, "powerbi-emulator", "--listen", addr, "--fixture", filepath.Join("..", "..", "examples", "demo", "powerbi-tenant.json"),
+		"--tls-self-signed", ca)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	f, err := pbiemulator.LoadFixture(filepath.Join("..", "..", "examples", "demo", "powerbi-tenant.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var client *http.Client
+	var resp *http.Response
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if pem, err := os.ReadFile(ca); err == nil && client == nil {
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM(pem)
+			client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+		}
+		if client != nil {
+			if resp, err = client.Get("https://" + addr + "/" + f.TenantID + "/v2.0/.well-known/openid-configuration"); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the emulator did not serve HTTPS with its CA: %v\n%s", err, logs.String())
+		}
+	}
+	var doc map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if doc["token_endpoint"] != "https://"+addr+"/"+f.TenantID+"/oauth2/v2.0/token" || doc["jwks_uri"] == nil {
+		t.Fatalf("discovery document: %v", doc)
+	}
+	tok, err := client.PostForm(doc["token_endpoint"].(string), url.Values{"grant_type": {"client_credentials"}, "client_id": {f.ClientID},
+		"client_secret": {f.ClientSecret}, "scope": {"https://analysis.windows.net/powerbi/api/.default"}})
+	if err != nil || tok.StatusCode != 200 {
+		t.Fatalf("a token over TLS: %v %v", err, tok)
+	}
+	tok.Body.Close()
+	out, err := command(t, "powerbi-emulator", "--listen", freeAddr(t), "--fixture", filepath.Join("..", "..", "examples", "demo", "powerbi-tenant.json"),
+		"--tls-cert", "c.pem").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--tls-cert and --tls-key go together") {
+		t.Fatalf("--tls-cert without --tls-key: %v\n%s", err, out)
+	}
 }
