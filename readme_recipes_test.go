@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -187,5 +188,43 @@ func TestReadmeImpactRecipeRunsAgainstTheServer(t *testing.T) {
 	if code, body := send(t, srv, "POST", cmd[1], manifest); code != http.StatusOK || !strings.HasPrefix(body, impact.CommentMarker) ||
 		!strings.Contains(body, "no dbt node changed") {
 		t.Fatalf("POST %s: %d %s", cmd[1], code, body)
+	}
+}
+
+// The README's Go example for Azure's identity library compiles: it is
+// built as a program inside this module.
+func TestReadmeAzidentityExampleCompiles(t *testing.T) {
+	_, block, _ := strings.Cut(readmeSection(t, "In Go, with instance discovery off"), "```go\n")
+	block, _, ok := strings.Cut(block, "```\n")
+	if !ok || !strings.Contains(block, "azidentity.NewClientSecretCredential") {
+		t.Fatalf("README has no Go example for azidentity:\n%.300s", block)
+	}
+	dir, err := os.MkdirTemp(".", "readme_example_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	src := `package main
+
+import (
+	"context"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+)
+
+func main() {
+	ctx := context.Background()
+	tenantID, clientID, secret := "contoso", "app", "s3cret"
+` + block + `	_, _ = tok, err
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("go", "build", "-o", os.DevNull, "./"+dir).CombinedOutput(); err != nil {
+		t.Fatalf("the README's Go example does not compile: %v\n%s\n%s", err, out, src)
 	}
 }
