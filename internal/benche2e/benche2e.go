@@ -24,7 +24,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact/impacttest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact/benchproject"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 )
 
@@ -148,7 +148,7 @@ func impactFiles() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := impacttest.Project{Models: 5000, Bytes: 50 << 20}
+	p := benchproject.Project{Models: 5000, Bytes: 50 << 20}
 	files := map[string]string{"dir": dir}
 	for arg, doc := range map[string]func() []byte{"manifest_path": func() []byte { return p.Manifest(true) },
 		"base_manifest_path": func() []byte { return p.Manifest(false) }, "catalog_path": func() []byte { return p.Catalog(true) },

@@ -11,11 +11,11 @@ import (
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/exposures"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/heaptest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact"
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact/impacttest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact/benchproject"
 )
 
 // benchProject is 5,000 models (about 20,000 edges) in manifests of about 50 MB.
-var benchProject = impacttest.Project{Models: 5000, Bytes: 50 << 20}
+var benchProject = benchproject.Project{Models: 5000, Bytes: 50 << 20}
 
 // parsed are both manifests and catalogs of benchProject, read.
 type parsed struct {
@@ -55,13 +55,13 @@ func BenchmarkParseManifestPairAndCatalogs(b *testing.B) {
 // benchDashboards are 10,000 dashboards reading one to four marts each and
 // using 20 to 40 of their columns, as the generated Tableau site's do.
 func benchDashboards() []impact.Dashboard {
-	cols := impacttest.MartColumns()
+	cols := benchproject.MartColumns()
 	out := make([]impact.Dashboard, 10000)
 	for i := range out {
 		d := impact.Dashboard{Tool: "tableau", ToolLabel: "Tableau", ID: fmt.Sprintf("w%05d", i), Name: fmt.Sprintf("Workbook %05d", i),
 			URL: fmt.Sprintf("https://tableau.example.com/#/workbooks/%d", i), OwnerName: "Ada", Columns: map[string][]string{}}
 		for t := 0; t <= i%4; t++ {
-			node := impacttest.Mart((i + t*13) % impacttest.Marts)
+			node := benchproject.Mart((i + t*13) % benchproject.Marts)
 			d.Nodes = append(d.Nodes, node)
 			d.Columns[node] = cols[:21+(i+t)%20]
 		}

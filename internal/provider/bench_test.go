@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/heaptest"
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact/impacttest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact/benchproject"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/tableautest"
 )
@@ -170,7 +170,7 @@ func BenchmarkReadExposures10000(b *testing.B) {
 // provider's share beyond reading the files and Tableau: matching, the
 // analysis, the comment and the encoding.
 func BenchmarkReadImpact5000Models10000Workbooks(b *testing.B) {
-	project := impacttest.Project{Models: 5000, Bytes: 50 << 20}
+	project := benchproject.Project{Models: 5000, Bytes: 50 << 20}
 	dir := b.TempDir()
 	files := map[string][]byte{"base_manifest_path": project.Manifest(false), "manifest_path": project.Manifest(true),
 		"base_catalog_path": project.Catalog(false), "catalog_path": project.Catalog(true)}

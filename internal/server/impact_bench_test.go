@@ -9,7 +9,7 @@ import (
 
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/dbtcloud"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/heaptest"
-	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact/impacttest"
+	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/impact/benchproject"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/server/servertest"
 	"github.com/dbtexposures/terraform-provider-dbtexposures/internal/tableau/emulator"
 )
@@ -19,7 +19,7 @@ import (
 // catalog), against the stored manifest and catalog and a sync of the
 // 10,000-workbook site: the time of the answer, parsing included.
 func BenchmarkImpactEndpoint5000Models(b *testing.B) {
-	project := impacttest.Project{Models: 5000, Bytes: 50 << 20}
+	project := benchproject.Project{Models: 5000, Bytes: 50 << 20}
 	tab := emulatorProcess(b)
 	f := emulator.Generate(benchSiteOptions)
 	f.Workbooks, f.Fields = nil, nil // the site lives in the emulator's process

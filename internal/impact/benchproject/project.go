@@ -1,6 +1,6 @@
-// Package impacttest generates the dbt projects that impact benchmarks
+// Package benchproject generates the dbt projects that impact benchmarks
 // compare: a base and a pull request of the same large project.
-package impacttest
+package benchproject
 
 import (
 	"bytes"
