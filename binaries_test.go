@@ -36,8 +36,8 @@ func deps(t *testing.T, mainPkg string) []pkg {
 
 // The binaries we ship carry no test code: no test helper package (…test) is
 // linked, none of our packages imports testing, and the server, the demo and
-// the end-to-end benchmark do not link testing at all. (internal/synctest is the standard library's, which
-// package sync imports in every Go program.)
+// the end-to-end benchmark do not link testing at all. (internal/synctest is
+// the standard library's, which package sync imports in every Go program.)
 func TestBinariesLinkNoTestCode(t *testing.T) {
 	for _, main := range []string{".", "./cmd/dbtexposures-server", "./cmd/dbtexposures-demo", "./cmd/dbtexposures-bench-e2e"} {
 		var importersOfTesting []string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -434,5 +435,24 @@ func TestSessionsKeepAliveShortly(t *testing.T) {
 	defer s.Close()
 	if idle := s.Setting(context.Background(), "tcp_keepalives_idle"); idle != "10" {
 		t.Fatalf("tcp_keepalives_idle = %q", idle)
+	}
+}
+
+// Every table of the schema but schema_migrations is copied by CopyTo.
+func TestCopyCoversEveryTable(t *testing.T) {
+	src, err := store.Open(filepath.Join(t.TempDir(), "src.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	tables, err := src.Tables(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := store.CopiedTables()
+	for _, name := range tables {
+		if name != "schema_migrations" && !slices.Contains(copied, name) {
+			t.Errorf("table %s is not copied by admin copy", name)
+		}
 	}
 }

@@ -6,15 +6,17 @@ import (
 	"strings"
 )
 
-// copiedTables are every table of the schema, parents before children;
-// identity says which have an id that the database numbers.
+// copiedTables are every table of the schema but schema_migrations (each
+// database has its own), parents before children; identity says which have
+// an id that the database numbers. A migration that adds a table adds it here.
 var copiedTables = []struct {
 	name     string
 	identity bool
 }{
 	{"accounts", true}, {"projects", true}, {"api_tokens", false}, {"lineage_integrations", true},
-	{"lineage_watches", false}, {"environments", true}, {"env_var_values", true}, {"active_runs", true},
+	{"lineage_watches", false}, {"environments", true}, {"env_var_values", true}, {"active_runs", true}, {"run_refreshes", false},
 	{"extract_refreshes", false}, {"project_manifests", false}, {"project_catalogs", false}, {"project_exposures", false},
+	{"sync_state", false},
 }
 
 // CopyTo copies every row of this database into dst, which must be empty,
@@ -76,4 +78,32 @@ func (s *Store) copyTable(ctx context.Context, tx *sqlTx, table string) (int, er
 		n++
 	}
 	return n, rows.Err()
+}
+
+// CopiedTables names the tables CopyTo copies, in order.
+func CopiedTables() []string {
+	out := make([]string, len(copiedTables))
+	for i, t := range copiedTables {
+		out[i] = t.name
+	}
+	return out
+}
+
+// Tables lists a SQLite database's tables, for checks that every table is
+// handled (PostgreSQL's are the same schema's).
+func (s *Store) Tables(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
 }
