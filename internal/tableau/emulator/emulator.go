@@ -50,10 +50,14 @@ type Emulator struct {
 	byPAT    map[string]string // PAT name -> its one live session token
 	ended    map[string]string // ended session token -> PAT name
 	refused  map[string]bool   // PAT names refused on an ended session, not yet recovered
-	faults   []*Fault
-	stats    Stats
-	jobs     map[string]*RefreshJob // extract refreshes, by job ID
-	jobOrder []string
+	mux      *http.ServeMux
+	// restVersion is the fixture's REST API version, which never changes:
+	// answers read it without the lock their handlers may hold.
+	restVersion string
+	faults      []*Fault
+	stats       Stats
+	jobs        map[string]*RefreshJob // extract refreshes, by job ID
+	jobOrder    []string
 	// failRefresh holds targets whose refreshes fail, with Tableau's message.
 	failRefresh map[string]string
 
@@ -81,8 +85,10 @@ func New(f *Fixture) (*Emulator, error) {
 	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	return &Emulator{site: buildSite(f), sessions: map[string]string{}, byPAT: map[string]string{},
-		ended: map[string]string{}, refused: map[string]bool{}, NodeLimit: 20000, MaxPageSize: 1000}, nil
+	e := &Emulator{site: buildSite(f), sessions: map[string]string{}, byPAT: map[string]string{},
+		ended: map[string]string{}, refused: map[string]bool{}, NodeLimit: 20000, MaxPageSize: 1000}
+	e.mux, e.restVersion = e.routes(), f.Server.RESTAPIVersion
+	return e, nil
 }
 
 // Inject queues a fault.
@@ -198,7 +204,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, body)
 			return
 		case f.Status != 0:
-			writeError(w, f.Status, fmt.Sprint(f.Status, "000"), http.StatusText(f.Status), "injected fault")
+			e.answerError(w, r, f.Status, fmt.Sprint(f.Status, "000"), http.StatusText(f.Status), "injected fault")
 			return
 		}
 	}
@@ -214,7 +220,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	if answer, ok := v.(answerObject); ok {
 		b, err := appendAnswer(make([]byte, 0, 64<<10), answer)
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "500000", "Internal Server Error", err.Error())
+			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		w.WriteHeader(code)
@@ -223,11 +229,6 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	}
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// writeError answers in Tableau's error shape; the code is a string.
-func writeError(w http.ResponseWriter, status int, code, summary, detail string) {
-	writeJSON(w, status, map[string]any{"error": map[string]any{"summary": summary, "detail": detail, "code": code}})
 }
 
 func newToken() string {
@@ -254,7 +255,7 @@ func (e *Emulator) session(w http.ResponseWriter, r *http.Request) bool {
 	}
 	e.mu.Unlock()
 	if !ok {
-		writeError(w, http.StatusUnauthorized, "401002", "Unauthorized Access", "Invalid authentication credentials were provided.")
+		e.answerError(w, r, http.StatusUnauthorized, "401002", "Unauthorized Access", "Invalid authentication credentials were provided.")
 	}
 	return ok
 }

@@ -194,12 +194,7 @@ func TestAnswersKeepTheQueryOrder(t *testing.T) {
 	body, _ := json.Marshal(map[string]any{"query": `{ workbooksConnection(first: 5) { totalCount nodes { name luid __typename } pageInfo { hasNextPage } } }`})
 	req, _ := http.NewRequest("POST", srv.URL+"/api/metadata/graphql", bytes.NewReader(body))
 	req.Header.Set("X-Tableau-Auth", tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	_, raw := send(t, req)
 	order := []string{`{"data":{"workbooksConnection":{"totalCount":2,"nodes":[{"name":`, `"luid":`, `"__typename":"Workbook"}`, `"pageInfo":{"hasNextPage":false}}}}`}
 	at := 0
 	for _, want := range order {
@@ -224,4 +219,19 @@ func TestAnswersKeepTheQueryOrder(t *testing.T) {
 	if !names[f.Workbooks[0].Name] {
 		t.Fatalf("the escaped name did not survive: %s", raw)
 	}
+}
+
+// send sends req and reads the whole answer.
+func send(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, raw
 }

@@ -1,6 +1,8 @@
-// Package emulator is an emulator of Tableau's REST API (JSON) and Metadata
-// API (GraphQL) over an in-memory site loaded from a fixture, faithful to the
-// wire format in internal/tableau/TABLEAU-WIRE.md, with fault injection. It is
+// Package emulator is an emulator of Tableau's REST API (XML by default, JSON
+// on request, as Tableau answers) and Metadata API (GraphQL) over an
+// in-memory site loaded from a fixture, faithful to the wire format in
+// internal/tableau/TABLEAU-WIRE.md and to Tableau's recorded answers, with
+// fault injection. It is
 // product code: `dbtexposures-server tableau-emulator` serves it for demos and
 // users' CI, and tests start it through internal/tableau/tableautest.
 package emulator
@@ -36,6 +38,46 @@ type Fixture struct {
 	Tables []FixtureTable `json:"tables,omitempty"`
 	// Fields are the data source fields that sheets use, with their lineage.
 	Fields []FixtureField `json:"fields,omitempty"`
+	// Jobs are jobs the site ran before the emulator started, which the
+	// jobs endpoints list beside the refreshes it runs.
+	Jobs []FixtureJob `json:"jobs,omitempty"`
+}
+
+// FixtureJob is a finished or running job of the site's past.
+type FixtureJob struct {
+	ID          string `json:"id"`
+	Type        string `json:"type"` // e.g. RefreshExtract, UpdateUploadedFile
+	Progress    string `json:"progress"`
+	CreatedAt   string `json:"created_at"`
+	StartedAt   string `json:"started_at,omitempty"`
+	UpdatedAt   string `json:"updated_at,omitempty"`
+	CompletedAt string `json:"completed_at,omitempty"`
+	// FinishCode is 0 (success), 1 (failed) or 2 (cancelled); "" while it runs.
+	FinishCode string `json:"finish_code,omitempty"`
+	Notes      string `json:"notes,omitempty"`
+	// TargetType and TargetID name the data source or workbook it worked on.
+	TargetType     string              `json:"target_type,omitempty"`
+	TargetID       string              `json:"target_id,omitempty"`
+	ConnectionLUID string              `json:"connection_luid,omitempty"`
+	StatusNotes    []FixtureStatusNote `json:"status_notes,omitempty"`
+}
+
+// FixtureStatusNote is a note a job leaves on its status.
+type FixtureStatusNote struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
+	Text  string `json:"text"`
+}
+
+// FixtureConnection is a connection of a workbook or a data source: to a
+// database, or to a published data source (DatasourceID).
+type FixtureConnection struct {
+	ID            string `json:"id,omitempty"`
+	Type          string `json:"type"`
+	ServerAddress string `json:"server_address,omitempty"`
+	UserName      string `json:"user_name,omitempty"`
+	EmbedPassword bool   `json:"embed_password,omitempty"`
+	DatasourceID  string `json:"datasource_id,omitempty"`
 }
 
 // FixtureField is a data source field: a ColumnField reads columns, a
@@ -76,6 +118,16 @@ type FixtureDatasource struct {
 	Name        string `json:"name"`
 	ProjectID   string `json:"project_id"`
 	HasExtracts bool   `json:"has_extracts,omitempty"`
+	Description string `json:"description,omitempty"`
+	// ContentURL is its URL name; by default its name without spaces.
+	ContentURL string `json:"content_url,omitempty"`
+	// Type is its connection type; dataengine (an extract) by default.
+	Type        string              `json:"type,omitempty"`
+	OwnerID     string              `json:"owner_id,omitempty"`
+	Tags        []string            `json:"tags,omitempty"`
+	CreatedAt   string              `json:"created_at,omitempty"`
+	UpdatedAt   string              `json:"updated_at,omitempty"`
+	Connections []FixtureConnection `json:"connections,omitempty"`
 }
 
 // User is a Tableau user.
@@ -84,6 +136,9 @@ type User struct {
 	Name     string `json:"name"`
 	Username string `json:"username"`
 	Email    string `json:"email"`
+	SiteRole string `json:"site_role,omitempty"` // Creator by default
+	// LastLogin is when the user last signed in (RFC 3339), "" if never.
+	LastLogin string `json:"last_login,omitempty"`
 }
 
 // FixtureProject is a project; ParentID "" is the top level.
@@ -112,6 +167,9 @@ type FixtureWorkbook struct {
 	EmbeddedExtracts bool `json:"embedded_extracts,omitempty"`
 	// Sheets are its sheets, with the fields they use.
 	Sheets []FixtureSheet `json:"sheets,omitempty"`
+	// Connections are its connections; by default, those its upstream
+	// data sources and tables imply.
+	Connections []FixtureConnection `json:"connections,omitempty"`
 }
 
 // FixtureTable is a database table a workbook reads. Hidden tables come back
@@ -167,12 +225,9 @@ func (f *Fixture) Check() error {
 	for _, u := range f.Users {
 		users[u.ID] = true
 	}
-	datasources := map[string]bool{}
-	for _, d := range f.Datasources {
-		if d.ID == "" || datasources[d.ID] || !projects[d.ProjectID] {
-			return fmt.Errorf("datasource %q: missing or duplicate id, or unknown project_id %q", d.Name, d.ProjectID)
-		}
-		datasources[d.ID] = true
+	datasources, err := checkDatasources(f, projects, users)
+	if err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for _, w := range f.Workbooks {
@@ -200,6 +255,44 @@ func (f *Fixture) Check() error {
 	}
 	if f.Server.ProductVersion == "" {
 		f.Server.ProductVersion = "2024.2.0"
+	}
+	return nil
+}
+
+// checkDatasources reports a data source with a missing or duplicate ID, or
+// an unknown project or owner; it returns their IDs.
+func checkDatasources(f *Fixture, projects, users map[string]bool) (map[string]bool, error) {
+	datasources := map[string]bool{}
+	for _, d := range f.Datasources {
+		if d.ID == "" || datasources[d.ID] || !projects[d.ProjectID] {
+			return nil, fmt.Errorf("datasource %q: missing or duplicate id, or unknown project_id %q", d.Name, d.ProjectID)
+		}
+		if d.OwnerID != "" && !users[d.OwnerID] {
+			return nil, fmt.Errorf("datasource %q: unknown owner_id %q", d.Name, d.OwnerID)
+		}
+		datasources[d.ID] = true
+	}
+	return datasources, checkConnections(f, datasources)
+}
+
+// checkConnections reports a connection or job that names an unknown data
+// source or workbook.
+func checkConnections(f *Fixture, datasources map[string]bool) error {
+	workbooks := map[string]bool{}
+	for _, w := range f.Workbooks {
+		workbooks[w.ID] = true
+		for _, c := range w.Connections {
+			if c.DatasourceID != "" && !datasources[c.DatasourceID] {
+				return fmt.Errorf("workbook %q: connection to unknown datasource %q", w.Name, c.DatasourceID)
+			}
+		}
+	}
+	for _, j := range f.Jobs {
+		known := j.TargetType == "" || (j.TargetType == "datasource" && datasources[j.TargetID]) ||
+			(j.TargetType == "workbook" && workbooks[j.TargetID])
+		if j.ID == "" || !known {
+			return fmt.Errorf("job %q: missing id, or unknown target %s %q", j.ID, j.TargetType, j.TargetID)
+		}
 	}
 	return nil
 }

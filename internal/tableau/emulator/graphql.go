@@ -48,7 +48,7 @@ func (e *Emulator) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	e.stats.GraphQL++
 	e.mu.Unlock()
 	if r.Method != http.MethodPost {
-		writeError(w, http.StatusMethodNotAllowed, "405000", "Method Not Allowed", "Use POST.")
+		e.answerError(w, r, http.StatusMethodNotAllowed, "405000", "Method Not Allowed", "Use POST.")
 		return
 	}
 	if !e.session(w, r) {

@@ -19,6 +19,7 @@ type site struct {
 	fieldByID   map[string]*FixtureField
 	tables      map[string]object // DatabaseTable or CustomSQLTable, by ID
 	sheets      []*sheet          // sorted by ID
+	jobs        map[string]*FixtureJob
 }
 
 // sheet is a workbook's sheet.
@@ -51,6 +52,10 @@ func buildSite(f *Fixture) *site {
 	}
 	for i := range f.Users {
 		s.users[f.Users[i].ID] = &f.Users[i]
+	}
+	s.jobs = map[string]*FixtureJob{}
+	for i := range f.Jobs {
+		s.jobs[f.Jobs[i].ID] = &f.Jobs[i]
 	}
 	sqlByID := map[string]*customSQL{}
 	for i := range f.Workbooks {
@@ -114,6 +119,15 @@ func (s *site) deleteWorkbook(id string) bool {
 		}
 	}
 	return false
+}
+
+// tokenOwner is the user the personal access token belongs to: the site's
+// first user.
+func (s *site) tokenOwner() string {
+	if len(s.fixture.Users) > 0 {
+		return s.fixture.Users[0].ID
+	}
+	return "9f9e9d9c-0000-4000-8000-000000000001"
 }
 
 func (s *site) projectName(id string) string {
