@@ -42,6 +42,21 @@ func terraformBin(t *testing.T) string {
 	return tf
 }
 
+// tofuBin is the OpenTofu that make test built from tools/tofu; a test run
+// outside make builds it the same way.
+func tofuBin(t *testing.T) string {
+	t.Helper()
+	if tofu := os.Getenv("DBTEXPOSURES_TOFU"); tofu != "" {
+		return tofu
+	}
+	run(t, ".", nil, "make", "-s", "bin/tofu")
+	tofu, err := filepath.Abs(filepath.Join("bin", "tofu"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tofu
+}
+
 // run runs a command in dir with env added to a clean environment, and returns
 // what it printed; it fails the test if the command fails.
 func run(t *testing.T, dir string, env []string, name string, args ...string) string {
@@ -71,10 +86,12 @@ func TestMakeInstallThenReadmeConfigInitialises(t *testing.T) {
 		t.Fatal(err)
 	}
 	ver := strings.TrimSpace(string(version))
-	binary := filepath.Join(pluginDir, "registry.terraform.io", "dbtexposures", "dbtexposures", ver,
-		runtime.GOOS+"_"+runtime.GOARCH, "terraform-provider-dbtexposures_v"+ver)
-	if _, err := os.Stat(binary); err != nil {
-		t.Fatalf("make install did not put the provider where Terraform looks: %v\n%s", err, out)
+	for _, host := range []string{"registry.terraform.io", "registry.opentofu.org"} {
+		binary := filepath.Join(pluginDir, host, "dbtexposures", "dbtexposures", ver,
+			runtime.GOOS+"_"+runtime.GOARCH, "terraform-provider-dbtexposures_v"+ver)
+		if _, err := os.Stat(binary); err != nil {
+			t.Fatalf("make install did not put the provider where %s's users look: %v\n%s", host, err, out)
+		}
 	}
 
 	cliConfig := filepath.Join(home, "terraformrc") // empty: no dev_overrides, no mirrors but the implied one
@@ -108,6 +125,17 @@ func TestMakeInstallThenReadmeConfigInitialises(t *testing.T) {
 	checkInit(t, run(t, plain, env, tf, "init", "-input=false", "-no-color", "-plugin-dir="+pluginDir), ver, true)
 	if v := run(t, plain, env, tf, "validate", "-no-color"); !strings.Contains(v, "Success!") || strings.Contains(v, "Warning") {
 		t.Fatalf("terraform validate of the README's configuration:\n%s", v)
+	}
+
+	// OpenTofu, as the README writes it: a plain `tofu init`, which reads the
+	// same implied mirror under registry.opentofu.org, then `tofu validate`.
+	tofu := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tofu, "main.tf"), config, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkInit(t, run(t, tofu, env, tofuBin(t), "init", "-input=false", "-no-color"), ver, true)
+	if v := run(t, tofu, env, tofuBin(t), "validate", "-no-color"); !strings.Contains(v, "Success!") || strings.Contains(v, "Warning") {
+		t.Fatalf("tofu validate of the README's configuration:\n%s", v)
 	}
 }
 
