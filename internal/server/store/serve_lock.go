@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 )
 
 // ErrInUse means another server process already serves the database.
@@ -23,9 +22,9 @@ func (s *Store) LockForServing() error {
 	if err != nil {
 		return err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if busy, err := lockExclusive(f); err != nil || busy {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if busy {
 			return fmt.Errorf("%w (SQLite file %s): stop the other process first", ErrInUse, s.path)
 		}
 		return err
