@@ -65,9 +65,6 @@ func (d *exposuresDataSource) Metadata(_ context.Context, req datasource.Metadat
 
 func (d *exposuresDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := dashboardFilterAttributes()
-	str := func(desc string) schema.Attribute {
-		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
-	}
 	attrs["manifest_path"] = schema.StringAttribute{
 		Required:            true,
 		MarkdownDescription: "Path to dbt's `manifest.json` (schema v10 or later; `dbt parse` writes it to `target/`).",
@@ -87,7 +84,7 @@ func (d *exposuresDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 		NestedObject:        exposure,
 		CustomType:          rawList(exposure),
 	}
-	attrs["yaml"] = str("A dbt properties file (`version: 2`, `exposures:`) with the exposures, valid for dbt Core and dbt Cloud; write it into your dbt project with `local_file`.")
+	attrs["yaml"] = computedString("A dbt properties file (`version: 2`, `exposures:`) with the exposures, valid for dbt Core and dbt Cloud; write it into your dbt project with `local_file`.")
 	unmatched := unmatchedObject()
 	attrs["unmatched_tables"] = schema.ListNestedAttribute{
 		Computed:            true,

@@ -164,25 +164,23 @@ func loadImpactInput(cfg impactModel, diags *diag.Diagnostics) (impact.Input, *e
 	var in impact.Input
 	var head, base *impact.Manifest
 	// The four files are read at once: two 50 MB manifests take a second each.
-	var each [4]diag.Diagnostics
+	reads := []func(*diag.Diagnostics){
+		func(d *diag.Diagnostics) { head = dbtArtifact("manifest_path", cfg.ManifestPath, impact.LoadFile, d) },
+		func(d *diag.Diagnostics) {
+			base = dbtArtifact("base_manifest_path", cfg.BaseManifestPath, impact.LoadFile, d)
+		},
+		func(d *diag.Diagnostics) {
+			in.HeadCatalog = dbtArtifact("catalog_path", cfg.CatalogPath, exposures.LoadCatalogFile, d)
+		},
+		func(d *diag.Diagnostics) {
+			in.BaseCatalog = dbtArtifact("base_catalog_path", cfg.BaseCatalogPath, exposures.LoadCatalogFile, d)
+		},
+	}
+	each := make([]diag.Diagnostics, len(reads))
 	var wg sync.WaitGroup
-	wg.Add(4)
-	go func() {
-		defer wg.Done()
-		head = dbtArtifact("manifest_path", cfg.ManifestPath, impact.LoadFile, &each[0])
-	}()
-	go func() {
-		defer wg.Done()
-		base = dbtArtifact("base_manifest_path", cfg.BaseManifestPath, impact.LoadFile, &each[1])
-	}()
-	go func() {
-		defer wg.Done()
-		in.HeadCatalog = dbtArtifact("catalog_path", cfg.CatalogPath, exposures.LoadCatalogFile, &each[2])
-	}()
-	go func() {
-		defer wg.Done()
-		in.BaseCatalog = dbtArtifact("base_catalog_path", cfg.BaseCatalogPath, exposures.LoadCatalogFile, &each[3])
-	}()
+	for i, read := range reads {
+		wg.Go(func() { read(&each[i]) })
+	}
 	wg.Wait()
 	for _, d := range each {
 		diags.Append(d...)

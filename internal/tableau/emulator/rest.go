@@ -40,7 +40,13 @@ func (e *Emulator) routes() *http.ServeMux {
 	onSite("POST /api/{v}/sites/{site}/datasources/{id}/refresh", e.startRefresh("datasource"))
 	onSite("GET /api/{v}/sites/{site}/jobs", e.listJobs)
 	onSite("GET /api/{v}/sites/{site}/jobs/{id}", e.getJob)
+	m.HandleFunc("/", e.unknownResource) // every other path and method
 	return m
+}
+
+func (e *Emulator) unknownResource(w http.ResponseWriter, r *http.Request) {
+	e.answerError(w, r, http.StatusNotFound, "404003", "Resource Not Found",
+		fmt.Sprintf("Unknown resource '%s' specified in URI.", strings.TrimPrefix(r.URL.Path, "/api")))
 }
 
 func (e *Emulator) serveREST(w http.ResponseWriter, r *http.Request) {
@@ -49,13 +55,11 @@ func (e *Emulator) serveREST(w http.ResponseWriter, r *http.Request) {
 	serverVersion := e.site.fixture.Server.RESTAPIVersion
 	e.mu.Unlock()
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	_, pattern := e.mux.Handler(r)
-	if len(parts) < 3 || parts[0] != "api" || !versionOK(parts[1], serverVersion) || pattern == "" {
-		e.answerError(w, r, http.StatusNotFound, "404003", "Resource Not Found",
-			fmt.Sprintf("Unknown resource '%s' specified in URI.", strings.TrimPrefix(r.URL.Path, "/api")))
+	if len(parts) < 3 || parts[0] != "api" || !versionOK(parts[1], serverVersion) {
+		e.unknownResource(w, r)
 		return
 	}
-	e.mux.ServeHTTP(w, r) // again, through the mux: it sets the path's values
+	e.mux.ServeHTTP(w, r)
 }
 
 // siteSession checks the request's session and that it is for site. When it
